@@ -1,0 +1,1 @@
+"""Sozialraum-Atlas domain: warehouse, queries, privacy, classification, import, export (no streamlit)."""

@@ -1,0 +1,81 @@
+"""Command line: ``python -m keck_data <command>`` (German messages, exit code 2 on a KeckError)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import demo
+from .config import settings
+from .errors import KeckError
+from .publish import publish
+from .warehouse import Warehouse, read_df
+
+
+def info(wh: Warehouse) -> dict:
+    """Levels with area counts, topics, indicators, years, POIs by category, warehouse version."""
+    levels = read_df(wh, "SELECT l.key, l.name, count(a.key) AS areas FROM spatial_level l LEFT JOIN area a "
+                         "ON a.level = l.key GROUP BY l.key, l.name, l.ordering ORDER BY l.ordering")
+    pois = read_df(wh, "SELECT c.name, count(p.id) AS n FROM poi_category c LEFT JOIN poi p ON p.category = c.key "
+                       "GROUP BY c.name ORDER BY c.name")
+    years = read_df(wh, "SELECT DISTINCT year FROM indicator_value ORDER BY year")["year"].tolist()
+    inds = read_df(wh, "SELECT count(*) AS n, count(*) FILTER (WHERE released) AS released FROM indicator")
+    return {
+        "municipality": wh.meta("municipality"),
+        "demo": wh.meta("demo") == "true",
+        "levels": [{"key": r.key, "name": r.name, "areas": int(r.areas)} for r in levels.itertuples()],
+        "topics": read_df(wh, "SELECT name FROM topic ORDER BY ordering")["name"].tolist(),
+        "indicators": int(inds["n"][0]),
+        "indicators_released": int(inds["released"][0]),
+        "years": [int(y) for y in years],
+        "values": int(read_df(wh, "SELECT count(*) AS n FROM indicator_value")["n"][0]),
+        "pois": {r.name: int(r.n) for r in pois.itertuples()},
+        "warehouse_version": wh.version(),
+        "schema_version": wh.schema_version(),
+    }
+
+
+def _print_info(data: dict) -> None:
+    print(f"Kommune: {data['municipality']}" + (" (synthetische Demodaten)" if data["demo"] else ""))
+    print("Raumebenen: " + ", ".join(f"{lv['name']} ({lv['areas']})" for lv in data["levels"]))
+    print(f"Themenfelder ({len(data['topics'])}): " + ", ".join(data["topics"]))
+    print(f"Indikatoren: {data['indicators']} (davon freigegeben: {data['indicators_released']})")
+    years = data["years"]
+    print(f"Jahre: {years[0]}–{years[-1]}" if years else "Jahre: keine")
+    print(f"Werte: {data['values']}")
+    print("POIs: " + ", ".join(f"{k} ({v})" for k, v in data["pois"].items()))
+    print(f"Warehouse-Version: {data['warehouse_version']} (Schema {data['schema_version']})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m keck_data", description="Sozialraum-Atlas: Verwaltung")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("init-demo", help="Demo-Warehouse „Musterstadt“ erzeugen")
+    p.add_argument("--force", action="store_true", help="vorhandenes Warehouse ersetzen")
+    p = sub.add_parser("info", help="Überblick über das Warehouse")
+    p.add_argument("--json", action="store_true", help="als ein JSON-Objekt ausgeben")
+    p = sub.add_parser("publish", help="öffentlichen Schnappschuss schreiben")
+    p.add_argument("--target", help="Zieldatei (Standard: KECK_PUBLIC_WAREHOUSE)")
+    args = parser.parse_args(argv)
+    cfg = settings()
+    try:
+        if args.command == "init-demo":
+            result = demo.init_demo(cfg.warehouse_path, force=args.force)
+            if result.get("skipped"):
+                print(f"Warehouse {cfg.warehouse_path} ist schon vorhanden (mit --force neu erzeugen).")
+            else:
+                print(f"Demo-Warehouse {result['path']} erzeugt in {result['seconds']} s "
+                      f"({result['bytes'] / 1e6:.1f} MB, {result['values']} Werte, {result['pois']} POIs).")
+        elif args.command == "info":
+            with Warehouse(cfg.warehouse_path, read_only=True) as wh:
+                data = info(wh)
+            print(json.dumps(data, ensure_ascii=False)) if args.json else _print_info(data)
+        elif args.command == "publish":
+            with Warehouse(cfg.warehouse_path) as wh:
+                result = publish(wh, args.target or cfg.public_warehouse_path, actor="cli")
+            print(f"Veröffentlicht: {result['indicators']} Indikatoren, {result['values']} Werte "
+                  f"({result['suppressed']} als „k. A.“) nach {result['path']}.")
+    except KeckError as err:
+        print(f"Fehler: {err}", file=sys.stderr)
+        return 2
+    return 0

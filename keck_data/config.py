@@ -1,0 +1,61 @@
+"""Deployment settings, read from environment variables (no streamlit here)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ValidationError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationError(f"Die Umgebungsvariable {name} muss eine ganze Zahl sein, nicht „{raw}“.") from None
+
+
+def _bool_env(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in ("1", "true", "ja", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All knobs of one deployment."""
+
+    mode: str
+    warehouse_path: Path
+    public_warehouse_path: Path
+    privacy_threshold: int
+    suppress_zeros: bool
+
+    @property
+    def is_public(self) -> bool:
+        return self.mode == "public"
+
+
+def settings() -> Settings:
+    """Read the settings now (tests change the environment between runs)."""
+    mode = os.environ.get("KECK_MODE", "internal").strip().lower()
+    if mode not in ("internal", "public"):
+        raise ValidationError(f"KECK_MODE muss „internal“ oder „public“ sein, nicht „{mode}“.")
+    threshold = _int_env("KECK_PRIVACY_THRESHOLD", 3)
+    if threshold < 0:
+        raise ValidationError("KECK_PRIVACY_THRESHOLD darf nicht negativ sein.")
+    return Settings(
+        mode=mode,
+        warehouse_path=Path(os.environ.get("KECK_WAREHOUSE", PROJECT_ROOT / "warehouse" / "keck.duckdb")),
+        public_warehouse_path=Path(
+            os.environ.get("KECK_PUBLIC_WAREHOUSE", PROJECT_ROOT / "warehouse" / "public.duckdb")
+        ),
+        privacy_threshold=threshold,
+        suppress_zeros=_bool_env("KECK_PRIVACY_SUPPRESS_ZEROS", True),
+    )

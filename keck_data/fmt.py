@@ -1,0 +1,33 @@
+"""German number formatting for labels, tables and legends."""
+from __future__ import annotations
+
+import math
+
+from .privacy import LABEL_MISSING, LABEL_SUPPRESSED
+
+UNIT_GLUED = {"%", "‰"}
+
+
+def number(value: float | None, decimals: int = 1) -> str:
+    """``1234.5`` → ``"1.234,5"``; None/NaN → ``"–"``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def with_unit(value: float | None, decimals: int, unit: str | None) -> str:
+    """``12.5, 1, "%"`` → ``"12,5 %"``; counts of people keep the bare number."""
+    text = number(value, decimals)
+    if not unit or unit in ("Personen",) or text == "–":
+        return text
+    return f"{text} {unit}"
+
+
+def value_text(value: float | None, status: str, decimals: int, unit: str | None) -> str:
+    """A value as shown anywhere: number with unit, "k. A." or "keine Daten"."""
+    if status == "suppressed":
+        return LABEL_SUPPRESSED
+    if status != "ok" or value is None or (isinstance(value, float) and math.isnan(value)):
+        return LABEL_MISSING
+    return with_unit(value, decimals, unit)

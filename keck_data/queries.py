@@ -1,0 +1,234 @@
+"""Read access for the pages: every value that leaves here has privacy applied.
+
+An :class:`Atlas` wraps one warehouse and the deployment's privacy rule; in public mode it sees released
+indicators only (the published snapshot contains nothing else, this is a second fence).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import fmt, privacy
+from .errors import NotFoundError, ValidationError
+from .warehouse import Warehouse, read_df
+
+MAX_COMPARE = 3
+
+
+@dataclass
+class Atlas:
+    """The read API over one warehouse."""
+
+    wh: Warehouse
+    public: bool = False
+    rule: privacy.PrivacyRule = field(default_factory=privacy.PrivacyRule.from_settings)
+
+    # -- catalogue -----------------------------------------------------------
+    def municipality(self) -> str:
+        return self.wh.meta("municipality", "Kommune") or "Kommune"
+
+    def is_demo(self) -> bool:
+        return self.wh.meta("demo") == "true"
+
+    def levels(self) -> pd.DataFrame:
+        return read_df(self.wh, "SELECT key, name, parent_level, ordering FROM spatial_level ORDER BY ordering")
+
+    def level_name(self, level: str) -> str:
+        lv = self.levels().set_index("key")
+        if level not in lv.index:
+            raise NotFoundError(f"Die Raumebene „{level}“ gibt es nicht.")
+        return lv.loc[level, "name"]
+
+    def topics(self) -> pd.DataFrame:
+        return read_df(self.wh, "SELECT key, name FROM topic ORDER BY ordering")
+
+    def indicators(self) -> pd.DataFrame:
+        """All indicators (only released ones in public mode) with their topic name."""
+        sql = ("SELECT i.*, t.name AS topic_name, t.ordering AS topic_ordering FROM indicator i "
+               "JOIN topic t ON t.key = i.topic WHERE (NOT ? OR i.released) ORDER BY t.ordering, i.ordering")
+        return read_df(self.wh, sql, [self.public])
+
+    def indicator(self, key: str) -> pd.Series:
+        inds = self.indicators().set_index("key")
+        if key not in inds.index:
+            raise NotFoundError(f"Den Indikator „{key}“ gibt es nicht (oder er ist nicht freigegeben).")
+        return inds.loc[key]
+
+    def years(self, indicator: str | None = None) -> list[int]:
+        sql = "SELECT DISTINCT year FROM indicator_value WHERE (? IS NULL OR indicator = ?) ORDER BY year"
+        return [int(y) for y in read_df(self.wh, sql, [indicator, indicator])["year"]]
+
+    def areas(self, level: str) -> pd.DataFrame:
+        return read_df(self.wh, "SELECT key, name, parent_key FROM area WHERE level = ? ORDER BY key", [level])
+
+    def area_label(self, level: str) -> dict[str, str]:
+        a = self.areas(level)
+        return dict(zip(a["key"], a["key"] + " " + a["name"]))
+
+    # -- values with privacy ---------------------------------------------------
+    def values(self, indicators: list[str], years: list[int] | None = None) -> pd.DataFrame:
+        """Values of all levels, privacy applied; rates bring their numerator/denominator along for the rule."""
+        meta = self._meta()
+        unknown = [k for k in indicators if k not in meta.index]
+        if unknown:
+            raise NotFoundError(f"Unbekannte oder nicht freigegebene Indikatoren: {', '.join(unknown)}.")
+        needed = set(indicators)
+        for key in indicators:
+            for dep in (meta.loc[key, "numerator"], meta.loc[key, "denominator"]):
+                if isinstance(dep, str) and dep in meta.index:
+                    needed.add(dep)
+        sql = ("SELECT indicator, level, area_key, year, value, status, note FROM indicator_value "
+               "WHERE list_contains(?, indicator) AND (? IS NULL OR list_contains(?, year))")
+        raw = read_df(self.wh, sql, [sorted(needed), years, years])
+        tree = read_df(self.wh, "SELECT a.level, a.key, l.parent_level, a.parent_key FROM area a "
+                                "JOIN spatial_level l ON l.key = a.level")
+        safe = privacy.apply(raw, meta, tree, self.rule)
+        return safe[safe["indicator"].isin(indicators)].reset_index(drop=True)
+
+    def _meta(self) -> pd.DataFrame:
+        return read_df(self.wh, "SELECT key, kind, aggregation, numerator, denominator, released FROM indicator "
+                                "WHERE (NOT ? OR released)", [self.public]).set_index("key")
+
+    def level_values(self, indicator: str, level: str, year: int) -> pd.DataFrame:
+        """One indicator on one level and year: key, name, value, status, text (every area, also without data)."""
+        ind = self.indicator(indicator)
+        vals = self.values([indicator], [year])
+        vals = vals[vals["level"] == level][["area_key", "value", "status", "note"]]
+        out = self.areas(level).merge(vals, left_on="key", right_on="area_key", how="left").drop(columns="area_key")
+        out["status"] = out["status"].fillna("missing")
+        out["text"] = [fmt.value_text(v, s, int(ind["decimals"]), ind["unit"]) for v, s in zip(out["value"], out["status"])]
+        return out
+
+    def reference_values(self, indicator: str, year: int) -> pd.DataFrame:
+        """The values of the coarsest level (Gesamtstadt) for reference rows and lines."""
+        top = self.levels().iloc[0]["key"]
+        return self.level_values(indicator, top, year)
+
+    # -- pages ---------------------------------------------------------------
+    def table(self, indicators: list[str], level: str, year: int) -> pd.DataFrame:
+        """Areas × indicators (German text cells) with the coarser levels' values as reference rows on top."""
+        if not indicators:
+            raise ValidationError("Bitte mindestens einen Indikator für die Tabelle wählen.")
+        meta = self.indicators().set_index("key")
+        vals = self.values(indicators, [year])
+        areas = read_df(self.wh, "SELECT a.level, a.key, a.name, l.ordering, l.name AS level_name FROM area a "
+                                 "JOIN spatial_level l ON l.key = a.level ORDER BY l.ordering, a.key")
+        target_order = int(areas.loc[areas["level"] == level, "ordering"].min())
+        shown = areas[(areas["level"] == level) | ((areas["ordering"] < target_order) & (areas["ordering"] == 0))]
+        frame = shown[["level", "key", "name", "level_name"]].copy()
+        frame["reference"] = frame["level"] != level
+        for key in indicators:
+            v = vals[vals["indicator"] == key][["level", "area_key", "value", "status"]]
+            merged = frame.merge(v, left_on=["level", "key"], right_on=["level", "area_key"], how="left")
+            frame[meta.loc[key, "name"]] = [
+                fmt.value_text(val, st if isinstance(st, str) else "missing", int(meta.loc[key, "decimals"]),
+                               meta.loc[key, "unit"]) for val, st in zip(merged["value"], merged["status"])]
+            frame[f"_num_{key}"] = merged["value"].to_numpy()
+        return frame.reset_index(drop=True)
+
+    def timeseries(self, indicator: str, level: str, area_keys: list[str]) -> pd.DataFrame:
+        """Yearly values of chosen areas and the city; years without value stay NaN (gaps, never 0)."""
+        vals = self.values([indicator])
+        top = self.levels().iloc[0]["key"]
+        years = sorted(vals["year"].unique())
+        names = self.area_label(level)
+        city = self.areas(top)
+        parts = []
+        for lv, key, label in [(level, k, names.get(k, k)) for k in area_keys] + \
+                [(top, k, n) for k, n in zip(city["key"], city["name"])]:
+            v = vals[(vals["level"] == lv) & (vals["area_key"] == key)].set_index("year")
+            s = v.reindex(years)
+            parts.append(pd.DataFrame({"year": years, "series": label, "value": s["value"].to_numpy(),
+                                       "status": s["status"].fillna("missing").to_numpy(),
+                                       "is_city": lv == top}))
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def change_since(self, ts: pd.DataFrame, base_year: int) -> pd.DataFrame:
+        """Per series: the value in the base year, the last year with a value, and the difference."""
+        rows = []
+        for series, g in ts.groupby("series", sort=False):
+            base = g.loc[(g["year"] == base_year) & g["value"].notna(), "value"]
+            last = g[g["value"].notna()].tail(1)
+            b = float(base.iloc[0]) if len(base) else np.nan
+            lv = float(last["value"].iloc[0]) if len(last) else np.nan
+            rows.append({"series": series, "base": b, "last_year": int(last["year"].iloc[0]) if len(last) else None,
+                         "last": lv, "change": lv - b})
+        return pd.DataFrame(rows)
+
+    def compare(self, level: str, area_keys: list[str], year: int) -> pd.DataFrame:
+        """Up to three areas side by side: every indicator grouped by Themenfeld, the city value, differences."""
+        if not area_keys:
+            raise ValidationError("Bitte mindestens ein Gebiet für den Vergleich wählen.")
+        if len(area_keys) > MAX_COMPARE:
+            raise ValidationError(
+                f"Es können höchstens {MAX_COMPARE} Gebiete verglichen werden; bitte ein Gebiet entfernen, "
+                "bevor ein weiteres hinzugefügt wird.")
+        names = self.area_label(level)
+        unknown = [k for k in area_keys if k not in names]
+        if unknown:
+            raise NotFoundError(f"Unbekannte Gebiete auf dieser Ebene: {', '.join(unknown)}.")
+        meta = self.indicators()
+        vals = self.values(list(meta["key"]), [year])
+        top = self.levels().iloc[0]["key"]
+        rows = []
+        for _, ind in meta.iterrows():
+            v = vals[vals["indicator"] == ind["key"]]
+            city = v[v["level"] == top]
+            cv = float(city["value"].iloc[0]) if len(city) and city["status"].iloc[0] == "ok" else np.nan
+            row = {"topic": ind["topic_name"], "indicator": ind["key"], "name": ind["name"], "unit": ind["unit"],
+                   "decimals": int(ind["decimals"]), "city": cv,
+                   "city_text": fmt.value_text(cv, "ok" if not np.isnan(cv) else "missing", int(ind["decimals"]),
+                                               ind["unit"])}
+            for key in area_keys:
+                a = v[(v["level"] == level) & (v["area_key"] == key)]
+                st = a["status"].iloc[0] if len(a) else "missing"
+                val = float(a["value"].iloc[0]) if len(a) and st == "ok" else np.nan
+                row[names[key]] = fmt.value_text(val, st, int(ind["decimals"]), ind["unit"])
+                diff = np.nan if ind["kind"] == "count" else val - cv  # a count differs from the total anyway
+                row[f"Δ {names[key]}"] = "" if np.isnan(diff) else ("+" if diff > 0 else "") + fmt.number(
+                    diff, int(ind["decimals"]))
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def scatter(self, x: str, y: str, level: str, year: int) -> tuple[pd.DataFrame, float | None]:
+        """Two indicators per area (shown values only) and Pearson's r."""
+        vx = self.level_values(x, level, year)[["key", "name", "value", "status"]]
+        vy = self.level_values(y, level, year)[["key", "value", "status"]]
+        both = vx.merge(vy, on="key", suffixes=("_x", "_y"))
+        both = both[(both["status_x"] == "ok") & (both["status_y"] == "ok")].dropna(subset=["value_x", "value_y"])
+        r = float(np.corrcoef(both["value_x"], both["value_y"])[0, 1]) if len(both) >= 3 else None
+        return both, r
+
+    # -- geometry and POIs -----------------------------------------------------
+    def display_shapes(self, level: str) -> pd.DataFrame:
+        """key, name, rings (lists of [lon, lat] rounded to ~1 m) and centroid of every area of a level."""
+        df = read_df(self.wh, "SELECT key, name, ST_AsWKB(geom_display) AS wkb, ST_X(ST_Centroid(geom)) AS cx, "
+                              "ST_Y(ST_Centroid(geom)) AS cy FROM area WHERE level = ? ORDER BY key", [level])
+        geoms = shapely.from_wkb([bytes(b) for b in df["wkb"]])
+        df["rings"] = [_rings(g) for g in geoms]
+        return df.drop(columns="wkb")
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        row = self.wh.cursor().execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent_Agg(geom) AS e FROM area)"
+        ).fetchone()
+        return tuple(float(x) for x in row)
+
+    def poi_categories(self) -> pd.DataFrame:
+        return read_df(self.wh, "SELECT key, name, color FROM poi_category ORDER BY name")
+
+    def pois(self, categories: list[str]) -> pd.DataFrame:
+        sql = ("SELECT p.id, p.name, c.name AS category_name, p.category, c.color, p.address, p.opening_hours, "
+               "p.target_group, p.capacity, p.website, p.contact, p.description, ST_X(p.geom) AS lon, "
+               "ST_Y(p.geom) AS lat FROM poi p JOIN poi_category c ON c.key = p.category "
+               "WHERE list_contains(?, p.category) AND (NOT ? OR p.public) ORDER BY p.name")
+        return read_df(self.wh, sql, [categories, self.public])
+
+
+def _rings(geom) -> list:
+    """Polygon rings as nested lists for deck.gl (holes are dropped: the map only needs the fill)."""
+    polys = shapely.get_parts(geom)
+    return [np.round(np.asarray(p.exterior.coords), 5).tolist() for p in polys if not p.is_empty]

@@ -1,0 +1,62 @@
+"""The warehouse schema as an ordered list of migrations (DESIGN.md data model)."""
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+        CREATE TABLE spatial_level (
+            key VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, parent_level VARCHAR, ordering INTEGER NOT NULL);
+        CREATE TABLE area (
+            level VARCHAR NOT NULL, key VARCHAR NOT NULL, name VARCHAR NOT NULL,
+            parent_key VARCHAR, population DOUBLE,
+            geom GEOMETRY, geom_display GEOMETRY,
+            PRIMARY KEY (level, key));
+        CREATE TABLE topic (key VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, ordering INTEGER NOT NULL);
+        CREATE TABLE indicator (
+            key VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, topic VARCHAR NOT NULL, unit VARCHAR NOT NULL,
+            definition VARCHAR NOT NULL, calculation VARCHAR NOT NULL, source VARCHAR NOT NULL,
+            reference_date VARCHAR NOT NULL,
+            interpretation VARCHAR, data_owner VARCHAR, update_cycle VARCHAR,
+            kind VARCHAR NOT NULL CHECK (kind IN ('count', 'rate', 'mean', 'index')),
+            numerator VARCHAR, denominator VARCHAR, scale DOUBLE NOT NULL DEFAULT 100,
+            aggregation VARCHAR NOT NULL CHECK (aggregation IN ('sum', 'ratio', 'weighted_mean', 'none')),
+            weight VARCHAR,
+            polarity VARCHAR NOT NULL CHECK (polarity IN ('high_bad', 'high_good', 'neutral')),
+            decimals INTEGER NOT NULL DEFAULT 1,
+            released BOOLEAN NOT NULL DEFAULT FALSE,
+            ordering INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE indicator_value (
+            indicator VARCHAR NOT NULL, level VARCHAR NOT NULL, area_key VARCHAR NOT NULL, year INTEGER NOT NULL,
+            value DOUBLE,
+            status VARCHAR NOT NULL CHECK (status IN ('ok', 'suppressed', 'missing')),
+            origin VARCHAR NOT NULL DEFAULT 'source' CHECK (origin IN ('source', 'aggregated')),
+            note VARCHAR,
+            PRIMARY KEY (indicator, level, area_key, year));
+        CREATE TABLE poi_category (key VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, color VARCHAR NOT NULL);
+        CREATE SEQUENCE poi_id_seq;
+        CREATE TABLE poi (
+            id BIGINT PRIMARY KEY DEFAULT nextval('poi_id_seq'), name VARCHAR NOT NULL,
+            category VARCHAR NOT NULL, address VARCHAR, geom GEOMETRY NOT NULL,
+            opening_hours VARCHAR, target_group VARCHAR, capacity INTEGER, website VARCHAR, contact VARCHAR,
+            description VARCHAR, public BOOLEAN NOT NULL DEFAULT TRUE, version INTEGER NOT NULL DEFAULT 1,
+            updated_by VARCHAR, updated_at TIMESTAMP);
+        CREATE SEQUENCE bookmark_id_seq;
+        CREATE TABLE bookmark (
+            id BIGINT PRIMARY KEY DEFAULT nextval('bookmark_id_seq'), title VARCHAR NOT NULL,
+            interpretation VARCHAR, view_state JSON NOT NULL, public BOOLEAN NOT NULL DEFAULT FALSE,
+            owner VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL);
+        CREATE SEQUENCE audit_id_seq;
+        CREATE TABLE audit_log (
+            id BIGINT PRIMARY KEY DEFAULT nextval('audit_id_seq'), changed_at TIMESTAMP NOT NULL, actor VARCHAR NOT NULL,
+            action VARCHAR NOT NULL, entity VARCHAR NOT NULL, entity_key VARCHAR,
+            before JSON, after JSON);
+        CREATE TABLE user_role (
+            username VARCHAR PRIMARY KEY, role VARCHAR NOT NULL
+                CHECK (role IN ('kommunen_admin', 'keck_admin', 'keck_nutzer')),
+            topics VARCHAR[], active BOOLEAN NOT NULL DEFAULT TRUE);
+        """,
+    ),
+]
+
+LATEST_VERSION = MIGRATIONS[-1][0]

@@ -1,0 +1,109 @@
+"""Low-level bulk writes used inside a :class:`~keck_data.warehouse.Tx` (demo build and imports)."""
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from .warehouse import Tx
+
+INDICATOR_COLUMNS = [
+    "key", "name", "topic", "unit", "definition", "calculation", "source", "reference_date", "interpretation",
+    "data_owner", "update_cycle", "kind", "numerator", "denominator", "scale", "aggregation", "weight",
+    "polarity", "decimals", "released", "ordering",
+]
+VALUE_COLUMNS = ["indicator", "level", "area_key", "year", "value", "status", "origin", "note"]
+
+
+def display_geometry(geoms: gpd.GeoSeries, max_vertices: int = 60_000) -> gpd.GeoSeries:
+    """A simplified copy for maps that keeps shared borders (coverage simplification).
+
+    The tolerance grows until the whole level has at most ``max_vertices`` vertices, so the map payload
+    stays small for any number of areas.
+    """
+    minx, miny, maxx, maxy = geoms.total_bounds
+    tolerance = max(maxx - minx, maxy - miny) / 4000
+    simplified = geoms
+    for _ in range(12):
+        simplified = geoms.simplify_coverage(tolerance)
+        if shapely.get_num_coordinates(simplified.values).sum() <= max_vertices:
+            break
+        tolerance *= 1.6
+    return simplified.make_valid() if not simplified.is_valid.all() else simplified
+
+
+def replace_levels(tx: Tx, levels: list[dict]) -> None:
+    for lv in levels:
+        tx.cur.execute(
+            "INSERT OR REPLACE INTO spatial_level VALUES (?, ?, ?, ?)",
+            [lv["key"], lv["name"], lv.get("parent_level"), lv["ordering"]],
+        )
+        tx.audit("spatial_level", lv["key"], None, lv)
+
+
+def upsert_areas(tx: Tx, level: str, areas: gpd.GeoDataFrame) -> None:
+    """Insert or update the areas of one level (columns key, name, parent_key, geometry in EPSG:4326)."""
+    frame = pd.DataFrame({
+        "level": level,
+        "key": areas["key"].astype(str).values,
+        "name": areas["name"].astype(str).values,
+        "parent_key": areas["parent_key"].values if "parent_key" in areas else None,
+        "population": areas["population"].values if "population" in areas else None,
+        "geom": shapely.to_wkb(areas.geometry.values),
+        "geom_display": shapely.to_wkb(display_geometry(areas.geometry).values),
+    })
+    tx.cur.register("new_areas", frame)
+    tx.cur.execute(
+        "INSERT OR REPLACE INTO area SELECT level, key, name, parent_key, population, "
+        "ST_GeomFromWKB(geom), ST_GeomFromWKB(geom_display) FROM new_areas"
+    )
+    tx.cur.unregister("new_areas")
+    tx.audit("area", level, None, {"level": level, "count": len(frame)})
+
+
+def replace_topics(tx: Tx, topics: list[tuple[str, str]]) -> None:
+    for i, (key, name) in enumerate(topics):
+        tx.cur.execute("INSERT OR REPLACE INTO topic VALUES (?, ?, ?)", [key, name, i])
+    tx.audit("topic", None, None, [k for k, _ in topics])
+
+
+def upsert_indicators(tx: Tx, indicators: list[dict]) -> None:
+    placeholders = ", ".join("?" for _ in INDICATOR_COLUMNS)
+    defaults = {"scale": 100.0, "decimals": 1, "released": False, "ordering": 0}
+    for ind in indicators:
+        row = [ind.get(c, defaults.get(c)) for c in INDICATOR_COLUMNS]
+        tx.cur.execute(f"INSERT OR REPLACE INTO indicator ({', '.join(INDICATOR_COLUMNS)}) VALUES ({placeholders})", row)
+    tx.audit("indicator", None, None, [i["key"] for i in indicators])
+
+
+def upsert_values(tx: Tx, values: pd.DataFrame) -> None:
+    """Insert or replace indicator values (columns of VALUE_COLUMNS; origin and note optional)."""
+    frame = values.copy()
+    frame["origin"] = frame["origin"] if "origin" in frame else "source"
+    frame["note"] = frame["note"] if "note" in frame else None
+    frame = frame[VALUE_COLUMNS]
+    tx.cur.register("new_values", frame)
+    tx.cur.execute(
+        "INSERT OR REPLACE INTO indicator_value SELECT indicator, level, CAST(area_key AS VARCHAR), "
+        "CAST(year AS INTEGER), CAST(value AS DOUBLE), status, origin, note FROM new_values"
+    )
+    tx.cur.unregister("new_values")
+
+
+def insert_pois(tx: Tx, pois: pd.DataFrame) -> None:
+    """Insert POIs (columns name, category, address, lon, lat and optional details)."""
+    frame = pois.copy()
+    for col in ["address", "opening_hours", "target_group", "capacity", "website", "contact", "description"]:
+        if col not in frame:
+            frame[col] = None
+    frame["public"] = frame["public"] if "public" in frame else True
+    tx.cur.register("new_pois", frame)
+    tx.cur.execute(
+        "INSERT INTO poi (name, category, address, geom, opening_hours, target_group, capacity, website, contact, "
+        "description, public, updated_by, updated_at) SELECT name, category, address, ST_Point(lon, lat), "
+        "opening_hours, target_group, CAST(capacity AS INTEGER), website, contact, description, public, ?, now() "
+        "FROM new_pois",
+        [tx.actor],
+    )
+    tx.cur.unregister("new_pois")
+    tx.audit("poi", None, None, {"inserted": len(frame)})

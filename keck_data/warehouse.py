@@ -1,0 +1,210 @@
+"""The DuckDB warehouse: offline spatial extension, migrations, cursors, audited transactional writes.
+
+One ``Warehouse`` (one DuckDB connection) per process and file; every call takes its own ``cursor()``.
+Writes go through :meth:`Warehouse.write`, which runs one transaction, retries DuckDB's write conflicts,
+writes the audit rows inside the same transaction and bumps the warehouse version that caches key on.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import duckdb
+
+from .errors import ConflictError, KeckError, WarehouseError
+from .schema import LATEST_VERSION, MIGRATIONS
+
+T = TypeVar("T")
+_SPATIAL_LOCK = threading.Lock()
+
+
+def spatial_extension_path() -> Path:
+    """The spatial extension file shipped in the ``duckdb-extension-spatial`` wheel."""
+    import duckdb_extension_spatial
+
+    base = Path(duckdb_extension_spatial.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+    path = base / "spatial.duckdb_extension"
+    if not path.exists():
+        raise WarehouseError(
+            f"Die Spatial-Erweiterung für DuckDB {duckdb.__version__} fehlt ({path}). "
+            "Bitte „pip install -r requirements.txt“ ausführen (duckdb und duckdb-extension-spatial "
+            "müssen dieselbe Version haben)."
+        )
+    return path
+
+
+def _load_spatial(con: duckdb.DuckDBPyConnection) -> None:
+    """Install (offline, from the wheel) and load the spatial extension."""
+    with _SPATIAL_LOCK:
+        try:
+            con.execute("LOAD spatial")
+        except duckdb.Error:
+            con.execute(f"INSTALL '{spatial_extension_path().as_posix()}'")
+            con.execute("LOAD spatial")
+
+
+@dataclass
+class Tx:
+    """What a write function gets: the transaction's cursor and a way to record audit rows."""
+
+    cur: duckdb.DuckDBPyConnection
+    actor: str
+    action: str
+    audits: list[tuple[str, str | None, Any, Any]] = field(default_factory=list)
+
+    def audit(self, entity: str, key: str | None, before: Any = None, after: Any = None) -> None:
+        """Record what changed; written in the same transaction as the change."""
+        self.audits.append((entity, key, before, after))
+
+
+class Warehouse:
+    """One DuckDB file with the atlas schema."""
+
+    def __init__(self, path: str | Path, read_only: bool = False):
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise WarehouseError(
+                f"Die Datei {self.path} gibt es nicht. Für die öffentliche Instanz zuerst "
+                "„python -m keck_data publish“ ausführen."
+            )
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise WarehouseError(
+                f"Die Warehouse-Datei {self.path} lässt sich nicht öffnen: Sie ist beschädigt oder von einem "
+                f"anderen Prozess zum Schreiben geöffnet ({exc})."
+            ) from exc
+        _load_spatial(self.con)
+        if read_only:
+            self._check_version()
+        else:
+            self.migrate()
+
+    # -- connection handling -------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A fresh cursor for one call or thread (a connection is not thread-safe)."""
+        cur = self.con.cursor()
+        return cur
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Warehouse":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema --------------------------------------------------------------
+    def schema_version(self) -> int:
+        cur = self.cursor()
+        exists = cur.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        ).fetchone()[0]
+        if not exists:
+            return 0
+        return cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+
+    def _check_version(self) -> None:
+        version = self.schema_version()
+        if version != LATEST_VERSION:
+            raise WarehouseError(
+                f"Die Datei {self.path} hat Schema-Version {version}, erwartet wird {LATEST_VERSION}. "
+                "Bitte den Schnappschuss mit dieser Programmversion neu veröffentlichen."
+            )
+
+    def migrate(self) -> None:
+        """Apply every migration newer than the file's schema version, each in its own transaction."""
+        cur = self.cursor()
+        cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+        current = self.schema_version()
+        if current > LATEST_VERSION:
+            raise WarehouseError(
+                f"Die Datei {self.path} stammt von einer neueren Programmversion (Schema {current})."
+            )
+        for version, sql in MIGRATIONS:
+            if version <= current:
+                continue
+            cur.execute("BEGIN")
+            try:
+                cur.execute(sql)
+                cur.execute("INSERT INTO schema_version VALUES (?, ?)", [version, _now()])
+                cur.execute("INSERT OR REPLACE INTO meta VALUES ('version', '0')")
+                cur.execute("COMMIT")
+            except Exception:
+                cur.execute("ROLLBACK")
+                raise
+
+    # -- meta ----------------------------------------------------------------
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.cursor().execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else default
+
+    def version(self) -> int:
+        """The warehouse version: every committed write increases it (caches key on it)."""
+        return int(self.meta("version", "0"))
+
+    # -- writes --------------------------------------------------------------
+    def write(self, actor: str, action: str, fn: Callable[[Tx], T], *, retries: int = 8) -> T:
+        """Run ``fn`` in one transaction with its audit rows and a version bump; retry write conflicts."""
+        if self.read_only:
+            raise WarehouseError("Diese Instanz ist schreibgeschützt (öffentliche Instanz).")
+        delay = 0.01
+        for attempt in range(retries):
+            cur = self.cursor()
+            tx = Tx(cur=cur, actor=actor, action=action)
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                result = fn(tx)
+                if not tx.audits:
+                    raise KeckError(f"Interner Fehler: Änderung „{action}“ ohne Protokolleintrag abgelehnt.")
+                now = _now()
+                cur.executemany(
+                    "INSERT INTO audit_log (changed_at, actor, action, entity, entity_key, before, after) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [[now, actor, action, e, k, _json(b), _json(a)] for e, k, b, a in tx.audits],
+                )
+                cur.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'version'")
+                cur.execute("COMMIT")
+                return result
+            except duckdb.TransactionException as exc:
+                _rollback(cur)
+                if "conflict" not in str(exc).lower() or attempt == retries - 1:
+                    raise ConflictError(
+                        "Die Änderung kollidierte wiederholt mit einer gleichzeitigen Änderung und wurde nicht "
+                        "gespeichert. Bitte erneut versuchen."
+                    ) from exc
+                time.sleep(delay)
+                delay *= 2
+            except BaseException:
+                _rollback(cur)
+                raise
+        raise AssertionError("unreachable")
+
+
+def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
+    try:
+        cur.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def read_df(wh: Warehouse, sql: str, params: list | None = None):
+    """Run a parameterised query on a fresh cursor and return a pandas DataFrame."""
+    return wh.cursor().execute(sql, params or []).df()
