@@ -1,0 +1,83 @@
+"""Plotly figures for the chart and time series pages (and their export): German labels, source line."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import fmt
+
+HIGHLIGHT = "#d7301f"
+NORMAL = "#6baed6"
+FONT = dict(size=18)
+
+
+def _layout(fig: go.Figure, title: str, source: str) -> go.Figure:
+    fig.update_layout(title=dict(text=title, font=dict(size=22)), font=FONT, template="plotly_white",
+                      separators=",.", margin=dict(t=110, b=110),
+                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+    fig.add_annotation(text=f"Quelle: {source}", xref="paper", yref="paper", x=0, y=-0.3, showarrow=False,
+                       font=dict(size=13), xanchor="left")
+    return fig
+
+
+def ranking(values: pd.DataFrame, city: pd.DataFrame, ind: pd.Series, highlight: list[str], horizontal: bool,
+            municipality: str, year: int) -> go.Figure:
+    """Areas sorted by value; k. A. and missing areas listed in the footnote; the city value as a line."""
+    shown = values[values["status"] == "ok"].sort_values("value", ascending=horizontal)
+    colors = [HIGHLIGHT if k in highlight else NORMAL for k in shown["key"]]
+    labels = shown["key"] + " " + shown["name"]
+    texts = [fmt.number(v, int(ind["decimals"])) for v in shown["value"]]
+    bar = go.Bar(x=shown["value"] if horizontal else labels, y=labels if horizontal else shown["value"],
+                 orientation="h" if horizontal else "v", marker_color=colors, text=texts,
+                 hovertext=[f"{lab}: {t}" for lab, t in zip(labels, texts)], hoverinfo="text")
+    fig = go.Figure(bar)
+    city_ok = city[city["status"] == "ok"]
+    if len(city_ok):
+        cv = float(city_ok["value"].iloc[0])
+        line = dict(line_dash="dash", line_color="#333",
+                    annotation_text=f"{municipality}: {fmt.number(cv, int(ind['decimals']))}")
+        if ind["kind"] != "count":
+            fig.add_vline(x=cv, **line) if horizontal else fig.add_hline(y=cv, **line)
+    hidden = values[values["status"] != "ok"]
+    note = ""
+    if len(hidden):
+        note = f" · ohne Wert (k. A./keine Daten): {len(hidden)} Gebiete"
+    if horizontal:
+        fig.update_layout(height=max(450, 22 * len(shown) + 150))
+    axis = f"{ind['name']} ({ind['unit']})"
+    fig.update_xaxes(title=axis if horizontal else None)
+    fig.update_yaxes(title=None if horizontal else axis)
+    return _layout(fig, f"{ind['name']} {year}", f"{ind['source']}{note}")
+
+
+def scatter(data: pd.DataFrame, ix: pd.Series, iy: pd.Series, r: float | None, highlight: list[str],
+            municipality: str, year: int) -> go.Figure:
+    """Scatter of two indicators with Pearson's r and a least-squares trend line."""
+    colors = [HIGHLIGHT if k in highlight else NORMAL for k in data["key"]]
+    labels = data["key"] + " " + data["name"]
+    fig = go.Figure(go.Scatter(x=data["value_x"], y=data["value_y"], mode="markers", marker=dict(
+        size=14, color=colors, line=dict(width=1, color="#333")), text=labels, name="Gebiete",
+        hovertemplate="%{text}<br>x: %{x}<br>y: %{y}<extra></extra>"))
+    if len(data) >= 3:
+        slope, intercept = np.polyfit(data["value_x"], data["value_y"], 1)
+        xs = np.array([data["value_x"].min(), data["value_x"].max()])
+        fig.add_trace(go.Scatter(x=xs, y=slope * xs + intercept, mode="lines", name="Trendlinie",
+                                 line=dict(color="#333", dash="dash")))
+    r_text = f"r = {fmt.number(r, 2)}" if r is not None else "r: zu wenige Gebiete"
+    fig.update_xaxes(title=f"{ix['name']} ({ix['unit']})")
+    fig.update_yaxes(title=f"{iy['name']} ({iy['unit']})")
+    return _layout(fig, f"{iy['name']} und {ix['name']} {year} ({r_text})", f"{ix['source']}; {iy['source']}")
+
+
+def timeseries(ts: pd.DataFrame, ind: pd.Series) -> go.Figure:
+    """One line per area plus the city (dashed); missing years stay gaps."""
+    fig = go.Figure()
+    for series, g in ts.groupby("series", sort=False):
+        city = bool(g["is_city"].iloc[0])
+        fig.add_trace(go.Scatter(x=g["year"], y=g["value"], mode="lines+markers", name=series,
+                                 connectgaps=False, line=dict(width=4 if city else 3, dash="dash" if city else None),
+                                 marker=dict(size=9)))
+    fig.update_xaxes(title="Jahr", dtick=1)
+    fig.update_yaxes(title=f"{ind['name']} ({ind['unit']})")
+    return _layout(fig, f"{ind['name']} im Zeitverlauf", ind["source"])

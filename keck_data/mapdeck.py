@@ -1,0 +1,133 @@
+"""The choropleth map as a pydeck Deck: classified areas, proportional circles, POIs.
+
+Kept small on the wire: display geometry is coverage-simplified at import, coordinates are rounded to
+5 decimals (about 1 m) and the JSON is written without indentation.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+import pydeck as pdk
+from pydeck.bindings.json_tools import default_serialize
+
+from . import classify, fmt
+from .queries import Atlas
+
+BASEMAPS = {"light": "Hell", "dark": "Dunkel", "none": "Ohne Hintergrundkarte"}
+_STYLES = {"light": pdk.map_styles.CARTO_LIGHT, "dark": pdk.map_styles.CARTO_DARK}
+CIRCLE_COLOR = [33, 37, 41, 150]
+
+
+class CompactDeck(pdk.Deck):
+    """A Deck that serialises without indentation (a third of the bytes of pydeck's default)."""
+
+    def to_json(self) -> str:
+        return json.dumps(self, default=default_serialize, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass
+class MapSettings:
+    """Everything that determines what the map shows (also the bookmarkable view)."""
+
+    indicator: str
+    level: str
+    year: int
+    method: str = "quantile"
+    k: int = 5
+    palette: str = "orange_rot"
+    indicator2: str | None = None
+    poi_categories: tuple[str, ...] = ()
+    basemap: str = "light"
+    manual_breaks: tuple[float, ...] = ()
+
+
+@dataclass
+class MapResult:
+    deck: CompactDeck
+    classification: classify.Classification
+    values: pd.DataFrame
+
+
+def _rgba(hex_color: str, alpha: int = 215) -> list[int]:
+    h = hex_color.lstrip("#")
+    return [int(h[i:i + 2], 16) for i in (0, 2, 4)] + [alpha]
+
+
+def view_state(bounds: tuple[float, float, float, float]) -> pdk.ViewState:
+    """A view that fits the municipality (Web-Mercator zoom from the bounding box)."""
+    minx, miny, maxx, maxy = bounds
+    span = max(maxx - minx, (maxy - miny) * 1.6, 1e-6)
+    zoom = max(1.0, min(16.0, math.log2(360 / span) + 0.6))
+    return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=(miny + maxy) / 2, zoom=zoom)
+
+
+def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
+          values: pd.DataFrame | None = None, values2: pd.DataFrame | None = None,
+          pois: pd.DataFrame | None = None, bounds=None) -> MapResult:
+    """Build the deck; callers may pass cached shapes/values/POIs (the UI does)."""
+    ind = atlas.indicator(s.indicator)
+    shapes = atlas.display_shapes(s.level) if shapes is None else shapes
+    values = atlas.level_values(s.indicator, s.level, s.year) if values is None else values
+    cls = classify.classify(values["value"], values["status"], s.method, s.k, s.palette, ind["polarity"],
+                            int(ind["decimals"]), ind["unit"], list(s.manual_breaks) or None)
+    color = {k: cls.color_of(int(c), st) for k, c, st in zip(values["key"], cls.classes, values["status"])}
+    text = {k: html.escape(f"{ind['name']}: {t}") for k, t in zip(values["key"], values["text"])}
+    layers = []
+    if s.indicator2:
+        ind2 = atlas.indicator(s.indicator2)
+        v2 = atlas.level_values(s.indicator2, s.level, s.year) if values2 is None else values2
+        v2 = v2.merge(shapes[["key", "cx", "cy"]], on="key")
+        text2 = {k: html.escape(f"{ind2['name']}: {t}") for k, t in zip(v2["key"], v2["text"])}
+        text = {k: f"{t}<br/>{text2.get(k, '')}" for k, t in text.items()}
+        layers.append(_circles(v2, text, bounds or atlas.bounds()))
+    rows = []
+    for key, name, rings in zip(shapes["key"], shapes["name"], shapes["rings"]):
+        label = html.escape(f"{key} {name}")
+        info = text.get(key, html.escape(f"{ind['name']}: keine Daten"))
+        fill = _rgba(color.get(key, classify.COLOR_MISSING))
+        rows.extend({"k": key, "n": label, "t": info, "c": fill, "p": ring} for ring in rings)
+    layers.insert(0, pdk.Layer("PolygonLayer", rows, id="areas", get_polygon="p", get_fill_color="c",
+                               get_line_color=[60, 60, 60, 200], line_width_min_pixels=1, pickable=True,
+                               auto_highlight=True, stroked=True))
+    if s.poi_categories:
+        pois = atlas.pois(list(s.poi_categories)) if pois is None else pois
+        points = [{"pos": [round(x, 5), round(y, 5)], "c": _rgba(c, 255), "n": html.escape(str(n)),
+                   "t": html.escape(_poi_details(r))}
+                  for x, y, c, n, r in zip(pois["lon"], pois["lat"], pois["color"], pois["name"],
+                                           pois.to_dict("records"))]
+        layers.append(pdk.Layer("ScatterplotLayer", points, id="pois", get_position="pos", get_fill_color="c",
+                                get_radius=40, radius_min_pixels=5, radius_max_pixels=12, stroked=True,
+                                get_line_color=[255, 255, 255], line_width_min_pixels=1, pickable=True))
+    deck = CompactDeck(
+        layers=layers, initial_view_state=view_state(bounds or atlas.bounds()),
+        map_provider="carto" if s.basemap in _STYLES else None, map_style=_STYLES.get(s.basemap),
+        tooltip={"html": "<b>{n}</b><br/>{t}", "style": {"fontSize": "16px"}},
+    )
+    return MapResult(deck=deck, classification=cls, values=values)
+
+
+def _circles(v2: pd.DataFrame, text: dict, bounds) -> pdk.Layer:
+    """Proportional circles (area ∝ value) for the second indicator at the area centroids."""
+    top = v2.loc[v2["status"] == "ok", "value"].abs().max()
+    lat = v2["cy"].mean() if len(v2) else 50.0
+    max_radius = (bounds[2] - bounds[0]) * 111_000 * math.cos(math.radians(lat)) / 40
+    circles = [{"k": k, "pos": [round(x, 5), round(y, 5)], "n": html.escape(f"{k} {n}"), "t": text.get(k, ""),
+                "r": max_radius * math.sqrt(abs(v) / top) if st == "ok" and top and top > 0 else 0}
+               for k, n, x, y, v, st in zip(v2["key"], v2["name"], v2["cx"], v2["cy"], v2["value"], v2["status"])]
+    return pdk.Layer("ScatterplotLayer", circles, id="circles", get_position="pos", get_radius="r",
+                     get_fill_color=CIRCLE_COLOR, stroked=True, get_line_color=[255, 255, 255],
+                     line_width_min_pixels=1, pickable=True)
+
+
+def _poi_details(row: dict) -> str:
+    parts = [row["category_name"]]
+    for label, col in [("Adresse", "address"), ("Öffnungszeiten", "opening_hours"), ("Zielgruppe", "target_group"),
+                       ("Kapazität", "capacity"), ("Web", "website")]:
+        val = row.get(col)
+        if val is not None and not (isinstance(val, float) and math.isnan(val)) and val != "":
+            parts.append(f"{label}: {fmt.number(val, 0) if col == 'capacity' else val}")
+    return " · ".join(parts)

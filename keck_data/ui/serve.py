@@ -1,0 +1,22 @@
+"""Start the atlas: ``python -m keck_data.ui.serve [streamlit options]``.
+
+Same as ``streamlit run app.py`` except that Streamlit's legacy auto-discovery of the ``pages/`` folder is off
+from the first request on, so a deep link such as ``/karte?ind=…`` works even as the server's first visit.
+"""
+import sys
+from pathlib import Path
+
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.web import cli
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+def main() -> None:
+    PagesManager.uses_pages_directory = False
+    sys.argv = ["streamlit", "run", str(APP), *sys.argv[1:]]
+    cli.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Table page parts: a sortable table that shows k. A./keine Daten as such, and the downloads."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from .. import export_table, fmt
+from ..privacy import LABEL_MISSING, LABEL_SUPPRESSED
+from .resources import atlas, load
+
+
+def styled_table(indicators: list[str], level: str, year: int):
+    """(reference rows, areas) — numeric columns sort as numbers and display German text."""
+    table = load("table", indicators, level, year)
+    meta = load("indicators").set_index("key")
+    cols = {"key": "Schlüssel", "name": "Gebiet"}
+    numeric = table[["key", "name"]].rename(columns=cols)
+    for key in indicators:
+        numeric[meta.loc[key, "name"]] = table[f"_num_{key}"]
+    texts = table[[meta.loc[k, "name"] for k in indicators]]
+    ref_mask = table["reference"].to_numpy()
+    reference = pd.concat([numeric[["Gebiet"]], texts], axis=1)[ref_mask]
+    areas = numeric[~ref_mask].reset_index(drop=True)
+    area_texts = texts[~ref_mask].reset_index(drop=True)
+    # st.dataframe ignores display texts of empty cells, so k. A./keine Daten sit on a sentinel that sorts first
+    areas[area_texts.columns] = areas[area_texts.columns].fillna(-np.inf)
+    styler = areas.style
+    for key in indicators:
+        col, dec, unit = meta.loc[key, "name"], int(meta.loc[key, "decimals"]), meta.loc[key, "unit"]
+        styler = styler.format(lambda v, d=dec, u=unit: fmt.with_unit(v, d, u), subset=[col])
+        for label in (LABEL_SUPPRESSED, LABEL_MISSING):
+            rows = list(area_texts.index[area_texts[col] == label])
+            if rows:
+                styler = styler.format(lambda v, t=label: t, subset=(rows, [col]))
+    return reference, styler
+
+
+def download_buttons(indicators: list[str], level: str, year: int) -> None:
+    a = atlas()
+    name = f"sozialraum-atlas_{level}_{year}"
+    left, right = st.columns(2)
+    left.download_button("Als Excel herunterladen", export_table.to_xlsx(a, indicators, level, year),
+                         file_name=f"{name}.xlsx", mime="application/vnd.openxmlformats-officedocument."
+                                                         "spreadsheetml.sheet", width="stretch")
+    right.download_button("Als CSV herunterladen", export_table.to_csv(a, indicators, level, year),
+                          file_name=f"{name}.csv", mime="text/csv", width="stretch")
+
+
+def change_table(ts: pd.DataFrame, base_year: int, meta: pd.Series) -> pd.DataFrame:
+    """Base-year value, latest value and the difference, as German text."""
+    change = atlas().change_since(ts, base_year)
+    d = int(meta["decimals"])
+    return pd.DataFrame({
+        "Reihe": change["series"],
+        f"Wert {base_year}": [fmt.with_unit(v, d, meta["unit"]) for v in change["base"]],
+        "Letzter Wert": [fmt.with_unit(v, d, meta["unit"]) + (f" ({y})" if y else "")
+                         for v, y in zip(change["last"], change["last_year"])],
+        "Veränderung": [("+" if c > 0 else "") + fmt.number(c, d) for c in change["change"]],
+    })

@@ -1,0 +1,69 @@
+"""The pickers every page shares: Themenfeld → Indikator, Raumebene, Jahr, Gebiete."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ..errors import ValidationError
+from ..queries import MAX_COMPARE
+from . import state
+from .resources import load
+
+DEFAULT_INDICATOR = "sgb2_quote_u15"
+
+
+def indicator(label: str = "Indikator", param: str = "ind", with_topic: bool = True,
+              exclude: tuple[str, ...] = ()) -> str:
+    """Themenfeld, then indicator; returns the indicator key."""
+    inds = load("indicators")
+    inds = inds[~inds["key"].isin(exclude)]
+    names = dict(zip(inds["key"], inds["name"]))
+    current = state.get(param)
+    default = current if current in names else (DEFAULT_INDICATOR if DEFAULT_INDICATOR in names else inds["key"].iloc[0])
+    if with_topic:
+        topics = list(dict.fromkeys(inds["topic"]))
+        topic_names = dict(zip(inds["topic"], inds["topic_name"]))
+        default_topic = inds.set_index("key").loc[default, "topic"]
+        if current in names and state.get("topic") != default_topic:
+            state.put("topic", default_topic)
+        topic = state.widget(st.selectbox, "Themenfeld", topics, "topic", default_topic, format_func=topic_names.get)
+        inds = inds[inds["topic"] == topic]
+        names = dict(zip(inds["key"], inds["name"]))
+        default = default if default in names else inds["key"].iloc[0]
+    return state.widget(st.selectbox, label, list(names), param, default, format_func=names.get)
+
+
+def level(param: str = "lvl", include_top: bool = False) -> str:
+    lv = load("levels")
+    if not include_top and len(lv) > 1:
+        lv = lv.iloc[1:]
+    names = dict(zip(lv["key"], lv["name"]))
+    return state.widget(st.selectbox, "Raumebene", list(names), param, list(names)[-1], format_func=names.get)
+
+
+def year(indicator_key: str | None, param: str = "yr") -> int:
+    years = load("years", indicator_key) or load("years", None)
+    if not years:
+        raise ValidationError("Für diesen Indikator liegen keine Werte vor.")
+    return int(state.widget(st.selectbox, "Jahr", years, param, years[-1]))
+
+
+def areas(level_key: str, label: str = "Gebiete", param: str = "areas", limit: int = MAX_COMPARE) -> list[str]:
+    """Chosen areas of a level (at most ``limit``; more from a URL are cut with a message)."""
+    names = load("area_label", level_key)
+    wanted = [a for a in state.get(param, []) or [] if a in names]
+    if len(wanted) > limit:
+        st.error(f"Es können höchstens {limit} Gebiete verglichen werden; angezeigt werden die ersten {limit}.")
+        state.put(param, wanted[:limit])
+    return state.multiselect(label, list(names), param, format_func=names.get, max_selections=limit)
+
+
+def add_area(key: str, param: str = "areas", limit: int = MAX_COMPARE) -> str | None:
+    """Add an area to the comparison; returns an error message when the limit is reached."""
+    chosen = list(state.get(param, []) or [])
+    if key in chosen:
+        return None
+    if len(chosen) >= limit:
+        return (f"Es können höchstens {limit} Gebiete verglichen werden. Bitte zuerst ein Gebiet aus dem "
+                "Vergleich entfernen.")
+    state.put(param, chosen + [key])
+    return None

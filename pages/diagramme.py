@@ -1,0 +1,33 @@
+"""Diagramme: column, bar and scatter charts; areas from the comparison are highlighted."""
+import streamlit as st
+
+from keck_data import charts
+from keck_data.ui import frame, state, widgets
+
+KINDS = {"column": "Säulendiagramm", "bar": "Balkendiagramm", "scatter": "Streudiagramm"}
+
+with frame.controls(4) as cols:
+    with cols[0]:
+        kind = state.widget(st.radio, "Diagrammart", list(KINDS), "chart", "column", format_func=KINDS.get)
+    with cols[1]:
+        level = widgets.level()
+        year = widgets.year(None)
+    with cols[2]:
+        x = widgets.indicator("Indikator" if kind != "scatter" else "Indikator (x-Achse)")
+    with cols[3]:
+        y = widgets.indicator("Indikator (y-Achse)", param="y", with_topic=False) if kind == "scatter" else None
+
+highlight = state.get("areas", []) or []
+if kind == "scatter":
+    data, r = widgets.load("scatter", x, y, level, year)
+    fig = charts.scatter(data, widgets.load("indicator", x), widgets.load("indicator", y), r, highlight,
+                         widgets.load("municipality"), year)
+else:
+    values = widgets.load("level_values", x, level, year)
+    city = widgets.load("reference_values", x, year)
+    fig = charts.ranking(values, city, widgets.load("indicator", x), highlight, kind == "bar",
+                         widgets.load("municipality"), year)
+st.plotly_chart(fig, width="stretch")
+if highlight:
+    st.caption("Hervorgehoben: die Gebiete aus dem Gebietsvergleich.")
+state.sync_url(["chart", "lvl", "yr", "ind", "topic", "y", "areas"])

@@ -1,0 +1,25 @@
+"""Gebietsvergleich: up to three areas side by side, all indicators by Themenfeld, city value and difference."""
+import streamlit as st
+
+from keck_data.ui import frame, widgets
+
+with frame.controls(3) as cols:
+    with cols[0]:
+        level = widgets.level()
+    with cols[1]:
+        year = widgets.year(None)
+    with cols[2]:
+        chosen = widgets.areas(level, "Gebiete (höchstens 3)")
+
+st.markdown(f"# Gebietsvergleich {year}")
+if not chosen:
+    st.info("Bitte bis zu drei Gebiete wählen – hier oder in der Karte mit „Zum Gebietsvergleich hinzufügen“.")
+else:
+    table = widgets.load("compare", level, chosen, year)
+    city = widgets.load("municipality")
+    for topic, group in table.groupby("topic", sort=False):
+        st.subheader(topic)
+        shown = group.drop(columns=["topic", "indicator", "unit", "decimals", "city"]).rename(
+            columns={"name": "Indikator", "city_text": city})
+        st.dataframe(shown, hide_index=True, width="stretch", height=35 * (len(shown) + 1) + 3)
+widgets.state.sync_url(["lvl", "yr", "areas"])

@@ -1,0 +1,28 @@
+"""Indikatoren: the catalogue with all metadata, searchable."""
+import streamlit as st
+
+from keck_data.ui import frame, state, widgets
+from keck_data.ui.maps import METADATA_FIELDS
+
+with frame.controls(1) as cols:
+    with cols[0]:
+        st.session_state["w_q"] = state.get("q", "")
+        query = st.text_input("Suche (Name, Definition, Quelle)", key="w_q",
+                              on_change=lambda: state.put("q", st.session_state["w_q"]))
+
+inds = widgets.load("indicators")
+if query:
+    text = inds[["key", "name", "definition", "source", "topic_name"]].fillna("").agg(" ".join, axis=1)
+    inds = inds[text.str.contains(query, case=False, regex=False)]
+st.markdown(f"# Indikatoren ({len(inds)})")
+if inds.empty:
+    st.info(f"Kein Indikator passt zu „{query}“.")
+for topic, group in inds.groupby("topic_name", sort=False):
+    st.subheader(topic)
+    for _, ind in group.iterrows():
+        with st.expander(f"{ind['name']} ({ind['unit']})"):
+            st.markdown(f"**Schlüssel:** `{ind['key']}` · **Art:** {ind['kind']}")
+            for col, label in METADATA_FIELDS:
+                if isinstance(ind[col], str) and ind[col]:
+                    st.markdown(f"**{label}:** {ind[col]}")
+state.sync_url(["q"])

@@ -1,0 +1,27 @@
+"""Tabelle: several indicators × areas of a level and year, with reference rows and Excel download."""
+import streamlit as st
+
+from keck_data.ui import frame, state, widgets
+from keck_data.ui.tables import download_buttons, styled_table
+
+with frame.controls(3) as cols:
+    with cols[0]:
+        level = widgets.level()
+    with cols[1]:
+        year = widgets.year(None)
+    with cols[2]:
+        inds = widgets.load("indicators")
+        chosen = state.multiselect("Indikatoren", list(inds["key"]), "inds",
+                                   default=["sgb2_quote_u15", "anteil_alleinerziehend", "ew_u18"],
+                                   format_func=dict(zip(inds["key"], inds["name"])).get)
+
+st.markdown(f"# Tabelle {widgets.load('level_name', level)} {year}")
+if not chosen:
+    st.info("Bitte mindestens einen Indikator wählen.")
+else:
+    reference, table = styled_table(chosen, level, year)
+    st.caption("Vergleichswerte")
+    st.dataframe(reference, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", height=600)
+    download_buttons(chosen, level, year)
+state.sync_url(["lvl", "yr", "inds"])

@@ -1,0 +1,25 @@
+"""Zeitreihe: an indicator over all years for chosen areas and the city, and the change since a base year."""
+import streamlit as st
+
+from keck_data import charts
+from keck_data.ui import frame, state, widgets
+from keck_data.ui.tables import change_table
+
+with frame.controls(3) as cols:
+    with cols[0]:
+        ind = widgets.indicator()
+    with cols[1]:
+        level = widgets.level()
+        chosen = widgets.areas(level)
+    with cols[2]:
+        years = widgets.load("years", ind)
+        base = int(state.widget(st.selectbox, "Basisjahr für die Veränderung", years, "by", years[0]))
+
+meta = widgets.load("indicator", ind)
+ts = widgets.load("timeseries", ind, level, chosen)
+st.plotly_chart(charts.timeseries(ts, meta), width="stretch")
+if ts["value"].isna().any():
+    st.caption("Lücken in den Linien: Jahre ohne Wert (keine Daten oder k. A.) – nicht als 0 dargestellt.")
+st.subheader(f"Veränderung seit {base}")
+st.dataframe(change_table(ts, base, meta), hide_index=True, width="stretch")
+state.sync_url(["ind", "topic", "lvl", "areas", "by"])
