@@ -89,6 +89,8 @@ def to_xlsx(atlas: Atlas, indicators: list[str], level: str, year: int) -> bytes
 
 def to_csv(atlas: Atlas, indicators: list[str], level: str, year: int) -> bytes:
     """UTF-8 with BOM, ';' separator and decimal comma, formulas neutralised."""
-    data, _ = table_frame(atlas, indicators, level, year)
-    data = data.map(lambda v: neutralise(v) if isinstance(v, str) else v)
-    return data.to_csv(sep=";", decimal=",", index=False).encode("utf-8-sig")
+    data, meta = table_frame(atlas, indicators, level, year)
+    data = data.map(lambda v: neutralise(v) if isinstance(v, str) else v)  # text only: numbers stay numbers
+    for col, decimals in zip(data.columns[3:], meta["decimals"]):
+        data[col] = [f"{v:.{int(decimals)}f}".replace(".", ",") if isinstance(v, float) else v for v in data[col]]
+    return data.to_csv(sep=";", index=False).encode("utf-8-sig")
