@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -12,10 +14,35 @@ from ..queries import Atlas
 from ..warehouse import Warehouse
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _open(path: str, read_only: bool, stamp: tuple | None) -> Warehouse:
-    """One connection per file (and, for the public snapshot, per published version of it)."""
-    return Warehouse(path, read_only=read_only)
+@st.cache_resource(show_spinner=False)
+def _open(path: str) -> Warehouse:
+    """The internal instance: one read-write connection per file and process."""
+    return Warehouse(path)
+
+
+@st.cache_resource(show_spinner=False)
+def _snapshots() -> dict:
+    """The public instance's open snapshot per path: {path: (file stamp, Warehouse)} guarded by a lock."""
+    return {"lock": threading.Lock()}
+
+
+def _snapshot(path: Path) -> Warehouse:
+    """The current public snapshot; after a new publish the old file is closed and the new one opened.
+
+    DuckDB hands out the already open database for a path, so the old handle must be closed first.
+    """
+    info = os.stat(path)
+    stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+    holder = _snapshots()
+    with holder["lock"]:
+        current = holder.get(str(path))
+        if current and current[0] == stamp:
+            return current[1]
+        if current:
+            current[1].close()
+        wh = Warehouse(path, read_only=True)
+        holder[str(path)] = (stamp, wh)
+        return wh
 
 
 def atlas() -> Atlas:
@@ -27,14 +54,13 @@ def atlas() -> Atlas:
             raise WarehouseError(
                 f"Es gibt noch keinen veröffentlichten Datenstand ({path}). Bitte intern „Veröffentlichen“ "
                 "ausführen oder „python -m keck_data publish“.")
-        info = os.stat(path)
-        wh = _open(str(path), True, (info.st_ino, info.st_mtime_ns, info.st_size))
+        wh = _snapshot(path)
     else:
         path = cfg.warehouse_path
         if not path.exists():
             raise WarehouseError(
                 f"Kein Warehouse unter {path}. Bitte zuerst „python -m keck_data init-demo“ ausführen.")
-        wh = _open(str(path), False, None)
+        wh = _open(str(path))
     return Atlas(wh, public=cfg.is_public)
 
 

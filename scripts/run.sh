@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Start the atlas on localhost with the Musterstadt demo data (built on first start).
+# Options are passed to Streamlit, e.g. --server.port 8502. KECK_MODE=public starts the public instance.
+source "$(dirname "$0")/setup_env.sh" requirements.txt
+if [ "${KECK_MODE:-internal}" = "public" ]; then
+    [ -f "${KECK_PUBLIC_WAREHOUSE:-warehouse/public.duckdb}" ] || .venv/bin/python -m keck_data publish
+else
+    .venv/bin/python -m keck_data init-demo
+fi
+exec .venv/bin/python -m keck_data.ui.serve --server.address "${KECK_ADDRESS:-localhost}" \
+    --server.headless true --browser.gatherUsageStats false "$@"

@@ -1,0 +1,141 @@
+"""Browser tests: the real server, Playwright, Debian's Chromium (never a downloaded browser)."""
+import io
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from keck_data.publish import publish
+from keck_data.warehouse import Warehouse
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, atlas_server, choose, wait_idle
+
+pytestmark = pytest.mark.browser
+UNRELEASED = ["Sozialindex", "Inobhutnahmen"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: scripts/test.sh installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def files(demo_file, tmp_path_factory):
+    base = tmp_path_factory.mktemp("browser")
+    internal = base / "keck.duckdb"
+    shutil.copy(demo_file, internal)
+    source = base / "source.duckdb"  # the "other" internal warehouse that publishes while both servers run
+    shutil.copy(demo_file, source)
+    public = base / "public.duckdb"
+    with Warehouse(source) as wh:
+        publish(wh, public)
+    return {"internal": internal, "source": source, "public": public, "base": base}
+
+
+@pytest.fixture(scope="module")
+def servers(files):
+    common = {"KECK_WAREHOUSE": str(files["internal"]), "KECK_PUBLIC_WAREHOUSE": str(files["public"])}
+    with atlas_server({**common, "KECK_MODE": "internal"}, files["base"] / "internal.log") as internal, \
+            atlas_server({**common, "KECK_MODE": "public"}, files["base"] / "public.log") as public:
+        yield {"internal": internal, "public": public}
+
+
+@pytest.fixture()
+def page(browser, tmp_path):
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def _legend(page) -> str:
+    return page.locator(".keck-legend").inner_text()
+
+
+def test_map_legend_follows_indicator_and_year(servers, page, tmp_path):
+    page.goto(servers["internal"] + "/?base=none")
+    wait_idle(page)
+    page.wait_for_selector(".keck-legend")
+    first = _legend(page)
+    assert "SGB-II-Quote" in first and "%" in first
+    page.screenshot(path=tmp_path / "karte.png", full_page=True)
+    choose(page, "Indikator", "Anteil Alleinerziehender")
+    page.wait_for_function("() => document.querySelector('.keck-legend').innerText.includes('Alleinerziehender')")
+    second = _legend(page)
+    choose(page, "Jahr", "2015")
+    page.wait_for_function(f"() => document.querySelector('.keck-legend').innerText !== {second!r}")
+    assert "ind=anteil_alleinerziehend" in page.url and "yr=2015" in page.url
+    assert page.get_by_role("heading", name="Anteil Alleinerziehender 2015").is_visible()
+
+
+def test_url_with_state_opens_the_same_view(servers, page, tmp_path):
+    url = servers["internal"] + "/?ind=betreuungsquote_u3&lvl=stadtbezirk&yr=2019&cls=equal_interval&k=4&base=none"
+    page.goto(url)
+    wait_idle(page)
+    assert page.get_by_role("heading", name="Betreuungsquote unter 3 Jahren 2019").is_visible()
+    legend = _legend(page)
+    assert legend.count("bis") == 4
+    page.goto(url + "&present=1")
+    wait_idle(page)
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    assert page.get_by_role("button", name="Präsentationsmodus beenden").is_visible()
+    page.screenshot(path=tmp_path / "praesentation.png", full_page=True)
+
+
+def test_compare_three_areas_and_refuse_a_fourth(servers, page, tmp_path):
+    page.goto(servers["internal"] + "/gebietsvergleich?areas=0101,0203,0305")
+    wait_idle(page)
+    for name in ("0101 Marktplatz", "0203 Lindenhof", "0305 Neue Heimat"):
+        assert page.get_by_text(name).first.is_visible()
+    page.screenshot(path=tmp_path / "gebietsvergleich.png", full_page=True)
+    page.goto(servers["internal"] + "/gebietsvergleich?areas=0101,0203,0305,0401")
+    wait_idle(page)
+    assert page.get_by_text("höchstens 3 Gebiete").first.is_visible()
+
+
+def test_table_excel_download(servers, page, tmp_path):
+    page.goto(servers["internal"] + "/tabelle?inds=sgb2_quote_u15,ew_u18")
+    wait_idle(page)
+    page.screenshot(path=tmp_path / "tabelle.png", full_page=True)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Als Excel herunterladen").click()
+    path = tmp_path / "tabelle.xlsx"
+    info.value.save_as(path)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Tabelle", "Metadaten"]
+    assert "Musterstadt" in wb["Tabelle"]["A1"].value
+
+
+@pytest.mark.parametrize("path", ["/", "/tabelle", "/diagramme", "/zeitreihe?areas=01,02&lvl=stadtbezirk",
+                                  "/gebietsvergleich?areas=0101", "/indikatoren"])
+def test_public_pages_never_show_unreleased_indicators(servers, page, tmp_path, path):
+    page.goto(servers["public"] + path)
+    wait_idle(page)
+    page.screenshot(path=tmp_path / f"public{path.split('?')[0].replace('/', '_') or '_karte'}.png", full_page=True)
+    html = page.content()
+    assert "Öffentliche Instanz" in html
+    for name in UNRELEASED:
+        assert name not in html
+
+
+def test_public_instance_picks_up_a_new_snapshot_without_restart(servers, files, page):
+    page.goto(servers["public"] + "/indikatoren?q=Sozialindex")
+    wait_idle(page)
+    assert page.get_by_text("Kein Indikator passt").is_visible()
+    with Warehouse(files["source"]) as wh:
+        wh.write("test", "release", lambda tx: (
+            tx.cur.execute("UPDATE indicator SET released = TRUE WHERE key = 'sozialindex'"),
+            tx.audit("indicator", "sozialindex", False, True)))
+        publish(wh, files["public"])
+    page.reload()
+    wait_idle(page)
+    assert page.get_by_text("Sozialindex (Indexpunkte)").is_visible()
+    page.goto(servers["internal"] + "/")  # the internal instance kept running side by side
+    wait_idle(page)
+    assert page.get_by_text("Interne Instanz").is_visible()

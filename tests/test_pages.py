@@ -1,0 +1,185 @@
+"""Page tests with streamlit's AppTest, started from app.py, in internal and public mode."""
+import shutil
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from keck_data.publish import publish
+from keck_data.warehouse import Warehouse
+from tests.conftest import ROOT
+
+PAGES = ["pages/karte.py", "pages/tabelle.py", "pages/diagramme.py", "pages/zeitreihe.py",
+         "pages/gebietsvergleich.py", "pages/indikatoren.py"]
+
+
+@pytest.fixture(scope="module")
+def internal_file(demo_file, tmp_path_factory):
+    path = tmp_path_factory.mktemp("pages") / "keck.duckdb"
+    shutil.copy(demo_file, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def public_file(demo_file, tmp_path_factory):
+    src = tmp_path_factory.mktemp("pubsrc") / "keck.duckdb"
+    shutil.copy(demo_file, src)
+    target = src.parent / "public.duckdb"
+    with Warehouse(src) as wh:
+        publish(wh, target)
+    return target
+
+
+@pytest.fixture()
+def app(monkeypatch, internal_file, public_file):
+    """Factory for an AppTest in the given mode, with fresh caches."""
+    def make(mode="internal", **params):
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        monkeypatch.setenv("KECK_MODE", mode)
+        monkeypatch.setenv("KECK_WAREHOUSE", str(internal_file))
+        monkeypatch.setenv("KECK_PUBLIC_WAREHOUSE", str(public_file))
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        for k, v in params.items():
+            at.query_params[k] = v
+        return at.run()
+    yield make
+    st.cache_resource.clear()
+
+
+def _ok(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _markdown(at):
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_map_is_the_landing_page_with_indicator_and_legend(app):
+    at = app()
+    _ok(at)
+    assert "Sozialraum-Atlas Musterstadt" in "\n".join(m.value for m in at.sidebar.markdown)
+    assert "Synthetische Demodaten" in at.sidebar.info[0].value
+    text = _markdown(at)
+    assert "# SGB-II-Quote der unter 15-Jährigen 2024" in text
+    assert "keck-legend" in text and "bis " in text and " %" in text
+    assert at.selectbox(key="w_ind").value == "sgb2_quote_u15"
+
+
+def test_changing_the_indicator_changes_legend_and_url(app):
+    at = app()
+    before = [m.value for m in at.markdown if "keck-legend" in m.value][0]
+    at.selectbox(key="w_ind").set_value("anteil_alleinerziehend").run()
+    _ok(at)
+    after = [m.value for m in at.markdown if "keck-legend" in m.value][0]
+    assert after != before and "Anteil Alleinerziehender" in after
+    assert at.query_params["ind"] == ["anteil_alleinerziehend"] or at.query_params["ind"] == "anteil_alleinerziehend"
+
+
+def test_view_is_restored_from_the_url(app):
+    at = app(ind="betreuungsquote_u3", lvl="stadtbezirk", yr="2019", cls="equal_interval", k="4", pal="blau")
+    _ok(at)
+    assert at.selectbox(key="w_topic").value == "kinderbetreuung"
+    assert at.selectbox(key="w_lvl").value == "stadtbezirk"
+    assert at.selectbox(key="w_yr").value == 2019
+    assert at.selectbox(key="w_cls").value == "equal_interval"
+    assert "# Betreuungsquote unter 3 Jahren 2019" in _markdown(at)
+    assert _markdown(at).count('class="sw') >= 3
+
+
+def test_invalid_url_values_fall_back_to_defaults(app):
+    at = app(ind="gibt_es_nicht", yr="1850", k="99", lvl="<script>")
+    _ok(at)
+    assert at.selectbox(key="w_ind").value == "sgb2_quote_u15" and at.selectbox(key="w_yr").value == 2024
+
+
+def test_area_profile_and_comparison_limit(app):
+    at = app(sel="0101", areas="0102,0103,0104")
+    _ok(at)
+    assert any("Profil: 0101" in s.value for s in at.subheader)
+    [add] = [b for b in at.button if b.label == "Zum Gebietsvergleich hinzufügen"]
+    add.click().run()
+    assert any("höchstens 3 Gebiete" in e.value for e in at.error)
+
+
+def test_comparison_page_shows_three_areas_and_refuses_four(app):
+    at = app(areas="0101,0102,0103,0104")
+    at.switch_page("pages/gebietsvergleich.py").run()
+    assert any("höchstens 3 Gebiete" in e.value for e in at.error)
+    assert len(at.dataframe) >= 7
+    assert "0103 Schlossgarten" in at.dataframe[0].value.columns
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_internal(app, page):
+    at = app()
+    at.switch_page(page).run()
+    _ok(at)
+
+
+def test_table_page_reference_rows_and_downloads(app):
+    at = app(inds="sgb2_quote_u15,inobhutnahmen")
+    at.switch_page("pages/tabelle.py").run()
+    _ok(at)
+    reference, table = at.dataframe[0].value, at.dataframe[1].value
+    assert list(reference["Gebiet"]) == ["Musterstadt"]
+    assert len(table) == 48
+    assert len(at.get("download_button")) == 2
+
+
+def test_time_series_and_charts(app):
+    at = app(ind="quote_sprachfoerderbedarf", lvl="stadtbezirk", areas="01,02")
+    at.switch_page("pages/zeitreihe.py").run()
+    _ok(at)
+    assert any("nicht als 0" in c.value for c in at.caption)
+    at.switch_page("pages/diagramme.py").run()
+    _ok(at)
+    at.radio(key="w_chart").set_value("scatter").run()
+    _ok(at)
+
+
+def test_catalogue_search(app):
+    at = app(q="Kita")
+    at.switch_page("pages/indikatoren.py").run()
+    _ok(at)
+    assert "# Indikatoren (" in _markdown(at)
+    titles = [e.label for e in at.expander]
+    assert any("Kita-Plätze" in t for t in titles) and not any("Wahlbeteiligung" in t for t in titles)
+
+
+def test_presentation_mode_hides_controls_and_enlarges(app):
+    at = app(present="1")
+    _ok(at)
+    css = at.markdown[0].value
+    assert "stSidebar" in css and "font-size: 24px" in css
+    assert at.button(key="end_present")
+    assert at.expander[0].label == "Einstellungen"
+
+
+def test_public_mode_shows_only_released_data(app):
+    at = app("public")
+    _ok(at)
+    assert "Öffentliche Instanz" in "\n".join(c.value for c in at.sidebar.caption)
+    topics = at.selectbox(key="w_topic").options
+    at.selectbox(key="w_topic").set_value("soziale_lage").run()
+    options = at.selectbox(key="w_ind").options
+    assert "Sozialindex" not in options and "SGB-II-Quote der unter 15-Jährigen" in options
+    for page in PAGES:
+        at.switch_page(page).run()
+        _ok(at)
+    assert topics
+
+
+def test_public_mode_hides_unreleased_indicator_from_url(app):
+    at = app("public", ind="sozialindex")
+    _ok(at)
+    assert at.selectbox(key="w_ind").value != "sozialindex"
+
+
+def test_public_mode_without_snapshot_explains_what_to_do(app, monkeypatch, tmp_path):
+    st.cache_resource.clear()
+    monkeypatch.setenv("KECK_MODE", "public")
+    monkeypatch.setenv("KECK_PUBLIC_WAREHOUSE", str(tmp_path / "fehlt.duckdb"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert "noch keinen veröffentlichten Datenstand" in at.error[0].value
