@@ -96,7 +96,8 @@ def refresh_aggregates(tx: Tx) -> int:
             "SELECT key, parent_key FROM area WHERE level = ? AND parent_key IS NOT NULL", [level]
         ).df().set_index("key")["parent_key"]
         child_values = cur.execute(
-            "SELECT indicator, area_key, year, value, status FROM indicator_value WHERE level = ?", [level]
+            "SELECT indicator, area_key, year, value, status FROM indicator_value WHERE level = ? "
+            "ORDER BY indicator, area_key, year", [level]
         ).df()
         if child_values.empty or parent_of.empty:
             continue

@@ -52,29 +52,27 @@ def apply(values: pd.DataFrame, meta: pd.DataFrame, areas: pd.DataFrame, rule: P
     primary = kind.eq("count") & out["status"].eq("ok") & rule.is_small(out["value"])
     out.loc[primary, "status"] = SUPPRESSED
 
-    additive = meta.index[(meta["kind"] == "count") & (meta["aggregation"] == "sum")]
-    groups = out[out["indicator"].isin(additive)].groupby(["indicator", "year"]).groups
-    children = _children(areas)
-    for (_, _), idx in groups.items():
-        part = out.loc[idx]
-        if part["status"].eq(SUPPRESSED).any():
+    additive = out["indicator"].isin(meta.index[(meta["kind"] == "count") & (meta["aggregation"] == "sum")])
+    hidden_pairs = out.loc[additive & out["status"].eq(SUPPRESSED), ["indicator", "year"]].drop_duplicates()
+    if len(hidden_pairs):
+        children = _children(areas)
+        for ind, year in hidden_pairs.itertuples(index=False):
+            part = out[(out["indicator"] == ind) & (out["year"] == year)]
             out.loc[_secondary(part, children), "status"] = SUPPRESSED
 
     rates = meta[meta["kind"] == "rate"]
-    if not rates.empty:
-        hidden = out[out["status"] == SUPPRESSED].set_index(["indicator", "level", "area_key", "year"]).index
-        hidden_set = set(hidden)
+    hidden = out.loc[out["status"] == SUPPRESSED, ["indicator", "level", "area_key", "year"]]
+    if not rates.empty and len(hidden):
         for key, ind in rates.iterrows():
-            rows = out.index[out["indicator"] == key]
-            if rows.empty or not hidden_set:
+            is_rate = (out["indicator"] == key).to_numpy()
+            if not is_rate.any():
                 continue
-            sub = out.loc[rows]
+            sub = out.loc[is_rate, ["level", "area_key", "year"]]
             deps = [d for d in (ind["numerator"], ind["denominator"]) if isinstance(d, str)]
-            mask = np.zeros(len(sub), dtype=bool)
-            for dep in deps:
-                mask |= np.array([(dep, lv, ak, yr) in hidden_set
-                                  for lv, ak, yr in zip(sub["level"], sub["area_key"], sub["year"])])
-            out.loc[rows[mask & sub["status"].eq("ok").to_numpy()], "status"] = SUPPRESSED
+            dep_hidden = hidden[hidden["indicator"].isin(deps)].drop(columns="indicator").drop_duplicates()
+            flagged = sub.merge(dep_hidden.assign(_h=True), on=["level", "area_key", "year"], how="left")["_h"]
+            rows = out.index[is_rate][flagged.eq(True).to_numpy()]
+            out.loc[rows[out.loc[rows, "status"].eq("ok").to_numpy()], "status"] = SUPPRESSED
     out.loc[out["status"] == SUPPRESSED, "value"] = np.nan
     return out
 

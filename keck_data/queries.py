@@ -6,6 +6,7 @@ indicators only (the published snapshot contains nothing else, this is a second 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,16 @@ class Atlas:
     wh: Warehouse
     public: bool = False
     rule: privacy.PrivacyRule = field(default_factory=privacy.PrivacyRule.from_settings)
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    def _cached(self, name: tuple, load: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """Metadata that changes only with a write: kept until the warehouse version moves on."""
+        key = (self.wh.version(), *name)
+        if key not in self._memo:
+            if len(self._memo) > 256:
+                self._memo.clear()
+            self._memo[key] = load()
+        return self._memo[key]
 
     # -- catalogue -----------------------------------------------------------
     def municipality(self) -> str:
@@ -34,7 +45,8 @@ class Atlas:
         return self.wh.meta("demo") == "true"
 
     def levels(self) -> pd.DataFrame:
-        return read_df(self.wh, "SELECT key, name, parent_level, ordering FROM spatial_level ORDER BY ordering")
+        return self._cached(("levels",), lambda: read_df(
+            self.wh, "SELECT key, name, parent_level, ordering FROM spatial_level ORDER BY ordering"))
 
     def level_name(self, level: str) -> str:
         lv = self.levels().set_index("key")
@@ -49,10 +61,10 @@ class Atlas:
         """All indicators (only released ones in public mode) with their topic name."""
         sql = ("SELECT i.*, t.name AS topic_name, t.ordering AS topic_ordering FROM indicator i "
                "JOIN topic t ON t.key = i.topic WHERE (NOT ? OR i.released) ORDER BY t.ordering, i.ordering")
-        return read_df(self.wh, sql, [self.public])
+        return self._cached(("indicators",), lambda: read_df(self.wh, sql, [self.public]))
 
     def indicator(self, key: str) -> pd.Series:
-        inds = self.indicators().set_index("key")
+        inds = self._cached(("indicators_by_key",), lambda: self.indicators().set_index("key"))
         if key not in inds.index:
             raise NotFoundError(f"Den Indikator „{key}“ gibt es nicht (oder er ist nicht freigegeben).")
         return inds.loc[key]
@@ -62,7 +74,8 @@ class Atlas:
         return [int(y) for y in read_df(self.wh, sql, [indicator, indicator])["year"]]
 
     def areas(self, level: str) -> pd.DataFrame:
-        return read_df(self.wh, "SELECT key, name, parent_key FROM area WHERE level = ? ORDER BY key", [level])
+        return self._cached(("areas", level), lambda: read_df(
+            self.wh, "SELECT key, name, parent_key FROM area WHERE level = ? ORDER BY key", [level]))
 
     def area_label(self, level: str) -> dict[str, str]:
         a = self.areas(level)
@@ -83,14 +96,16 @@ class Atlas:
         sql = ("SELECT indicator, level, area_key, year, value, status, note FROM indicator_value "
                "WHERE list_contains(?, indicator) AND (? IS NULL OR list_contains(?, year))")
         raw = read_df(self.wh, sql, [sorted(needed), years, years])
-        tree = read_df(self.wh, "SELECT a.level, a.key, l.parent_level, a.parent_key FROM area a "
-                                "JOIN spatial_level l ON l.key = a.level")
+        tree = self._cached(("tree",), lambda: read_df(
+            self.wh, "SELECT a.level, a.key, l.parent_level, a.parent_key FROM area a "
+                     "JOIN spatial_level l ON l.key = a.level"))
         safe = privacy.apply(raw, meta, tree, self.rule)
         return safe[safe["indicator"].isin(indicators)].reset_index(drop=True)
 
     def _meta(self) -> pd.DataFrame:
-        return read_df(self.wh, "SELECT key, kind, aggregation, numerator, denominator, released FROM indicator "
-                                "WHERE (NOT ? OR released)", [self.public]).set_index("key")
+        return self._cached(("meta",), lambda: read_df(
+            self.wh, "SELECT key, kind, aggregation, numerator, denominator, released FROM indicator "
+                     "WHERE (NOT ? OR released)", [self.public]).set_index("key"))
 
     def level_values(self, indicator: str, level: str, year: int) -> pd.DataFrame:
         """One indicator on one level and year: key, name, value, status, text (every area, also without data)."""

@@ -15,12 +15,13 @@ INDICATOR_COLUMNS = [
 VALUE_COLUMNS = ["indicator", "level", "area_key", "year", "value", "status", "origin", "note"]
 
 
-def display_geometry(geoms: gpd.GeoSeries, max_vertices: int = 60_000) -> gpd.GeoSeries:
+def display_geometry(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     """A simplified copy for maps that keeps shared borders (coverage simplification).
 
-    The tolerance grows until the whole level has at most ``max_vertices`` vertices, so the map payload
-    stays small for any number of areas.
+    The tolerance grows until the level has at most about 25 vertices per area (at least 8,000, at most
+    60,000 in all), so the map payload stays small for any number of areas.
     """
+    max_vertices = min(60_000, max(8_000, 25 * len(geoms)))
     minx, miny, maxx, maxy = geoms.total_bounds
     tolerance = max(maxx - minx, maxy - miny) / 4000
     simplified = geoms

@@ -64,13 +64,17 @@ def atlas() -> Atlas:
     return Atlas(wh, public=cfg.is_public)
 
 
-@st.cache_data(max_entries=1024, show_spinner=False)
+@st.cache_resource(max_entries=1024, show_spinner=False)
 def _call(_atlas: Atlas, key: tuple, method: str, args: tuple) -> Any:
     return getattr(_atlas, method)(*args)
 
 
 def load(method: str, *args: Any) -> Any:
-    """``Atlas.<method>(*args)`` cached until the next write (the warehouse version is part of the key)."""
+    """``Atlas.<method>(*args)`` cached until the next write (the warehouse version is part of the key).
+
+    Shared, not copied (cache_resource): callers treat the result as read-only, which keeps a rerun on
+    11,000 areas from unpickling the geometry every time.
+    """
     a = atlas()
     key = (str(a.wh.path), a.public, a.wh.version(), os.stat(a.wh.path).st_mtime_ns if a.public else 0)
     return _call(a, key, method, tuple(tuple(x) if isinstance(x, list) else x for x in args))

@@ -40,11 +40,12 @@ def download_buttons(indicators: list[str], level: str, year: int) -> None:
     a = atlas()
     name = f"sozialraum-atlas_{level}_{year}"
     left, right = st.columns(2)
-    left.download_button("Als Excel herunterladen", export_table.to_xlsx(a, indicators, level, year),
+    # the files are only built when a button is clicked
+    left.download_button("Als Excel herunterladen", lambda: export_table.to_xlsx(a, indicators, level, year),
                          file_name=f"{name}.xlsx", mime="application/vnd.openxmlformats-officedocument."
-                                                         "spreadsheetml.sheet", width="stretch")
-    right.download_button("Als CSV herunterladen", export_table.to_csv(a, indicators, level, year),
-                          file_name=f"{name}.csv", mime="text/csv", width="stretch")
+                                                         "spreadsheetml.sheet", width="stretch", on_click="ignore")
+    right.download_button("Als CSV herunterladen", lambda: export_table.to_csv(a, indicators, level, year),
+                          file_name=f"{name}.csv", mime="text/csv", width="stretch", on_click="ignore")
 
 
 def change_table(ts: pd.DataFrame, base_year: int, meta: pd.Series) -> pd.DataFrame:
