@@ -1,16 +1,7 @@
 """Musterstadt's Themenfelder and indicator catalogue (metadata only; values come from demo.py)."""
 from __future__ import annotations
 
-TOPICS = [
-    ("demografie", "Demografie"),
-    ("soziale_lage", "Soziale Lage"),
-    ("hilfen", "Kinderschutz und Hilfen zur Erziehung"),
-    ("bildung", "Bildung"),
-    ("gesundheit", "Gesundheit"),
-    ("wohnen", "Wohnen"),
-    ("kinderbetreuung", "Kinderbetreuung und Infrastruktur"),
-    ("beteiligung", "Beteiligung"),
-]
+# Themenfelder and POI categories are seeded by schema migration 2; indicators refer to the topic keys.
 
 SOURCE_EWR = "Einwohnermelderegister Musterstadt (synthetisch)"
 SOURCE_BA = "Statistik der Bundesagentur für Arbeit (synthetisch)"
@@ -178,12 +169,3 @@ for _i, _ind in enumerate(INDICATORS):
     _ind.setdefault("data_owner", "Stadt Musterstadt, Sozialplanung")
     _ind.setdefault("update_cycle", "jährlich")
     _ind["ordering"] = _i
-
-POI_CATEGORIES = [
-    ("kita", "Kita", "#1b9e77"),
-    ("spielplatz", "Spielplatz", "#66a61e"),
-    ("jugendzentrum", "Jugendzentrum", "#d95f02"),
-    ("familienzentrum", "Familienzentrum", "#7570b3"),
-    ("schule", "Schule", "#e6ab02"),
-    ("beratungsstelle", "Beratungsstelle", "#e7298a"),
-]

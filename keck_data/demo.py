@@ -204,8 +204,6 @@ def populate(tx: Tx) -> dict:
     store.replace_levels(tx, LEVELS)
     for level, gdf in areas.items():
         store.upsert_areas(tx, level, gdf)
-    store.replace_topics(tx, catalogue.TOPICS)
-    tx.cur.executemany("INSERT OR REPLACE INTO poi_category VALUES (?, ?, ?)", catalogue.POI_CATEGORIES)
     store.upsert_indicators(tx, catalogue.INDICATORS)
     values = build_values(areas["sozialraum"], rng)
     store.upsert_values(tx, values)

@@ -59,4 +59,17 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
 ]
 
+MIGRATIONS.append((
+    2,
+    """
+    INSERT OR IGNORE INTO topic VALUES ('demografie', 'Demografie', 0), ('soziale_lage', 'Soziale Lage', 1),
+        ('hilfen', 'Kinderschutz und Hilfen zur Erziehung', 2), ('bildung', 'Bildung', 3),
+        ('gesundheit', 'Gesundheit', 4), ('wohnen', 'Wohnen', 5),
+        ('kinderbetreuung', 'Kinderbetreuung und Infrastruktur', 6), ('beteiligung', 'Beteiligung', 7);
+    INSERT OR IGNORE INTO poi_category VALUES ('kita', 'Kita', '#1b9e77'), ('spielplatz', 'Spielplatz', '#66a61e'),
+        ('jugendzentrum', 'Jugendzentrum', '#d95f02'), ('familienzentrum', 'Familienzentrum', '#7570b3'),
+        ('schule', 'Schule', '#e6ab02'), ('beratungsstelle', 'Beratungsstelle', '#e7298a');
+    """,
+))
+
 LATEST_VERSION = MIGRATIONS[-1][0]

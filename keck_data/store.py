@@ -24,9 +24,10 @@ def display_geometry(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     max_vertices = min(60_000, max(8_000, 25 * len(geoms)))
     minx, miny, maxx, maxy = geoms.total_bounds
     tolerance = max(maxx - minx, maxy - miny) / 4000
+    coverage = bool(shapely.coverage_is_valid(geoms.values))  # gaps/overlaps: simplify each area on its own
     simplified = geoms
     for _ in range(12):
-        simplified = geoms.simplify_coverage(tolerance)
+        simplified = geoms.simplify_coverage(tolerance) if coverage else geoms.simplify(tolerance)
         if shapely.get_num_coordinates(simplified.values).sum() <= max_vertices:
             break
         tolerance *= 1.6

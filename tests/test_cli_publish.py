@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from keck_data.cli import info
+from keck_data.schema import LATEST_VERSION
 from keck_data.publish import publish
 from keck_data.queries import Atlas
 from keck_data.warehouse import Warehouse, read_df
@@ -41,7 +42,7 @@ def test_cli_errors_are_german_with_exit_code_2(tmp_path):
 def test_info_counts(ro_wh):
     data = info(ro_wh)
     assert data["indicators_released"] < data["indicators"]
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == LATEST_VERSION
 
 
 def test_snapshot_has_only_released_public_and_protected_data(wh, tmp_path):

@@ -1,0 +1,104 @@
+"""CLI commands import-areas, import-values, import-pois (each with --dry-run) and export-values."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import ValidationError
+from .importing import export_values, import_areas, import_pois, import_values
+from .warehouse import Warehouse
+
+
+def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ValidationError(f"{what} bitte als Quelle=Ziel angeben, nicht „{item}“.")
+        src, dst = item.split("=", 1)
+        out[src.strip()] = dst.strip()
+    return out
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("file", help="Datei")
+    common.add_argument("--dry-run", action="store_true", help="nur prüfen, nichts speichern")
+    common.add_argument("--json", action="store_true", help="Bericht als JSON")
+    p = sub.add_parser("import-areas", parents=[common], help="Gebiete einer Raumebene importieren")
+    p.add_argument("--level", required=True, help="Schlüssel der Raumebene, z. B. planungsraum")
+    p.add_argument("--level-name", help="Anzeigename der Raumebene, z. B. Planungsraum")
+    p.add_argument("--key", required=True, help="Spalte mit dem Gebietsschlüssel")
+    p.add_argument("--name", required=True, help="Spalte mit dem Gebietsnamen")
+    p.add_argument("--parent-level", help="übergeordnete Raumebene")
+    p.add_argument("--parent-rule", default="spatial", choices=["spatial", "prefix", "column"])
+    p.add_argument("--parent-column", help="Spalte mit dem Schlüssel des übergeordneten Gebiets")
+    p.add_argument("--prefix-len", type=int, help="Länge des Schlüsselanfangs, der das übergeordnete Gebiet nennt")
+    p.add_argument("--crs", help="Koordinatensystem, falls die Datei keines (oder ein falsches) hat")
+    p.add_argument("--key-width", type=int, help="Schlüssel links mit Nullen auf diese Länge auffüllen")
+    p.add_argument("--layer", help="Layer einer GeoPackage-Datei")
+    p.add_argument("--municipality", help="Name der Kommune (beim ersten Import)")
+    p = sub.add_parser("import-values", parents=[common], help="Indikatorwerte importieren (CSV/XLSX)")
+    p.add_argument("--level", required=True)
+    p.add_argument("--layout", default="long", choices=["long", "wide"])
+    p.add_argument("--key", default="key", help="Spalte mit dem Gebietsschlüssel")
+    p.add_argument("--area-name", help="Spalte mit dem Gebietsnamen (Ersatz, wenn der Schlüssel nicht passt)")
+    p.add_argument("--indicator-column", default="indicator")
+    p.add_argument("--year-column", default="year")
+    p.add_argument("--value-column", default="value")
+    p.add_argument("--year", type=int, help="Jahr für alle Werte (breites Layout)")
+    p.add_argument("--sheet", help="Tabellenblatt; * = alle Blätter, die wie ein Jahr heißen")
+    p.add_argument("--map", action="append", help="Spalte=Indikator (mehrfach)")
+    p.add_argument("--metadata", help="Metadaten-Datei für neue Indikatoren")
+    p.add_argument("--decimal", default="auto", choices=["auto", ",", "."])
+    p.add_argument("--dash", default="missing", choices=["missing", "zero"], help="Bedeutung von „-“")
+    p.add_argument("--key-width", type=int)
+    p = sub.add_parser("import-pois", parents=[common], help="Einrichtungen (POIs) importieren")
+    p.add_argument("--name", default="name", help="Spalte mit dem Namen")
+    p.add_argument("--category", help="eine Kategorie für alle Punkte")
+    p.add_argument("--category-column", help="Spalte mit der Kategorie")
+    p.add_argument("--category-map", action="append", help="Wert=Kategorie (mehrfach)")
+    p.add_argument("--lat")
+    p.add_argument("--lon")
+    p.add_argument("--x")
+    p.add_argument("--y")
+    p.add_argument("--crs")
+    p.add_argument("--field", action="append", help="Feld=Spalte[,Spalte] (address, website, …)")
+    p.add_argument("--capacity", help="Spalte mit der Kapazität")
+    p.add_argument("--internal", action="store_true", help="nicht öffentlich anzeigen")
+    p = sub.add_parser("export-values", help="alle Werte als CSV (Langformat, Datenschutz angewandt)")
+    p.add_argument("file")
+    p.add_argument("--released-only", action="store_true", help="nur freigegebene Indikatoren")
+
+
+def run(args: argparse.Namespace, warehouse: Path) -> int:
+    with Warehouse(warehouse) as wh:
+        if args.command == "export-values":
+            n = export_values(wh, args.file, released_only=args.released_only)
+            print(f"{n} Werte nach {args.file} geschrieben.")
+            return 0
+        progress = (lambda f, m: print(f"[{f:4.0%}] {m}", file=sys.stderr)) if not args.json else None
+        kwargs = {"dry_run": args.dry_run, "actor": "cli"} | ({"progress": progress} if progress else {})
+        if args.command == "import-areas":
+            report = import_areas(wh, args.file, level=args.level, level_name=args.level_name, key_col=args.key,
+                                  name_col=args.name, parent_level=args.parent_level, parent_rule=args.parent_rule,
+                                  parent_col=args.parent_column, prefix_len=args.prefix_len, crs=args.crs,
+                                  key_width=args.key_width, layer=args.layer, municipality=args.municipality,
+                                  **kwargs)
+        elif args.command == "import-values":
+            report = import_values(wh, args.file, level=args.level, layout=args.layout, key_col=args.key,
+                                   name_col=args.area_name, indicator_col=args.indicator_column,
+                                   year_col=args.year_column, value_col=args.value_column, year=args.year,
+                                   sheet=args.sheet, columns=_pairs(args.map, "--map") or None,
+                                   metadata=args.metadata, decimal=args.decimal, dash=args.dash,
+                                   key_width=args.key_width, **kwargs)
+        else:
+            report = import_pois(wh, args.file, name_col=args.name, category=args.category,
+                                 category_col=args.category_column,
+                                 category_map=_pairs(args.category_map, "--category-map") or None,
+                                 lat_col=args.lat, lon_col=args.lon, x_col=args.x, y_col=args.y, crs=args.crs,
+                                 fields=_pairs(args.field, "--field") or None, capacity_col=args.capacity,
+                                 public=not args.internal, **kwargs)
+    print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else report.summary())
+    return 0
