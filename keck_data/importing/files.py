@@ -126,10 +126,13 @@ def read_table(path: Path, sheet: str | int | None = None) -> tuple[pd.DataFrame
 
 
 def read_excel(path: Path, sheet: str | int | None = None) -> dict[str, pd.DataFrame]:
-    """Sheets of a workbook (python-calamine: fast, read-only) as text frames keyed by sheet name."""
+    """Sheets of a workbook (python-calamine: fast, read-only) as text frames keyed by sheet name.
+
+    ``sheet``: a name, None for the first sheet, "*" for all sheets.
+    """
+    wanted = None if sheet == "*" else (0 if sheet is None else sheet)
     try:
-        frames = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object,
-                               engine="calamine", keep_default_na=False)
+        frames = pd.read_excel(path, sheet_name=wanted, dtype=object, engine="calamine", keep_default_na=False)
     except ValueError as exc:
         raise ValidationError(f"{path.name}: Tabellenblatt „{sheet}“ nicht gefunden ({exc}).") from None
     except Exception as exc:  # calamine raises its own error types for broken files

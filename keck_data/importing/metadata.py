@@ -19,7 +19,7 @@ def read_metadata(path: str | Path) -> pd.DataFrame:
     """A metadata CSV, or the sheet "Metadaten" of a workbook (else its first sheet)."""
     path = check_file(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        sheets = read_excel(path, None)
+        sheets = read_excel(path, "*")
         frame = sheets.get("Metadaten", next(iter(sheets.values())))
     else:
         frame, _ = read_table(path)

@@ -32,7 +32,7 @@ def _column(frame: pd.DataFrame, name: str | None, what: str, source: str) -> st
 def _read(path: Path, sheet: str | None) -> tuple[list[tuple[int | None, pd.DataFrame]], dict]:
     """(year from the sheet name or None, frame) pairs; sheet="*" reads every sheet named like a year."""
     if sheet == "*" and path.suffix.lower() in (".xlsx", ".xlsm", ".ods"):
-        sheets = read_excel(path, None)
+        sheets = read_excel(path, "*")
         pairs = [(int(n), f) for n, f in sheets.items() if re.fullmatch(r"(19|20)\d\d", n.strip())]
         if not pairs:
             raise ValidationError(f"{path.name}: kein Tabellenblatt heißt wie ein Jahr (z. B. „2023“).")
@@ -209,7 +209,7 @@ def _match_areas(data: pd.DataFrame, areas: pd.DataFrame, report: ImportReport) 
             set(counts[counts > 1].index))
     else:
         ambiguous = pd.Series(False, index=data.index)
-    missing = data[data["area_key"].isna()].drop_duplicates("row")
+    missing = data[data["area_key"].isna()].drop_duplicates(["row", "year"])
     for row, key, amb in zip(missing["row"], missing["key"], ambiguous[missing.index]):
         reason = (f"Schlüssel „{key}“ unbekannt, Name mehrdeutig" if amb else f"Schlüssel „{key}“ unbekannt")
         report.unmatched.append({"row": int(row), "key": key, "reason": reason})
