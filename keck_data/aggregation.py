@@ -45,6 +45,8 @@ def aggregate(values: pd.DataFrame, parent_of: pd.Series, meta: pd.DataFrame) ->
     for key, ind in meta[meta["aggregation"] == "ratio"].iterrows():
         num, den = sums.get(ind["numerator"]), sums.get(ind["denominator"])
         years = v.loc[v["indicator"] == key, ["parent", "year"]].drop_duplicates().set_index(["parent", "year"]).index
+        if num is not None and den is not None:  # also where the rate itself was not delivered
+            years = years.union(num.index.intersection(den.index))
         if len(years) == 0:
             continue
         n = num.reindex(years) if num is not None else pd.Series(np.nan, index=years)

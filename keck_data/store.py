@@ -70,11 +70,14 @@ def replace_topics(tx: Tx, topics: list[tuple[str, str]]) -> None:
 
 
 def upsert_indicators(tx: Tx, indicators: list[dict]) -> None:
-    placeholders = ", ".join("?" for _ in INDICATOR_COLUMNS)
     defaults = {"scale": 100.0, "decimals": 1, "released": False, "ordering": 0}
-    for ind in indicators:
-        row = [ind.get(c, defaults.get(c)) for c in INDICATOR_COLUMNS]
-        tx.cur.execute(f"INSERT OR REPLACE INTO indicator ({', '.join(INDICATOR_COLUMNS)}) VALUES ({placeholders})", row)
+    frame = pd.DataFrame([[ind.get(c, defaults.get(c)) for c in INDICATOR_COLUMNS] for ind in indicators],
+                         columns=INDICATOR_COLUMNS).astype({"scale": float, "decimals": int, "ordering": int})
+    frame["released"] = frame["released"].astype(bool)
+    tx.cur.register("new_indicators", frame)
+    tx.cur.execute(f"INSERT OR REPLACE INTO indicator ({', '.join(INDICATOR_COLUMNS)}) "
+                   f"SELECT {', '.join(INDICATOR_COLUMNS)} FROM new_indicators")
+    tx.cur.unregister("new_indicators")
     tx.audit("indicator", None, None, [i["key"] for i in indicators])
 
 

@@ -139,7 +139,8 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
                                         sheet, columns, decimal, dash, key_width, known)
     report.rows_read = int(data["row"].nunique()) if layout == "wide" else len(data)
     progress(0.4, "Gebiete werden zugeordnet …")
-    data["indicator"] = [known.get(i, known.get(str(i).lower(), i)) for i in data["indicator"]]
+    resolve = {i: known.get(i, known.get(str(i).lower(), i)) for i in data["indicator"].unique()}
+    data["indicator"] = data["indicator"].map(resolve)
     new_keys = sorted(set(data["indicator"]) - set(inds["key"]))
     new_inds = []
     if new_keys:
