@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from . import demo, import_commands
+from . import data_commands, demo
 from .config import settings
 from .errors import KeckError
 from .publish import publish
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="als ein JSON-Objekt ausgeben")
     p = sub.add_parser("publish", help="öffentlichen Schnappschuss schreiben")
     p.add_argument("--target", help="Zieldatei (Standard: KECK_PUBLIC_WAREHOUSE)")
-    import_commands.add_parsers(sub)
+    data_commands.add_parsers(sub)
     args = parser.parse_args(argv)
     cfg = settings()
     try:
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Veröffentlicht: {result['indicators']} Indikatoren, {result['values']} Werte "
                   f"({result['suppressed']} als „k. A.“) nach {result['path']}.")
         else:
-            return import_commands.run(args, cfg.warehouse_path)
+            return data_commands.run(args, cfg.warehouse_path)
     except KeckError as err:
         print(f"Fehler: {err}", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from keck_data import charts
-from keck_data.ui import frame, state, widgets
+from keck_data.ui import downloads, frame, state, widgets
 
 KINDS = {"column": "Säulendiagramm", "bar": "Balkendiagramm", "scatter": "Streudiagramm"}
 
@@ -28,6 +28,7 @@ else:
     fig = charts.ranking(values, city, widgets.load("indicator", x), highlight, kind == "bar",
                          widgets.load("municipality"), year)
 st.plotly_chart(fig, width="stretch")
+downloads.chart_export(fig, f"diagramm_{kind}_{x}_{year}")
 if highlight:
     st.caption("Hervorgehoben: die Gebiete aus dem Gebietsvergleich.")
 state.sync_url(["chart", "lvl", "yr", "ind", "topic", "y", "areas"])

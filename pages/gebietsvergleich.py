@@ -1,7 +1,7 @@
 """Gebietsvergleich: up to three areas side by side, all indicators by Themenfeld, city value and difference."""
 import streamlit as st
 
-from keck_data.ui import frame, widgets
+from keck_data.ui import downloads, frame, widgets
 
 with frame.controls(3) as cols:
     with cols[0]:
@@ -15,6 +15,7 @@ st.markdown(f"# Gebietsvergleich {year}")
 if not chosen:
     st.info("Bitte bis zu drei Gebiete wählen – hier oder in der Karte mit „Zum Gebietsvergleich hinzufügen“.")
 else:
+    downloads.report_download(level, chosen, year)
     table = widgets.load("compare", level, chosen, year)
     city = widgets.load("municipality")
     for topic, group in table.groupby("topic", sort=False):

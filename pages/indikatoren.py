@@ -1,7 +1,7 @@
 """Indikatoren: the catalogue with all metadata, searchable."""
 import streamlit as st
 
-from keck_data.ui import frame, state, widgets
+from keck_data.ui import downloads, frame, state, widgets
 from keck_data.ui.maps import METADATA_FIELDS
 
 with frame.controls(1) as cols:
@@ -15,6 +15,7 @@ if query:
     text = inds[["key", "name", "definition", "source", "topic_name"]].fillna("").agg(" ".join, axis=1)
     inds = inds[text.str.contains(query, case=False, regex=False)]
 st.markdown(f"# Indikatoren ({len(inds)})")
+downloads.open_data_download()
 if inds.empty:
     st.info(f"Kein Indikator passt zu „{query}“.")
 for topic, group in inds.groupby("topic_name", sort=False):

@@ -3,7 +3,7 @@ import streamlit as st
 
 from keck_data.classify import METHODS, PALETTES
 from keck_data.mapdeck import BASEMAPS, MapSettings
-from keck_data.ui import frame, state, widgets
+from keck_data.ui import downloads, frame, state, widgets
 from keck_data.ui.maps import area_profile, map_result, metadata
 
 with frame.controls(4) as cols:
@@ -39,4 +39,6 @@ with right:
     frame.legend(result.classification, f"{meta['name']} ({meta['unit']})")
     metadata(meta)
 area_profile(event, level, ind, year)
+if not frame.presenting():
+    downloads.map_export(settings)
 state.sync_url(["ind", "topic", "lvl", "yr", "cls", "k", "pal", "ind2", "poi", "base", "areas", "sel"])

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from keck_data import charts
-from keck_data.ui import frame, state, widgets
+from keck_data.ui import downloads, frame, state, widgets
 from keck_data.ui.tables import change_table
 
 with frame.controls(3) as cols:
@@ -17,7 +17,9 @@ with frame.controls(3) as cols:
 
 meta = widgets.load("indicator", ind)
 ts = widgets.load("timeseries", ind, level, chosen)
-st.plotly_chart(charts.timeseries(ts, meta), width="stretch")
+fig = charts.timeseries(ts, meta)
+st.plotly_chart(fig, width="stretch")
+downloads.chart_export(fig, f"zeitreihe_{ind}")
 if ts["value"].isna().any():
     st.caption("Lücken in den Linien: Jahre ohne Wert (keine Daten oder k. A.) – nicht als 0 dargestellt.")
 st.subheader(f"Veränderung seit {base}")

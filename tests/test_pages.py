@@ -183,3 +183,16 @@ def test_public_mode_without_snapshot_explains_what_to_do(app, monkeypatch, tmp_
     monkeypatch.setenv("KECK_PUBLIC_WAREHOUSE", str(tmp_path / "fehlt.duckdb"))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert "noch keinen veröffentlichten Datenstand" in at.error[0].value
+
+
+@pytest.mark.parametrize("mode", ["internal", "public"])
+def test_export_buttons_on_pages(app, mode):
+    at = app(mode, areas="0101,0203")
+    labels = [b.label for b in at.get("download_button")]
+    assert "Karte herunterladen" in labels
+    at.switch_page("pages/gebietsvergleich.py").run()
+    assert "Gebietsbericht als PDF" in [b.label for b in at.get("download_button")]
+    at.switch_page("pages/indikatoren.py").run()
+    assert any(b.label.startswith("Offene Daten") for b in at.get("download_button"))
+    at.switch_page("pages/diagramme.py").run()
+    assert "Diagramm herunterladen" in [b.label for b in at.get("download_button")]

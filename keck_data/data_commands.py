@@ -1,4 +1,4 @@
-"""CLI commands import-areas, import-values, import-pois (each with --dry-run) and export-values."""
+"""CLI commands import-areas, import-values, import-pois (each with --dry-run), export-values, export-opendata."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 from .errors import ValidationError
+from .export_opendata import open_data_zip
 from .importing import export_values, import_areas, import_pois, import_values
+from .queries import Atlas
 from .warehouse import Warehouse
 
 
@@ -70,6 +72,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export-values", help="alle Werte als CSV (Langformat, Datenschutz angewandt)")
     p.add_argument("file")
     p.add_argument("--released-only", action="store_true", help="nur freigegebene Indikatoren")
+    p = sub.add_parser("export-opendata", help="offene Daten (freigegeben) als ZIP: CSV, GeoPackage, GeoJSON")
+    p.add_argument("file")
+    p.add_argument("--year", type=int, help="Jahr der Werte in den Geodateien (Standard: das letzte)")
 
 
 def run(args: argparse.Namespace, warehouse: Path) -> int:
@@ -77,6 +82,10 @@ def run(args: argparse.Namespace, warehouse: Path) -> int:
         if args.command == "export-values":
             n = export_values(wh, args.file, released_only=args.released_only)
             print(f"{n} Werte nach {args.file} geschrieben.")
+            return 0
+        if args.command == "export-opendata":
+            Path(args.file).write_bytes(open_data_zip(Atlas(wh, public=True), args.year))
+            print(f"Offene Daten nach {args.file} geschrieben.")
             return 0
         progress = (lambda f, m: print(f"[{f:4.0%}] {m}", file=sys.stderr)) if not args.json else None
         kwargs = {"dry_run": args.dry_run, "actor": "cli"} | ({"progress": progress} if progress else {})

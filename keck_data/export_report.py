@@ -1,0 +1,139 @@
+"""The Gebietsbericht as an A4 PDF: one to three areas, every Themenfeld, city value, trend, locator map."""
+from __future__ import annotations
+
+import html
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from reportlab.lib import colors  # noqa: E402
+from reportlab.lib.pagesizes import A4  # noqa: E402
+from reportlab.lib.styles import ParagraphStyle  # noqa: E402
+from reportlab.lib.units import mm  # noqa: E402
+from reportlab.pdfbase import pdfmetrics  # noqa: E402
+from reportlab.pdfbase.ttfonts import TTFont  # noqa: E402
+from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle  # noqa: E402
+
+from . import fmt  # noqa: E402
+from .export_map import area_frame  # noqa: E402
+from .queries import Atlas  # noqa: E402
+from .warehouse import read_df  # noqa: E402
+
+FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+pdfmetrics.registerFont(TTFont("DejaVu", str(FONT_DIR / "DejaVuSans.ttf")))
+pdfmetrics.registerFont(TTFont("DejaVu-Bold", str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+BODY = ParagraphStyle("body", fontName="DejaVu", fontSize=9, leading=12)
+SMALL = ParagraphStyle("small", parent=BODY, fontSize=7.5, leading=9.5)
+H1 = ParagraphStyle("h1", parent=BODY, fontName="DejaVu-Bold", fontSize=16, leading=20, spaceAfter=4)
+H2 = ParagraphStyle("h2", parent=BODY, fontName="DejaVu-Bold", fontSize=11.5, leading=15, spaceBefore=8,
+                    spaceAfter=3)
+HATCHES = ["////", "\\\\\\\\", "xxxx"]
+
+
+def _p(text: str, style: ParagraphStyle = BODY) -> Paragraph:
+    """A paragraph whose text is never read as markup."""
+    return Paragraph(html.escape(str(text)), style)
+
+
+def locator_map(atlas: Atlas, level: str, keys: list[str]) -> bytes:
+    """Small black-and-white map: the chosen areas hatched and numbered, the others light grey."""
+    gdf = area_frame(atlas, level)
+    fig, ax = plt.subplots(figsize=(4.2, 3.2))
+    gdf.plot(ax=ax, color="#eeeeee", edgecolor="#999999", linewidth=0.3)
+    for i, key in enumerate(keys):
+        sel = gdf[gdf["key"] == key]
+        sel.plot(ax=ax, facecolor="#bbbbbb", edgecolor="black", hatch=HATCHES[i], linewidth=1.2)
+        pt = sel.geometry.representative_point().iloc[0]
+        ax.annotate(str(i + 1), (pt.x, pt.y), ha="center", va="center", fontsize=11, weight="bold",
+                    bbox=dict(boxstyle="circle", fc="white", ec="black"))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=200, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def bookmarks_for(atlas: Atlas, keys: list[str]) -> list[tuple[str, str]]:
+    """(title, interpretation) of bookmarks whose view contains one of the areas (public ones in public mode)."""
+    rows = read_df(atlas.wh, "SELECT title, interpretation, view_state FROM bookmark WHERE (NOT ? OR public) "
+                             "ORDER BY created_at", [atlas.public])
+    out = []
+    for title, text, state in rows.itertuples(index=False):
+        areas = json.loads(state).get("areas") or []
+        if text and set(areas) & set(keys):
+            out.append((title, text))
+    return out
+
+
+def report_pdf(atlas: Atlas, level: str, keys: list[str], year: int, base_year: int | None = None) -> bytes:
+    """The Gebietsbericht for 1–3 areas as PDF bytes (privacy applied through the Atlas)."""
+    table = atlas.compare(level, keys, year)  # validates 1–3 known areas
+    years = atlas.years()
+    base_year = base_year or years[0]
+    names = atlas.area_label(level)
+    labels = [names[k] for k in keys]
+    base = atlas.values(list(table["indicator"]), [base_year, year])
+    top = atlas.levels().iloc[0]["key"]
+
+    def trend(ind: str, lv: str, key: str) -> float:
+        v = base[(base["indicator"] == ind) & (base["level"] == lv) & (base["area_key"] == key)].set_index("year")
+        if base_year in v.index and year in v.index and (v["status"] == "ok").all():
+            return float(v.loc[year, "value"] - v.loc[base_year, "value"])
+        return np.nan
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm, topMargin=16 * mm,
+                            bottomMargin=16 * mm, title=f"Gebietsbericht {', '.join(labels)}",
+                            author=f"Sozialraum-Atlas {atlas.municipality()}")
+    story = [_p(f"Gebietsbericht {atlas.municipality()} {year}", H1),
+             _p(f"{atlas.level_name(level)}: " + "; ".join(f"({i + 1}) {lab}" for i, lab in enumerate(labels))),
+             _p(f"Werte {year}, in Klammern die Veränderung seit {base_year}. „k. A.“ = aus Datenschutzgründen "
+                f"keine Angabe. Erstellt am {date.today():%d.%m.%Y}.", SMALL),
+             Spacer(1, 4 * mm), Image(io.BytesIO(locator_map(atlas, level, keys)), width=95 * mm, height=72 * mm)]
+    head = ["Indikator"] + [f"({i + 1}) {lab}" for i, lab in enumerate(labels)] + [atlas.municipality()]
+    width = (A4[0] - 32 * mm)
+    col = [width * 0.34] + [width * 0.66 / (len(keys) + 1)] * (len(keys) + 1)
+    for topic, group in table.groupby("topic", sort=False):
+        rows = [[_p(h, SMALL) for h in head]]
+        for _, r in group.iterrows():
+            d = int(r["decimals"])
+            cells = [_p(f"{r['name']} ({r['unit']})", SMALL)]
+            for key, lab in zip(keys, labels):
+                delta = trend(r["indicator"], level, key)
+                extra = "" if np.isnan(delta) else f" ({'+' if delta > 0 else ''}{fmt.number(delta, d)})"
+                cells.append(_p(r[lab] + extra, SMALL))
+            cdelta = trend(r["indicator"], top, atlas.areas(top)["key"].iloc[0])
+            cextra = "" if np.isnan(cdelta) else f" ({'+' if cdelta > 0 else ''}{fmt.number(cdelta, d)})"
+            cells.append(_p(r["city_text"] + cextra, SMALL))
+            rows.append(cells)
+        t = Table(rows, colWidths=col, repeatRows=1)
+        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.black),
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dddddd")),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        story += [_p(topic, H2), t]
+    notes = bookmarks_for(atlas, keys)
+    if notes:
+        story.append(_p("Interpretationen aus Lesezeichen", H2))
+        for title, text in notes:
+            story += [_p(title, ParagraphStyle("bt", parent=BODY, fontName="DejaVu-Bold")), _p(text), Spacer(1, 2 * mm)]
+    sources = sorted(set(atlas.indicators().set_index("key").loc[list(table["indicator"]), "source"]))
+    story += [_p("Quellen", H2), _p("; ".join(sources), SMALL)]
+    doc.build(story, onFirstPage=_footer(atlas), onLaterPages=_footer(atlas))
+    return buf.getvalue()
+
+
+def _footer(atlas: Atlas):
+    def draw(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont("DejaVu", 7.5)
+        canvas.drawString(16 * mm, 9 * mm, f"Sozialraum-Atlas {atlas.municipality()} – Gebietsbericht")
+        canvas.drawRightString(A4[0] - 16 * mm, 9 * mm, f"Seite {doc.page}")
+        canvas.restoreState()
+    return draw

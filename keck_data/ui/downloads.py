@@ -1,0 +1,51 @@
+"""Download rows for maps, charts, reports and open data; files are built only when clicked."""
+from __future__ import annotations
+
+import shutil
+from typing import Callable
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from .. import export_chart, export_map, export_opendata, export_report
+from ..mapdeck import MapSettings
+from ..queries import Atlas
+from .resources import atlas
+
+FORMAT_NAMES = {"png": "PNG", "jpg": "JPG", "svg": "SVG", "pdf": "PDF"}
+
+
+def _row(label: str, key: str, maker: Callable[[str], bytes], stem: str, mimes: dict[str, str]) -> None:
+    left, right = st.columns([1, 2])
+    fmt = left.selectbox("Format", list(mimes), key=f"fmt_{key}", format_func=FORMAT_NAMES.get,
+                         label_visibility="collapsed")
+    right.download_button(label, lambda: maker(fmt), file_name=f"{stem}.{fmt}", mime=mimes[fmt],
+                          on_click="ignore", key=f"dl_{key}", width="stretch")
+
+
+def map_export(s: MapSettings) -> None:
+    a = atlas()
+    _row("Karte herunterladen", "map", lambda f: export_map.render_map(a, s, f),
+         f"karte_{s.indicator}_{s.level}_{s.year}", export_map.FORMATS)
+
+
+def chart_export(fig: go.Figure, stem: str) -> None:
+    if not (shutil.which("chromium") or shutil.which("google-chrome") or shutil.which("chromium-browser")):
+        st.caption("Diagramm-Export: braucht einen lokalen Chromium-Browser (Debian: apt-get install chromium).")
+        return
+    _row("Diagramm herunterladen", "chart", lambda f: export_chart.chart_bytes(fig, f), stem, export_chart.FORMATS)
+
+
+def report_download(level: str, keys: list[str], year: int) -> None:
+    a = atlas()
+    st.download_button("Gebietsbericht als PDF", lambda: export_report.report_pdf(a, level, keys, year),
+                       file_name=f"gebietsbericht_{'_'.join(keys)}_{year}.pdf", mime="application/pdf",
+                       on_click="ignore", key="dl_report")
+
+
+def open_data_download() -> None:
+    a = atlas()
+    released = Atlas(a.wh, public=True, rule=a.rule)
+    st.download_button("Offene Daten herunterladen (ZIP: CSV, GeoPackage, GeoJSON)",
+                       lambda: export_opendata.open_data_zip(released), file_name="offene-daten.zip",
+                       mime="application/zip", on_click="ignore", key="dl_opendata")
