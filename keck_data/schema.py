@@ -72,4 +72,12 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    3,
+    """
+    CREATE TABLE login_attempt (username VARCHAR PRIMARY KEY, failures INTEGER NOT NULL, last_failure TIMESTAMP);
+    CREATE TABLE session_epoch (username VARCHAR PRIMARY KEY, not_before TIMESTAMP NOT NULL);
+    """,
+))
+
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -7,7 +7,7 @@ import shapely
 from keck_data.warehouse import Warehouse, read_df
 
 TABLES = ["meta", "spatial_level", "area", "topic", "indicator", "indicator_value", "poi_category", "poi",
-          "bookmark", "audit_log", "user_role"]
+          "bookmark", "audit_log", "user_role", "login_attempt", "session_epoch"]
 
 
 def fingerprint(wh: Warehouse) -> dict:

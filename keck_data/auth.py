@@ -1,0 +1,259 @@
+"""Users, roles and logins (no streamlit): bcrypt credentials, a login throttle, server-side session ends.
+
+* Credentials (bcrypt hashes only) live in ``auth_config/credentials.yaml`` in streamlit-authenticator's format;
+  roles and topic rights in the warehouse (``user_role``), so changing them is an audited write.
+* The cookie key comes from ``KECK_COOKIE_KEY`` or ``auth_config/secrets.toml`` (both outside git); internal
+  mode refuses to start with a missing, short or example key.
+* Cookies are JWTs signed with that key; a session ends for real on logout or password change because
+  ``session_epoch.not_before`` moves forward and older tokens are refused.
+* Failed logins per user name cause a growing wait (never a permanent lock-out an attacker could trigger).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import bcrypt
+import jwt
+import yaml
+
+from .config import PROJECT_ROOT
+from .errors import KeckError, PermissionDenied, ValidationError
+from .warehouse import Tx, Warehouse, read_df
+
+ROLES = {"kommunen_admin": "Kommunen-Administration", "keck_admin": "KECK-Administration",
+         "keck_nutzer": "KECK-Nutzung (nur lesen)"}
+EXAMPLE_KEY = "CHANGE_ME_random_secret_of_at_least_32_characters"
+COOKIE_NAME = "keck_atlas_session"
+COOKIE_EXPIRY_DAYS = 0.5  # 12 hours
+FREE_FAILURES = 2
+MAX_WAIT_SECONDS = 300
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("KECK_AUTH_DIR", PROJECT_ROOT / "auth_config"))
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    name: str
+    role: str
+    topics: tuple[str, ...] = ()  # empty: all Themenfelder
+
+    @property
+    def role_name(self) -> str:
+        return ROLES[self.role]
+
+
+# -- secrets and credentials -------------------------------------------------------------------------------
+
+def cookie_key(directory: Path | None = None) -> str:
+    """The cookie signing key; a missing, short or example key stops the internal instance."""
+    key = os.environ.get("KECK_COOKIE_KEY")
+    path = (directory or config_dir()) / "secrets.toml"
+    if not key and path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip().startswith("cookie_key"):
+                key = line.split("=", 1)[1].strip().strip('"')
+    if not key or key == EXAMPLE_KEY or len(key) < 32:
+        raise KeckError("Die interne Instanz startet nicht ohne geheimen Cookie-Schlüssel: bitte KECK_COOKIE_KEY "
+                        f"setzen oder „python -m keck_data init-auth“ ausführen (schreibt {path}).")
+    return key
+
+
+def _credentials_path(directory: Path | None = None) -> Path:
+    return (directory or config_dir()) / "credentials.yaml"
+
+
+def load_credentials(directory: Path | None = None) -> dict:
+    path = _credentials_path(directory)
+    if not path.exists():
+        return {"usernames": {}}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return data.get("credentials", {"usernames": {}})
+
+
+def save_credentials(creds: dict, directory: Path | None = None) -> None:
+    path = _credentials_path(directory)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump({"credentials": creds}, allow_unicode=True), encoding="utf-8")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 10:
+        raise ValidationError("Das Passwort muss mindestens 10 Zeichen lang sein.")
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+
+
+def init_auth(wh: Warehouse, directory: Path | None = None) -> list[tuple[str, str, str]]:
+    """First start: a random cookie key and one demo account per role (random passwords, returned once)."""
+    directory = directory or config_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    secrets_path = directory / "secrets.toml"
+    if not secrets_path.exists() and not os.environ.get("KECK_COOKIE_KEY"):
+        secrets_path.write_text(f'cookie_key = "{secrets.token_hex(32)}"\n', encoding="utf-8")
+        os.chmod(secrets_path, 0o600)
+    creds = load_credentials(directory)
+    created = []
+    if not creds["usernames"]:
+        for username, name, role in [("verwaltung", "Kommunen-Admin (Demo)", "kommunen_admin"),
+                                     ("statistik", "KECK-Admin (Demo)", "keck_admin"),
+                                     ("planung", "KECK-Nutzerin (Demo)", "keck_nutzer")]:
+            password = secrets.token_urlsafe(12)
+            creds["usernames"][username] = {"name": name, "password": hash_password(password), "email": ""}
+            created.append((username, role, password))
+        save_credentials(creds, directory)
+
+        def roles(tx: Tx) -> None:
+            for username, role, _ in created:
+                tx.cur.execute("INSERT OR REPLACE INTO user_role VALUES (?, ?, NULL, TRUE)", [username, role])
+                tx.audit("user_role", username, None, {"role": role})
+        wh.write("system", "init-auth", roles)
+    return created
+
+
+# -- login, throttle, sessions ----------------------------------------------------------------------------
+
+def wait_seconds(wh: Warehouse, username: str, now: datetime | None = None) -> float:
+    """How long this user name must wait before the next attempt (0 = may try now)."""
+    row = wh.cursor().execute("SELECT failures, last_failure FROM login_attempt WHERE username = ?",
+                              [username.strip().lower()]).fetchone()
+    if not row or row[0] <= FREE_FAILURES:
+        return 0.0
+    delay = min(2 ** (row[0] - FREE_FAILURES), MAX_WAIT_SECONDS)
+    left = delay - ((now or datetime.now()) - row[1]).total_seconds()
+    return max(0.0, left)
+
+
+def user(wh: Warehouse, username: str, directory: Path | None = None) -> User | None:
+    """The active user with this name, or None."""
+    entry = load_credentials(directory)["usernames"].get(username)
+    row = wh.cursor().execute("SELECT role, topics, active FROM user_role WHERE username = ?", [username]).fetchone()
+    if not entry or not row or not row[2]:
+        return None
+    return User(username, entry.get("name", username), row[0], tuple(row[1] or ()))
+
+
+def authenticate(wh: Warehouse, username: str, password: str, directory: Path | None = None,
+                 now: datetime | None = None) -> User:
+    """Check a password (after the throttle); raises PermissionDenied with a German message."""
+    now = now or datetime.now()
+    name = username.strip()
+    wait = wait_seconds(wh, name, now)
+    if wait > 0:
+        raise PermissionDenied(f"Zu viele Fehlversuche für „{name}“. Bitte {int(wait) + 1} Sekunden warten.")
+    entry = load_credentials(directory)["usernames"].get(name)
+    ok = bool(entry) and bcrypt.checkpw(password.encode(), entry["password"].encode())
+    found = user(wh, name, directory) if ok else None
+
+    def record(tx: Tx) -> None:
+        if found:
+            tx.cur.execute("DELETE FROM login_attempt WHERE username = ?", [name.lower()])
+        else:
+            tx.cur.execute("INSERT INTO login_attempt VALUES (?, 1, ?) ON CONFLICT (username) DO UPDATE SET "
+                           "failures = login_attempt.failures + 1, last_failure = excluded.last_failure",
+                           [name.lower(), now])
+        tx.audit("login", name, None, {"ok": bool(found)})
+    wh.write(name or "?", "login" if found else "login-failed", record)
+    if not found:
+        raise PermissionDenied("Benutzername oder Passwort ist falsch (oder das Konto ist deaktiviert).")
+    return found
+
+
+def issue_token(username: str, key: str, now: datetime | None = None) -> str:
+    """A cookie token in streamlit-authenticator's format (username, exp_date), signed HS256."""
+    exp = (now or datetime.now()) + timedelta(days=COOKIE_EXPIRY_DAYS)
+    return jwt.encode({"username": username, "exp_date": exp.timestamp()}, key, algorithm="HS256")
+
+
+def user_from_token(wh: Warehouse, token: str | None, key: str, directory: Path | None = None,
+                    now: datetime | None = None) -> User | None:
+    """The user of a cookie token if its signature, expiry and server-side session are all valid."""
+    if not token:
+        return None
+    try:
+        data = jwt.decode(token, key, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return None
+    now = now or datetime.now()
+    exp = data.get("exp_date")
+    if not isinstance(exp, (int, float)) or exp < now.timestamp() or "username" not in data:
+        return None
+    issued = datetime.fromtimestamp(exp) - timedelta(days=COOKIE_EXPIRY_DAYS)
+    row = wh.cursor().execute("SELECT not_before FROM session_epoch WHERE username = ?",
+                              [data["username"]]).fetchone()
+    if row and issued < row[0]:
+        return None
+    return user(wh, data["username"], directory)
+
+
+def end_sessions(wh: Warehouse, username: str, reason: str = "logout") -> None:
+    """Logout / password change: every token issued before now stops working."""
+    def write(tx: Tx) -> None:
+        tx.cur.execute("INSERT OR REPLACE INTO session_epoch VALUES (?, ?)", [username, datetime.now()])
+        tx.audit("session", username, None, {"ended": reason})
+    wh.write(username, reason, write)
+
+
+# -- permissions -------------------------------------------------------------------------------------------
+
+def require(u: User | None, action: str, topic: str | None = None) -> User:
+    """Server-side permission check of every write; raises PermissionDenied."""
+    if u is None:
+        raise PermissionDenied("Bitte zuerst anmelden.")
+    if u.role == "kommunen_admin":
+        return u
+    if action == "manage_users":
+        raise PermissionDenied("Nur die Kommunen-Administration darf Benutzer verwalten.")
+    if u.role == "keck_nutzer":
+        if action == "bookmark":
+            return u
+        raise PermissionDenied(f"Die Rolle „{u.role_name}“ darf nichts ändern.")
+    if topic and u.topics and topic not in u.topics:
+        raise PermissionDenied(f"Keine Bearbeitungsrechte für das Themenfeld „{topic}“.")
+    return u
+
+
+# -- user management (kommunen_admin) ----------------------------------------------------------------------
+
+def save_user(wh: Warehouse, actor: User, username: str, name: str, role: str, topics: list[str] | None = None,
+              password: str | None = None, active: bool = True, directory: Path | None = None) -> None:
+    """Create or change a user; a new password ends the user's sessions."""
+    require(actor, "manage_users")
+    if role not in ROLES:
+        raise ValidationError(f"Unbekannte Rolle „{role}“.")
+    if not username.strip() or not username.replace("_", "").replace(".", "").isalnum():
+        raise ValidationError("Benutzernamen bestehen aus Buchstaben, Ziffern, Punkt und Unterstrich.")
+    creds = load_credentials(directory)
+    entry = creds["usernames"].get(username)
+    if entry is None and not password:
+        raise ValidationError("Ein neues Konto braucht ein Passwort.")
+    before = wh.cursor().execute("SELECT role, topics, active FROM user_role WHERE username = ?", [username]).fetchone()
+    entry = dict(entry or {}, name=name)
+    if password:
+        entry["password"] = hash_password(password)
+    creds["usernames"][username] = entry
+
+    def write(tx: Tx) -> None:
+        tx.cur.execute("INSERT OR REPLACE INTO user_role VALUES (?, ?, ?, ?)", [username, role, topics or None, active])
+        if password or not active:
+            tx.cur.execute("INSERT OR REPLACE INTO session_epoch VALUES (?, ?)", [username, datetime.now()])
+        tx.audit("user", username, None if before is None else {"role": before[0], "topics": before[1],
+                                                                 "active": before[2]},
+                 {"role": role, "topics": topics, "active": active, "password_changed": bool(password)})
+    wh.write(actor.username, "save-user", write)
+    save_credentials(creds, directory)
+
+
+def list_users(wh: Warehouse, directory: Path | None = None):
+    creds = load_credentials(directory)["usernames"]
+    roles = read_df(wh, "SELECT username, role, topics, active FROM user_role ORDER BY username")
+    roles["name"] = roles["username"].map(lambda u: creds.get(u, {}).get("name", ""))
+    return roles

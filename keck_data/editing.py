@@ -1,0 +1,300 @@
+"""Permission-checked, validated, transactional and audited edits (DESIGN.md rule 6)."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+
+import markdown
+import nh3
+import pandas as pd
+import shapely
+
+from . import aggregation, store
+from .auth import User, require
+from .errors import ConflictError, NotFoundError, ValidationError
+from .importing.files import parse_values
+from .importing.metadata import LABELS, REQUIRED
+from .publish import publish
+from .warehouse import Tx, Warehouse, read_df
+
+POI_FIELDS = ["name", "category", "address", "lon", "lat", "opening_hours", "target_group", "capacity", "website",
+              "contact", "description", "public"]
+URL = re.compile(r"^https?://[^\s<>\"']+$")
+
+
+# -- POIs ---------------------------------------------------------------------------------------------------
+
+def get_poi(wh: Warehouse, poi_id: int) -> dict:
+    row = read_df(wh, "SELECT id, name, category, address, ST_X(geom) AS lon, ST_Y(geom) AS lat, opening_hours, "
+                      "target_group, capacity, website, contact, description, public, version, updated_by, "
+                      "CAST(updated_at AS VARCHAR) AS updated_at FROM poi WHERE id = ?", [poi_id])
+    if row.empty:
+        raise NotFoundError(f"Die Einrichtung Nr. {poi_id} gibt es nicht (mehr).")
+    return {k: (None if pd.isna(v) else v) for k, v in row.iloc[0].to_dict().items()}
+
+
+def validate_poi(wh: Warehouse, data: dict) -> dict:
+    """Required fields, known category, coordinates in the municipality, URL and capacity formats."""
+    clean = {k: data.get(k) for k in POI_FIELDS}
+    for k in ("name", "address", "opening_hours", "target_group", "website", "contact", "description"):
+        clean[k] = (str(clean[k]).strip() or None) if clean[k] is not None else None
+    problems = []
+    if not clean["name"]:
+        problems.append("Name fehlt")
+    cats = set(read_df(wh, "SELECT key FROM poi_category")["key"])
+    if clean["category"] not in cats:
+        problems.append(f"Kategorie „{clean['category']}“ unbekannt")
+    try:
+        lon, lat = float(str(clean["lon"]).replace(",", ".")), float(str(clean["lat"]).replace(",", "."))
+        clean["lon"], clean["lat"] = lon, lat
+        town = wh.cursor().execute("SELECT ST_AsWKB(ST_Union_Agg(geom)) FROM area WHERE level = "
+                                   "(SELECT key FROM spatial_level ORDER BY ordering LIMIT 1)").fetchone()[0]
+        if town and not shapely.from_wkb(bytes(town)).buffer(0.01).contains(shapely.Point(lon, lat)):
+            problems.append("Koordinaten liegen außerhalb der Kommune")
+    except (TypeError, ValueError):
+        problems.append("Koordinaten fehlen oder sind keine Zahlen")
+    if clean["website"] and not URL.match(clean["website"]):
+        problems.append("Webadresse muss mit http:// oder https:// beginnen")
+    if clean["capacity"] not in (None, ""):
+        try:
+            clean["capacity"] = int(clean["capacity"])
+            if clean["capacity"] < 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append("Kapazität muss eine ganze Zahl ≥ 0 sein")
+    else:
+        clean["capacity"] = None
+    clean["public"] = bool(clean["public"]) if clean["public"] is not None else True
+    if problems:
+        raise ValidationError("Die Einrichtung wurde nicht gespeichert: " + "; ".join(problems) + ".")
+    return clean
+
+
+def create_poi(wh: Warehouse, user: User, data: dict) -> int:
+    require(user, "edit")
+    clean = validate_poi(wh, data)
+
+    def write(tx: Tx) -> int:
+        new_id = tx.cur.execute(
+            "INSERT INTO poi (name, category, address, geom, opening_hours, target_group, capacity, website, contact, "
+            "description, public, updated_by, updated_at) VALUES (?, ?, ?, ST_Point(?, ?), ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING id", [clean["name"], clean["category"], clean["address"], clean["lon"], clean["lat"],
+                             clean["opening_hours"], clean["target_group"], clean["capacity"], clean["website"],
+                             clean["contact"], clean["description"], clean["public"], user.username,
+                             datetime.now()]).fetchone()[0]
+        tx.audit("poi", str(new_id), None, clean)
+        return new_id
+    return wh.write(user.username, "create-poi", write)
+
+
+def update_poi(wh: Warehouse, user: User, poi_id: int, data: dict, expected_version: int) -> None:
+    """Save unless someone else saved meanwhile: then ConflictError shows both versions, nothing is overwritten."""
+    require(user, "edit")
+    clean = validate_poi(wh, data)
+
+    def write(tx: Tx) -> None:
+        current = get_poi_tx(tx, poi_id)
+        if current["version"] != expected_version:
+            raise ConflictError(
+                f"„{current['name']}“ wurde inzwischen von {current['updated_by']} ({current['updated_at']}) "
+                "geändert. Nichts wurde überschrieben. Gespeicherte Fassung: "
+                + _describe(current) + " – Ihre Fassung: " + _describe(clean)
+                + ". Bitte die Seite neu laden und die Änderung erneut eintragen.")
+        tx.cur.execute(
+            "UPDATE poi SET name = ?, category = ?, address = ?, geom = ST_Point(?, ?), opening_hours = ?, "
+            "target_group = ?, capacity = ?, website = ?, contact = ?, description = ?, public = ?, "
+            "version = version + 1, updated_by = ?, updated_at = ? WHERE id = ?",
+            [clean["name"], clean["category"], clean["address"], clean["lon"], clean["lat"], clean["opening_hours"],
+             clean["target_group"], clean["capacity"], clean["website"], clean["contact"], clean["description"],
+             clean["public"], user.username, datetime.now(), poi_id])
+        tx.audit("poi", str(poi_id), {k: current[k] for k in POI_FIELDS}, clean)
+    wh.write(user.username, "update-poi", write)
+
+
+def delete_poi(wh: Warehouse, user: User, poi_id: int, expected_version: int) -> None:
+    require(user, "edit")
+
+    def write(tx: Tx) -> None:
+        current = get_poi_tx(tx, poi_id)
+        if current["version"] != expected_version:
+            raise ConflictError(f"„{current['name']}“ wurde inzwischen geändert und deshalb nicht gelöscht.")
+        tx.cur.execute("DELETE FROM poi WHERE id = ?", [poi_id])
+        tx.audit("poi", str(poi_id), {k: current[k] for k in POI_FIELDS}, None)
+    wh.write(user.username, "delete-poi", write)
+
+
+def get_poi_tx(tx: Tx, poi_id: int) -> dict:
+    row = tx.cur.execute("SELECT name, category, address, ST_X(geom), ST_Y(geom), opening_hours, target_group, "
+                         "capacity, website, contact, description, public, version, updated_by, "
+                         "CAST(updated_at AS VARCHAR) FROM poi WHERE id = ?", [poi_id]).fetchone()
+    if row is None:
+        raise ConflictError(f"Die Einrichtung Nr. {poi_id} wurde inzwischen gelöscht.")
+    return dict(zip(POI_FIELDS + ["version", "updated_by", "updated_at"], row))
+
+
+def _describe(p: dict) -> str:
+    return ", ".join(f"{k}: {p[k]}" for k in ("name", "address", "opening_hours", "capacity", "website") if p.get(k))
+
+
+# -- indicators and values --------------------------------------------------------------------------------
+
+def save_indicator(wh: Warehouse, user: User, meta: dict) -> None:
+    """Create or change indicator metadata; the mandatory fields must be filled."""
+    require(user, "edit", meta.get("topic"))
+    missing = [LABELS[f] for f in REQUIRED if not str(meta.get(f) or "").strip()]
+    if missing:
+        raise ValidationError("Pflichtfelder fehlen: " + ", ".join(missing) + ".")
+    old = read_df(wh, "SELECT * FROM indicator WHERE key = ?", [meta["key"]])
+    if not old.empty:
+        require(user, "edit", old["topic"][0])
+    merged = {**(old.iloc[0].to_dict() if not old.empty else {}), **meta}
+    merged.setdefault("aggregation", {"count": "sum", "rate": "ratio", "mean": "weighted_mean"}.get(meta["kind"], "none"))
+    merged.setdefault("polarity", "neutral")
+    if merged["aggregation"] == "ratio" and not (merged.get("numerator") and merged.get("denominator")):
+        raise ValidationError("Eine Quote braucht Zähler- und Nenner-Indikator.")
+
+    def write(tx: Tx) -> None:
+        store.upsert_indicators(tx, [merged])
+        tx.audit("indicator", meta["key"], None if old.empty else _plain(old.iloc[0].to_dict()), _plain(merged))
+    wh.write(user.username, "save-indicator", write)
+
+
+def set_released(wh: Warehouse, user: User, key: str, released: bool) -> None:
+    """Freigabe: only released indicators go into the public snapshot."""
+    topic = read_df(wh, "SELECT topic, released FROM indicator WHERE key = ?", [key])
+    if topic.empty:
+        raise NotFoundError(f"Den Indikator „{key}“ gibt es nicht.")
+    require(user, "edit", topic["topic"][0])
+
+    def write(tx: Tx) -> None:
+        tx.cur.execute("UPDATE indicator SET released = ? WHERE key = ?", [released, key])
+        tx.audit("indicator.released", key, bool(topic["released"][0]), released)
+    wh.write(user.username, "release" if released else "withdraw", write)
+
+
+def save_values(wh: Warehouse, user: User, indicator: str, level: str, year: int, cells: dict[str, str]) -> int:
+    """Edited values of one indicator/level/year (area key → text as typed, German formats allowed)."""
+    topic = read_df(wh, "SELECT topic FROM indicator WHERE key = ?", [indicator])
+    if topic.empty:
+        raise NotFoundError(f"Den Indikator „{indicator}“ gibt es nicht.")
+    require(user, "edit", topic["topic"][0])
+    keys = set(read_df(wh, "SELECT key FROM area WHERE level = ?", [level])["key"])
+    unknown = sorted(set(cells) - keys)
+    if unknown:
+        raise ValidationError(f"Unbekannte Gebiete: {', '.join(unknown)}.")
+    texts = pd.Series(list(cells.values()), index=list(cells))
+    values, status, bad = parse_values(texts, decimal=",")
+    if bad.any():
+        raise ValidationError("Keine Zahl: " + ", ".join(f"{k}: „{t}“" for k, t in texts[bad].items()) + ".")
+    frame = pd.DataFrame({"indicator": indicator, "level": level, "area_key": list(cells), "year": year,
+                          "value": values, "status": status})
+    before = read_df(wh, "SELECT area_key, value, status FROM indicator_value WHERE indicator = ? AND level = ? "
+                         "AND year = ? AND list_contains(?, area_key) AND origin = 'source'",
+                     [indicator, level, year, list(cells)])
+
+    def write(tx: Tx) -> None:
+        store.upsert_values(tx, frame)
+        aggregation.refresh_aggregates(tx)
+        tx.audit("indicator_value", f"{indicator}/{level}/{year}", _records(before),
+                 _records(frame[["area_key", "value", "status"]]))
+    wh.write(user.username, "edit-values", write)
+    return len(frame)
+
+
+def publish_snapshot(wh: Warehouse, user: User, target: str | Path) -> dict:
+    require(user, "publish")
+    return publish(wh, target, actor=user.username)
+
+
+# -- bookmarks --------------------------------------------------------------------------------------------
+
+def render_markdown(text: str | None) -> str:
+    """Interpretation text: Markdown → HTML with a strict allow-list (scripts, handlers, iframes removed)."""
+    return nh3.clean(markdown.markdown(text or ""), tags={"p", "b", "strong", "i", "em", "ul", "ol", "li", "a",
+                                                           "br", "h3", "h4", "blockquote", "code"},
+                     attributes={"a": {"href"}}, url_schemes={"http", "https"})
+
+
+def save_bookmark(wh: Warehouse, user: User, title: str, interpretation: str, view_state: dict,
+                  public: bool = False) -> int:
+    require(user, "bookmark")
+    if public:
+        require(user, "edit")  # only data editors publish bookmarks
+    if not title.strip():
+        raise ValidationError("Das Lesezeichen braucht einen Titel.")
+    if len(interpretation or "") > 20_000:
+        raise ValidationError("Der Interpretationstext ist zu lang (höchstens 20.000 Zeichen).")
+
+    def write(tx: Tx) -> int:
+        new_id = tx.cur.execute("INSERT INTO bookmark (title, interpretation, view_state, public, owner, created_at) "
+                                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                                [title.strip()[:200], interpretation, json.dumps(view_state, ensure_ascii=False),
+                                 public, user.username, datetime.now()]).fetchone()[0]
+        tx.audit("bookmark", str(new_id), None, {"title": title, "public": public})
+        return new_id
+    return wh.write(user.username, "save-bookmark", write)
+
+
+def bookmarks(wh: Warehouse, user: User | None, public_only: bool = False) -> pd.DataFrame:
+    """Public bookmarks plus the user's own (internal); only public ones in the public instance."""
+    return read_df(wh, "SELECT id, title, interpretation, view_state, public, owner, CAST(created_at AS VARCHAR) "
+                       "AS created_at FROM bookmark WHERE public OR (NOT ? AND (owner = ? OR ?)) ORDER BY created_at "
+                       "DESC", [public_only, user.username if user else "", bool(user and user.role != "keck_nutzer")])
+
+
+def delete_bookmark(wh: Warehouse, user: User, bookmark_id: int) -> None:
+    row = read_df(wh, "SELECT owner, title FROM bookmark WHERE id = ?", [bookmark_id])
+    if row.empty:
+        raise NotFoundError("Das Lesezeichen gibt es nicht mehr.")
+    if row["owner"][0] != user.username:
+        require(user, "edit")
+
+    def write(tx: Tx) -> None:
+        tx.cur.execute("DELETE FROM bookmark WHERE id = ?", [bookmark_id])
+        tx.audit("bookmark", str(bookmark_id), {"title": row["title"][0]}, None)
+    wh.write(user.username, "delete-bookmark", write)
+
+
+# -- audit log and undo -----------------------------------------------------------------------------------
+
+def audit_entries(wh: Warehouse, actor: str | None = None, entity: str | None = None, limit: int = 500):
+    return read_df(wh, "SELECT id, CAST(changed_at AS VARCHAR) AS changed_at, actor, action, entity, entity_key, "
+                       "before, after FROM audit_log WHERE (? IS NULL OR actor = ?) AND (? IS NULL OR entity = ?) "
+                       "ORDER BY id DESC LIMIT ?", [actor, actor, entity, entity, limit])
+
+
+UNDOABLE = {"update-poi", "delete-poi", "create-poi", "release", "withdraw"}
+
+
+def undo(wh: Warehouse, user: User, audit_id: int) -> None:
+    """Undo one change where that is safe: POI edits (if unchanged since) and release decisions."""
+    row = read_df(wh, "SELECT action, entity, entity_key, before, after FROM audit_log WHERE id = ?", [audit_id])
+    if row.empty or row["action"][0] not in UNDOABLE or row["entity"][0] not in ("poi", "indicator.released"):
+        raise ValidationError("Diese Änderung kann nicht automatisch rückgängig gemacht werden.")
+    action, key = row["action"][0], row["entity_key"][0]
+    before = json.loads(row["before"][0]) if row["before"][0] else None
+    if action in ("release", "withdraw"):
+        set_released(wh, user, key, bool(before))
+        return
+    require(user, "edit")
+    if action == "create-poi":
+        current = get_poi(wh, int(key))
+        delete_poi(wh, user, int(key), current["version"])
+    elif action == "update-poi":
+        current = get_poi(wh, int(key))
+        after = json.loads(row["after"][0])
+        if any(str(current[k]) != str(after[k]) for k in ("name", "address", "capacity", "website")):
+            raise ConflictError("Die Einrichtung wurde danach noch einmal geändert; bitte von Hand korrigieren.")
+        update_poi(wh, user, int(key), before, current["version"])
+    else:  # delete-poi: restore as a new POI
+        create_poi(wh, user, before)
+
+
+def _plain(d: dict) -> dict:
+    return {k: (None if (isinstance(v, float) and v != v) else v) for k, v in d.items()}
+
+
+def _records(df: pd.DataFrame) -> list:
+    return [[a, None if pd.isna(v) else float(v), s] for a, v, s in df.itertuples(index=False)]
