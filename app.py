@@ -1,37 +1,71 @@
-"""Sozialraum-Atlas: entry point (page config, mode, navigation)."""
+"""Sozialraum-Atlas: entry point (page config, mode, login, role-based navigation)."""
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
+from keck_data import auth
 from keck_data.config import settings
 from keck_data.errors import KeckError
-from keck_data.ui import frame, state
+from keck_data.ui import frame, session, state
 from keck_data.ui.resources import atlas
 
 st.set_page_config(page_title="Sozialraum-Atlas", page_icon=":material/map:", layout="wide")
 
-PAGES = [
-    st.Page("pages/karte.py", title="Karte", url_path="karte", icon=":material/map:", default=True),
-    st.Page("pages/tabelle.py", title="Tabelle", url_path="tabelle", icon=":material/table:"),
-    st.Page("pages/diagramme.py", title="Diagramme", url_path="diagramme", icon=":material/bar_chart:"),
-    st.Page("pages/zeitreihe.py", title="Zeitreihe", url_path="zeitreihe", icon=":material/show_chart:"),
-    st.Page("pages/gebietsvergleich.py", title="Gebietsvergleich", url_path="gebietsvergleich", icon=":material/compare:"),
-    st.Page("pages/indikatoren.py", title="Indikatoren", url_path="indikatoren", icon=":material/menu_book:"),
+ATLAS = [
+    st.Page("pages/atlas/karte.py", title="Karte", url_path="karte", icon=":material/map:", default=True),
+    st.Page("pages/atlas/tabelle.py", title="Tabelle", url_path="tabelle", icon=":material/table:"),
+    st.Page("pages/atlas/diagramme.py", title="Diagramme", url_path="diagramme", icon=":material/bar_chart:"),
+    st.Page("pages/atlas/zeitreihe.py", title="Zeitreihe", url_path="zeitreihe", icon=":material/show_chart:"),
+    st.Page("pages/atlas/gebietsvergleich.py", title="Gebietsvergleich", url_path="gebietsvergleich",
+            icon=":material/compare:"),
+    st.Page("pages/atlas/indikatoren.py", title="Indikatoren", url_path="indikatoren", icon=":material/menu_book:"),
+    st.Page("pages/atlas/lesezeichen.py", title="Lesezeichen", url_path="lesezeichen", icon=":material/bookmark:"),
 ]
+EDITING = [
+    st.Page("pages/arbeitsbereich/einrichtungen.py", title="Einrichtungen pflegen", url_path="einrichtungen",
+            icon=":material/location_on:"),
+    st.Page("pages/arbeitsbereich/pflege.py", title="Indikatoren pflegen", url_path="pflege", icon=":material/edit:"),
+    st.Page("pages/arbeitsbereich/import.py", title="Daten importieren", url_path="import", icon=":material/upload:"),
+    st.Page("pages/arbeitsbereich/protokoll.py", title="Änderungsprotokoll", url_path="protokoll", icon=":material/history:"),
+]
+ADMIN = [st.Page("pages/arbeitsbereich/benutzer.py", title="Benutzer", url_path="benutzer", icon=":material/group:")]
+LOGIN = st.Page("pages/arbeitsbereich/anmeldung.py", title="Anmeldung", url_path="anmeldung", icon=":material/login:",
+                default=True)
 
-# A folder called pages/ makes Streamlit start each server's first run in the old auto-discovery mode;
-# st.navigation switches it off, and one rerun shows the explicitly registered pages from then on.
-first_run_in_folder_mode = PagesManager.uses_pages_directory
-page = st.navigation(PAGES)
-if first_run_in_folder_mode:
-    st.rerun()
+
+def pages_for(public: bool, user) -> list | dict:
+    """Public: the atlas only. Internal: the login page until logged in, then pages by role."""
+    if public:
+        return ATLAS
+    if user is None:
+        return [LOGIN]
+    sections = {"Atlas": ATLAS}
+    if user.role in ("keck_admin", "kommunen_admin"):
+        sections["Arbeitsbereich"] = EDITING
+    if user.role == "kommunen_admin":
+        sections["Verwaltung"] = ADMIN
+    return sections
+
+
 try:
+    cfg = settings()
+    current_user = None
+    if not cfg.is_public:
+        auth.cookie_key()  # refuse to run the internal instance with a missing or example key
+        current_user = session.user()
+    page = st.navigation(pages_for(cfg.is_public, current_user))
     current = atlas()
     state.view()
+    if page.url_path in {p.url_path for p in ATLAS if p.url_path != "lesezeichen"}:
+        state.put("page", page.url_path or "karte")
     with st.sidebar:
         st.markdown(f"## Sozialraum-Atlas {current.municipality()}")
         if current.is_demo():
             st.info("Synthetische Demodaten – keine echten Werte.")
-        st.caption("Öffentliche Instanz: freigegebene Daten" if settings().is_public else "Interne Instanz")
+        st.caption("Öffentliche Instanz: freigegebene Daten" if cfg.is_public else "Interne Instanz")
+        if current_user:
+            st.caption(f"Angemeldet: {current_user.name} ({current_user.role_name})")
+            if st.button("Abmelden", key="logout_button"):
+                session.logout(current_user)
+                st.rerun()
         state.toggle("Präsentationsmodus", "present", help="Große Schrift, ohne Bedienelemente; die Adresse "
                                                           "zeigt Kolleginnen und Kollegen dieselbe Ansicht.")
     frame.style()

@@ -17,8 +17,8 @@ from benchmarks.common import BERLIN_PLR, build_warehouse
 from keck_data.demo import init_demo
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/karte.py", "pages/tabelle.py", "pages/diagramme.py", "pages/zeitreihe.py",
-         "pages/gebietsvergleich.py", "pages/indikatoren.py"]
+PAGES = ["pages/atlas/karte.py", "pages/atlas/tabelle.py", "pages/atlas/diagramme.py", "pages/atlas/zeitreihe.py",
+         "pages/atlas/gebietsvergleich.py", "pages/atlas/indikatoren.py"]
 
 
 def _time(fn, repeat=5) -> float:

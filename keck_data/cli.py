@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from . import data_commands, demo
+from . import auth, data_commands, demo
 from .config import settings
 from .errors import KeckError
 from .publish import publish
@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("init-demo", help="Demo-Warehouse „Musterstadt“ erzeugen")
     p.add_argument("--force", action="store_true", help="vorhandenes Warehouse ersetzen")
+    sub.add_parser("init-auth", help="Cookie-Schlüssel und Demo-Konten (je Rolle) beim ersten Start anlegen")
     p = sub.add_parser("info", help="Überblick über das Warehouse")
     p.add_argument("--json", action="store_true", help="als ein JSON-Objekt ausgeben")
     p = sub.add_parser("publish", help="öffentlichen Schnappschuss schreiben")
@@ -67,6 +68,15 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"Demo-Warehouse {result['path']} erzeugt in {result['seconds']} s "
                       f"({result['bytes'] / 1e6:.1f} MB, {result['values']} Werte, {result['pois']} POIs).")
+        elif args.command == "init-auth":
+            with Warehouse(cfg.warehouse_path) as wh:
+                created = auth.init_auth(wh)
+            if created:
+                print("Demo-Konten angelegt (Passwörter werden nur jetzt angezeigt, gespeichert sind nur Hashes):")
+                for username, role, password in created:
+                    print(f"  {username:12} {auth.ROLES[role]:28} Passwort: {password}")
+            else:
+                print(f"Anmeldedaten vorhanden ({auth.config_dir()}).")
         elif args.command == "info":
             with Warehouse(cfg.warehouse_path, read_only=True) as wh:
                 data = info(wh)

@@ -298,3 +298,15 @@ def _plain(d: dict) -> dict:
 
 def _records(df: pd.DataFrame) -> list:
     return [[a, None if pd.isna(v) else float(v), s] for a, v, s in df.itertuples(index=False)]
+
+
+def raw_values(wh: Warehouse, user: User, indicator: str, level: str, year: int) -> pd.DataFrame:
+    """Unsuppressed source values for the value editor (editors only: they maintain the raw data)."""
+    topic = read_df(wh, "SELECT topic FROM indicator WHERE key = ?", [indicator])
+    require(user, "edit", topic["topic"][0] if not topic.empty else None)
+    df = read_df(wh, "SELECT a.key, a.name, v.value, v.status FROM area a LEFT JOIN indicator_value v ON "
+                     "v.area_key = a.key AND v.level = a.level AND v.indicator = ? AND v.year = ? AND "
+                     "v.origin = 'source' WHERE a.level = ? ORDER BY a.key", [indicator, year, level])
+    df["text"] = [("k. A." if s == "suppressed" else "") if pd.isna(v) else f"{v:g}".replace(".", ",")
+                  for v, s in zip(df["value"], df["status"])]
+    return df[["key", "name", "text"]]

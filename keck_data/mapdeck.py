@@ -10,6 +10,7 @@ import json
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
@@ -131,3 +132,24 @@ def _poi_details(row: dict) -> str:
         if val is not None and not (isinstance(val, float) and math.isnan(val)) and val != "":
             parts.append(f"{label}: {fmt.number(val, 0) if col == 'capacity' else val}")
     return " · ".join(parts)
+
+
+def placement_deck(atlas: Atlas, shapes: pd.DataFrame, marker: tuple[float, float] | None = None,
+                   cells: int = 70) -> CompactDeck:
+    """A map to place a point by clicking: an invisible pickable grid (~1/70 of the town) over the areas."""
+    minx, miny, maxx, maxy = atlas.bounds()
+    xs, ys = np.linspace(minx, maxx, cells), np.linspace(miny, maxy, cells)
+    grid = [{"pos": [round(x, 5), round(y, 5)]} for x in xs for y in ys]
+    cell_m = (maxx - minx) / cells * 111_000 * math.cos(math.radians((miny + maxy) / 2))
+    outline = [{"p": ring, "n": html.escape(f"{k} {n}")} for k, n, rings in
+               zip(shapes["key"], shapes["name"], shapes["rings"]) for ring in rings]
+    layers = [pdk.Layer("PolygonLayer", outline, id="outline", get_polygon="p", get_fill_color=[230, 230, 230, 120],
+                        get_line_color=[80, 80, 80, 200], line_width_min_pixels=1, pickable=False),
+              pdk.Layer("ScatterplotLayer", grid, id="grid", get_position="pos", get_radius=cell_m * 0.7,
+                        get_fill_color=[0, 0, 0, 0], pickable=True, auto_highlight=True,
+                        highlight_color=[215, 48, 31, 120])]
+    if marker:
+        layers.append(pdk.Layer("ScatterplotLayer", [{"pos": list(marker)}], id="marker", get_position="pos",
+                                get_radius=cell_m * 0.5, radius_min_pixels=7, get_fill_color=[215, 48, 31, 255]))
+    return CompactDeck(layers=layers, initial_view_state=view_state((minx, miny, maxx, maxy)), map_provider=None,
+                       tooltip={"text": "Hier platzieren"})

@@ -6,6 +6,7 @@ if [ "${KECK_MODE:-internal}" = "public" ]; then
     [ -f "${KECK_PUBLIC_WAREHOUSE:-warehouse/public.duckdb}" ] || .venv/bin/python -m keck_data publish
 else
     .venv/bin/python -m keck_data init-demo
+    .venv/bin/python -m keck_data init-auth   # first start: random cookie key, one demo login per role
 fi
 exec .venv/bin/python -m keck_data.ui.serve --server.address "${KECK_ADDRESS:-localhost}" \
     --server.headless true --browser.gatherUsageStats false "$@"

@@ -1,16 +1,18 @@
 """Page tests with streamlit's AppTest, started from app.py, in internal and public mode."""
+import os
 import shutil
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from keck_data import auth
 from keck_data.publish import publish
 from keck_data.warehouse import Warehouse
 from tests.conftest import ROOT
 
-PAGES = ["pages/karte.py", "pages/tabelle.py", "pages/diagramme.py", "pages/zeitreihe.py",
-         "pages/gebietsvergleich.py", "pages/indikatoren.py"]
+PAGES = ["pages/atlas/karte.py", "pages/atlas/tabelle.py", "pages/atlas/diagramme.py", "pages/atlas/zeitreihe.py",
+         "pages/atlas/gebietsvergleich.py", "pages/atlas/indikatoren.py"]
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +32,20 @@ def public_file(demo_file, tmp_path_factory):
     return target
 
 
+@pytest.fixture(scope="module")
+def logins(internal_file, tmp_path_factory):
+    """Auth files in a temp folder and one account per role (username, password by role)."""
+    directory = tmp_path_factory.mktemp("auth")
+    os.environ["KECK_AUTH_DIR"] = str(directory)
+    with Warehouse(internal_file) as wh:
+        created = auth.init_auth(wh, directory)
+    return {role: (username, password) for username, role, password in created}
+
+
 @pytest.fixture()
-def app(monkeypatch, internal_file, public_file):
-    """Factory for an AppTest in the given mode, with fresh caches."""
-    def make(mode="internal", **params):
+def app(monkeypatch, internal_file, public_file, logins):
+    """Factory for an AppTest in the given mode (internal: logged in with ``role``), with fresh caches."""
+    def make(mode="internal", role="keck_admin", **params):
         st.cache_data.clear()
         st.cache_resource.clear()
         monkeypatch.setenv("KECK_MODE", mode)
@@ -42,7 +54,13 @@ def app(monkeypatch, internal_file, public_file):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
         for k, v in params.items():
             at.query_params[k] = v
-        return at.run()
+        at.run()
+        if mode == "internal" and role:
+            assert "# Anmeldung" in _markdown(at)
+            at.text_input(key="login_user").input(logins[role][0])
+            at.text_input(key="login_password").input(logins[role][1])
+            next(b for b in at.button if b.label == "Anmelden").click().run()
+        return at
     yield make
     st.cache_resource.clear()
 
@@ -69,10 +87,10 @@ def test_map_is_the_landing_page_with_indicator_and_legend(app):
 
 def test_changing_the_indicator_changes_legend_and_url(app):
     at = app()
-    before = [m.value for m in at.markdown if "keck-legend" in m.value][0]
+    before = [m.value for m in at.markdown if 'class="keck-legend"' in m.value][0]
     at.selectbox(key="w_ind").set_value("anteil_alleinerziehend").run()
     _ok(at)
-    after = [m.value for m in at.markdown if "keck-legend" in m.value][0]
+    after = [m.value for m in at.markdown if 'class="keck-legend"' in m.value][0]
     assert after != before and "Anteil Alleinerziehender" in after
     assert at.query_params["ind"] == ["anteil_alleinerziehend"] or at.query_params["ind"] == "anteil_alleinerziehend"
 
@@ -105,7 +123,7 @@ def test_area_profile_and_comparison_limit(app):
 
 def test_comparison_page_shows_three_areas_and_refuses_four(app):
     at = app(areas="0101,0102,0103,0104")
-    at.switch_page("pages/gebietsvergleich.py").run()
+    at.switch_page("pages/atlas/gebietsvergleich.py").run()
     assert any("höchstens 3 Gebiete" in e.value for e in at.error)
     assert len(at.dataframe) >= 7
     assert "0103 Schlossgarten" in at.dataframe[0].value.columns
@@ -120,7 +138,7 @@ def test_every_page_runs_internal(app, page):
 
 def test_table_page_reference_rows_and_downloads(app):
     at = app(inds="sgb2_quote_u15,inobhutnahmen")
-    at.switch_page("pages/tabelle.py").run()
+    at.switch_page("pages/atlas/tabelle.py").run()
     _ok(at)
     reference, table = at.dataframe[0].value, at.dataframe[1].value
     assert list(reference["Gebiet"]) == ["Musterstadt"]
@@ -130,10 +148,10 @@ def test_table_page_reference_rows_and_downloads(app):
 
 def test_time_series_and_charts(app):
     at = app(ind="quote_sprachfoerderbedarf", lvl="stadtbezirk", areas="01,02")
-    at.switch_page("pages/zeitreihe.py").run()
+    at.switch_page("pages/atlas/zeitreihe.py").run()
     _ok(at)
     assert any("nicht als 0" in c.value for c in at.caption)
-    at.switch_page("pages/diagramme.py").run()
+    at.switch_page("pages/atlas/diagramme.py").run()
     _ok(at)
     at.radio(key="w_chart").set_value("scatter").run()
     _ok(at)
@@ -141,7 +159,7 @@ def test_time_series_and_charts(app):
 
 def test_catalogue_search(app):
     at = app(q="Kita")
-    at.switch_page("pages/indikatoren.py").run()
+    at.switch_page("pages/atlas/indikatoren.py").run()
     _ok(at)
     assert "# Indikatoren (" in _markdown(at)
     titles = [e.label for e in at.expander]
@@ -190,9 +208,9 @@ def test_export_buttons_on_pages(app, mode):
     at = app(mode, areas="0101,0203")
     labels = [b.label for b in at.get("download_button")]
     assert "Karte herunterladen" in labels
-    at.switch_page("pages/gebietsvergleich.py").run()
+    at.switch_page("pages/atlas/gebietsvergleich.py").run()
     assert "Gebietsbericht als PDF" in [b.label for b in at.get("download_button")]
-    at.switch_page("pages/indikatoren.py").run()
+    at.switch_page("pages/atlas/indikatoren.py").run()
     assert any(b.label.startswith("Offene Daten") for b in at.get("download_button"))
-    at.switch_page("pages/diagramme.py").run()
+    at.switch_page("pages/atlas/diagramme.py").run()
     assert "Diagramm herunterladen" in [b.label for b in at.get("download_button")]

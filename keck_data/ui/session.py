@@ -1,0 +1,55 @@
+"""Who is logged in: session state after a password login, else the signed cookie (checked server-side)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+from streamlit_authenticator.models.cookie_model import CookieModel
+
+from .. import auth
+from ..auth import User
+from .resources import atlas
+
+USER_KEY = "keck_user"
+
+
+def _cookies() -> CookieModel:
+    """streamlit-authenticator's cookie handling (a JWT set by its cookie component in the browser)."""
+    st.session_state.setdefault("logout", None)
+    return CookieModel(auth.COOKIE_NAME, auth.cookie_key(), auth.COOKIE_EXPIRY_DAYS)
+
+
+def user() -> User | None:
+    """The current user, or None; a logout or password change elsewhere ends this session too."""
+    wh = atlas().wh
+    held = st.session_state.get(USER_KEY)
+    if held:
+        username, issued = held
+        token = auth.issue_token(username, auth.cookie_key(), now=issued)
+        current = auth.user_from_token(wh, token, auth.cookie_key())
+        if current is None:
+            st.session_state.pop(USER_KEY, None)
+        return current
+    if st.session_state.get("logout"):
+        return None
+    found = auth.user_from_token(wh, st.context.cookies.get(auth.COOKIE_NAME), auth.cookie_key())
+    if found:
+        st.session_state[USER_KEY] = (found.username, datetime.now())
+    return found
+
+
+def login(username: str, password: str) -> User:
+    """Check the password (throttled) and remember the login in the session and the browser cookie."""
+    found = auth.authenticate(atlas().wh, username, password)
+    st.session_state[USER_KEY] = (found.username, datetime.now())
+    st.session_state["username"] = found.username  # read by streamlit-authenticator's cookie model
+    st.session_state["logout"] = None
+    _cookies().set_cookie()
+    return found
+
+
+def logout(current: User) -> None:
+    auth.end_sessions(atlas().wh, current.username)
+    _cookies().delete_cookie()
+    st.session_state.pop(USER_KEY, None)
+    st.session_state["logout"] = True

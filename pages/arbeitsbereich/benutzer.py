@@ -1,0 +1,27 @@
+"""Benutzer: create users, reset passwords, assign role and topic rights, deactivate (Kommunen-Administration)."""
+import streamlit as st
+
+from keck_data import auth
+from keck_data.ui import session, widgets
+from keck_data.ui.resources import atlas
+
+user = auth.require(session.user(), "manage_users")
+wh = atlas().wh
+st.markdown("# Benutzer")
+users = auth.list_users(wh)
+st.dataframe(users.rename(columns={"username": "Benutzername", "name": "Name", "role": "Rolle",
+                                   "topics": "Themenfelder", "active": "aktiv"}), hide_index=True, width="stretch")
+topics = widgets.load("topics")
+with st.form("user"):
+    st.subheader("Benutzer anlegen oder ändern")
+    username = st.text_input("Benutzername")
+    name = st.text_input("Name")
+    role = st.selectbox("Rolle", list(auth.ROLES), format_func=auth.ROLES.get)
+    chosen = st.multiselect("Bearbeitungsrechte nur für diese Themenfelder (leer = alle)", list(topics["key"]),
+                            format_func=dict(zip(topics["key"], topics["name"])).get)
+    password = st.text_input("Neues Passwort (leer = unverändert; beendet alle Sitzungen)", type="password")
+    active = st.checkbox("aktiv", value=True)
+    if st.form_submit_button("Speichern", type="primary"):
+        auth.save_user(wh, user, username.strip(), name.strip() or username.strip(), role, chosen,
+                       password or None, active)
+        st.success(f"Benutzer „{username}“ gespeichert.")
