@@ -27,8 +27,9 @@ EDITING = [
     st.Page("pages/arbeitsbereich/protokoll.py", title="Änderungsprotokoll", url_path="protokoll", icon=":material/history:"),
 ]
 ADMIN = [st.Page("pages/arbeitsbereich/benutzer.py", title="Benutzer", url_path="benutzer", icon=":material/group:")]
-LOGIN = st.Page("pages/arbeitsbereich/anmeldung.py", title="Anmeldung", url_path="anmeldung", icon=":material/login:",
-                default=True)
+# Logged out, every address shows the login form; after login the same address shows the page asked for.
+LOGIN = [st.Page("pages/arbeitsbereich/anmeldung.py", title="Anmeldung", url_path=p.url_path, default=i == 0,
+                 icon=":material/login:") for i, p in enumerate(ATLAS + EDITING + ADMIN)]
 
 
 def pages_for(public: bool, user) -> list | dict:
@@ -36,7 +37,7 @@ def pages_for(public: bool, user) -> list | dict:
     if public:
         return ATLAS
     if user is None:
-        return [LOGIN]
+        return LOGIN
     sections = {"Atlas": ATLAS}
     if user.role in ("keck_admin", "kommunen_admin"):
         sections["Arbeitsbereich"] = EDITING
@@ -51,7 +52,8 @@ try:
     if not cfg.is_public:
         auth.cookie_key()  # refuse to run the internal instance with a missing or example key
         current_user = session.user()
-    page = st.navigation(pages_for(cfg.is_public, current_user))
+    page = st.navigation(pages_for(cfg.is_public, current_user),
+                         position="hidden" if not cfg.is_public and current_user is None else "sidebar")
     current = atlas()
     state.view()
     if page.url_path in {p.url_path for p in ATLAS if p.url_path != "lesezeichen"}:
@@ -62,6 +64,7 @@ try:
             st.info("Synthetische Demodaten – keine echten Werte.")
         st.caption("Öffentliche Instanz: freigegebene Daten" if cfg.is_public else "Interne Instanz")
         if current_user:
+            session.remember_login()
             st.caption(f"Angemeldet: {current_user.name} ({current_user.role_name})")
             if st.button("Abmelden", key="logout_button"):
                 session.logout(current_user)

@@ -6,6 +6,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from keck_data import auth
 from keck_data.publish import publish
 from keck_data.warehouse import Warehouse
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, atlas_server, choose, wait_idle
@@ -39,8 +40,17 @@ def files(demo_file, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def servers(files):
-    common = {"KECK_WAREHOUSE": str(files["internal"]), "KECK_PUBLIC_WAREHOUSE": str(files["public"])}
+def logins(files):
+    directory = files["base"] / "auth"
+    with Warehouse(files["internal"]) as wh:
+        created = auth.init_auth(wh, directory)
+    return {role: (username, password) for username, role, password in created} | {"dir": directory}
+
+
+@pytest.fixture(scope="module")
+def servers(files, logins):
+    common = {"KECK_WAREHOUSE": str(files["internal"]), "KECK_PUBLIC_WAREHOUSE": str(files["public"]),
+              "KECK_AUTH_DIR": str(logins["dir"])}
     with atlas_server({**common, "KECK_MODE": "internal"}, files["base"] / "internal.log") as internal, \
             atlas_server({**common, "KECK_MODE": "public"}, files["base"] / "public.log") as public:
         yield {"internal": internal, "public": public}
@@ -55,27 +65,37 @@ def page(browser, tmp_path):
 
 
 def _legend(page) -> str:
-    return page.locator(".keck-legend").inner_text()
+    return page.locator("div.keck-legend").inner_text()
 
 
-def test_map_legend_follows_indicator_and_year(servers, page, tmp_path):
-    page.goto(servers["internal"] + "/?base=none")
+def signed_in(page, url: str, account: tuple[str, str]) -> None:
+    """Open ``url`` on the internal instance and log in on the Anmeldung page it shows first."""
+    page.goto(url)
     wait_idle(page)
-    page.wait_for_selector(".keck-legend")
+    page.get_by_label("Benutzername").fill(account[0])
+    page.get_by_label("Passwort").fill(account[1])
+    page.get_by_role("button", name="Anmelden").click()
+    wait_idle(page)
+    page.wait_for_selector("text=Abmelden")
+
+
+def test_map_legend_follows_indicator_and_year(servers, logins, page, tmp_path):
+    signed_in(page, servers["internal"] + "/?base=none", logins["keck_nutzer"])
+    page.wait_for_selector("div.keck-legend")
     first = _legend(page)
     assert "SGB-II-Quote" in first and "%" in first
     page.screenshot(path=tmp_path / "karte.png", full_page=True)
     choose(page, "Indikator", "Anteil Alleinerziehender")
-    page.wait_for_function("() => document.querySelector('.keck-legend').innerText.includes('Alleinerziehender')")
+    page.wait_for_function("() => document.querySelector('div.keck-legend').innerText.includes('Alleinerziehender')")
     second = _legend(page)
     choose(page, "Jahr", "2015")
-    page.wait_for_function(f"() => document.querySelector('.keck-legend').innerText !== {second!r}")
+    page.wait_for_function(f"() => document.querySelector('div.keck-legend').innerText !== {second!r}")
     assert "ind=anteil_alleinerziehend" in page.url and "yr=2015" in page.url
     assert page.get_by_role("heading", name="Anteil Alleinerziehender 2015").is_visible()
 
 
 def test_url_with_state_opens_the_same_view(servers, page, tmp_path):
-    url = servers["internal"] + "/?ind=betreuungsquote_u3&lvl=stadtbezirk&yr=2019&cls=equal_interval&k=4&base=none"
+    url = servers["public"] + "/?ind=betreuungsquote_u3&lvl=stadtbezirk&yr=2019&cls=equal_interval&k=4&base=none"
     page.goto(url)
     wait_idle(page)
     assert page.get_by_role("heading", name="Betreuungsquote unter 3 Jahren 2019").is_visible()
@@ -89,19 +109,18 @@ def test_url_with_state_opens_the_same_view(servers, page, tmp_path):
 
 
 def test_compare_three_areas_and_refuse_a_fourth(servers, page, tmp_path):
-    page.goto(servers["internal"] + "/gebietsvergleich?areas=0101,0203,0305")
+    page.goto(servers["public"] + "/gebietsvergleich?areas=0101,0203,0305")
     wait_idle(page)
     for name in ("0101 Marktplatz", "0203 Lindenhof", "0305 Neue Heimat"):
         assert page.get_by_text(name).first.is_visible()
     page.screenshot(path=tmp_path / "gebietsvergleich.png", full_page=True)
-    page.goto(servers["internal"] + "/gebietsvergleich?areas=0101,0203,0305,0401")
+    page.goto(servers["public"] + "/gebietsvergleich?areas=0101,0203,0305,0401")
     wait_idle(page)
     assert page.get_by_text("höchstens 3 Gebiete").first.is_visible()
 
 
-def test_table_excel_download(servers, page, tmp_path):
-    page.goto(servers["internal"] + "/tabelle?inds=sgb2_quote_u15,ew_u18")
-    wait_idle(page)
+def test_table_excel_download(servers, logins, page, tmp_path):
+    signed_in(page, servers["internal"] + "/tabelle?inds=sgb2_quote_u15,ew_u18", logins["keck_admin"])
     page.screenshot(path=tmp_path / "tabelle.png", full_page=True)
     with page.expect_download() as info:
         page.get_by_role("button", name="Als Excel herunterladen").click()
@@ -138,4 +157,39 @@ def test_public_instance_picks_up_a_new_snapshot_without_restart(servers, files,
     assert page.get_by_text("Sozialindex (Indexpunkte)").is_visible()
     page.goto(servers["internal"] + "/")  # the internal instance kept running side by side
     wait_idle(page)
-    assert page.get_by_text("Interne Instanz").is_visible()
+    assert page.get_by_role("heading", name="Anmeldung").is_visible()
+
+
+def test_nutzer_saves_a_private_bookmark_and_the_cookie_keeps_the_login(servers, logins, page, tmp_path):
+    signed_in(page, servers["internal"] + "/lesezeichen?ind=anteil_alleinerziehend", logins["keck_nutzer"])
+    page.get_by_text("Aktuelle Ansicht speichern").click()
+    page.get_by_label("Titel").fill("Meine Ansicht Alleinerziehende")
+    page.get_by_label("Interpretation (Markdown)").fill("**Wichtig** <script>window.hacked=1</script>")
+    page.get_by_role("button", name="Speichern").click()
+    wait_idle(page)
+    assert page.get_by_text("Lesezeichen „Meine Ansicht Alleinerziehende“ gespeichert.").is_visible()
+    assert page.evaluate("() => window.hacked") is None
+    page.screenshot(path=tmp_path / "lesezeichen.png", full_page=True)
+    page.reload()  # a new session: the signed cookie logs the user in again
+    wait_idle(page)
+    page.wait_for_selector("text=Abmelden", timeout=15_000)
+
+
+def test_keck_admin_edits_a_poi(servers, logins, page, files, tmp_path):
+    signed_in(page, servers["internal"] + "/einrichtungen", logins["keck_admin"])
+    page.get_by_label("Kapazität (Plätze bzw. m²)").fill("123")
+    page.get_by_role("button", name="Speichern").click()
+    wait_idle(page)
+    assert page.get_by_text("Gespeichert.").is_visible()
+    page.screenshot(path=tmp_path / "einrichtungen.png", full_page=True)
+
+
+def test_kommunen_admin_creates_a_user(servers, logins, page, tmp_path):
+    signed_in(page, servers["internal"] + "/benutzer", logins["kommunen_admin"])
+    page.get_by_label("Benutzername").fill("neue.kollegin")
+    page.get_by_label("Name", exact=True).fill("Neue Kollegin")
+    page.get_by_label("Neues Passwort (leer = unverändert; beendet alle Sitzungen)").fill("ein-sicheres-passwort")
+    page.get_by_role("button", name="Speichern").click()
+    wait_idle(page)
+    assert page.get_by_text("Benutzer „neue.kollegin“ gespeichert.").is_visible()
+    page.screenshot(path=tmp_path / "benutzer.png", full_page=True)

@@ -44,8 +44,14 @@ def login(username: str, password: str) -> User:
     st.session_state[USER_KEY] = (found.username, datetime.now())
     st.session_state["username"] = found.username  # read by streamlit-authenticator's cookie model
     st.session_state["logout"] = None
-    _cookies().set_cookie()
+    st.session_state["cookie_pending"] = True  # set on the next run: a rerun now would drop the cookie component
     return found
+
+
+def remember_login() -> None:
+    """Render the cookie component once after a login, so the browser stores the signed cookie."""
+    if st.session_state.pop("cookie_pending", False):
+        _cookies().set_cookie()
 
 
 def logout(current: User) -> None:
