@@ -187,18 +187,24 @@ def test_prefix_rule_and_unmatched_parents(wh, tmp_path):
     assert "kein übergeordnetes Gebiet" in report.unmatched[0]["reason"]
 
 
+def _shapefile_zip(gdf, archive, skip: str | None = None):
+    """A shapefile written to a zip, optionally without one of its parts (e.g. the .prj)."""
+    folder = archive.parent / f"shp_{archive.stem}"
+    folder.mkdir()
+    gdf.to_file(folder / "soz.shp")
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in folder.iterdir():
+            if f.suffix != skip:
+                z.write(f, f.name)
+    return archive
+
+
 def test_shapefile_zip_in_utm_with_broken_geometry(wh, tmp_path):
     gdf = demo_areas(wh).to_crs(25832)
     x0, y0, x1, y1 = gdf.geometry.iloc[0].bounds
     bowtie = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1), (x0, y0)])  # self-intersecting
     gdf.loc[0, "geometry"] = bowtie
-    shp = tmp_path / "shp"
-    shp.mkdir()
-    gdf.to_file(shp / "soz.shp")
-    archive = tmp_path / "soz.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        for f in shp.iterdir():
-            z.write(f, f.name)
+    archive = _shapefile_zip(gdf, tmp_path / "soz.zip")
     report = import_areas(wh, archive, level="sozialraum", key_col="key", name_col="name", dry_run=False)
     assert report.details["repaired"] == [gdf.loc[0, "key"]] and any("repariert" in w for w in report.warnings)
     areas = demo_areas(wh)
@@ -208,14 +214,7 @@ def test_shapefile_zip_in_utm_with_broken_geometry(wh, tmp_path):
 
 def test_missing_and_wrong_crs(wh, tmp_path):
     gdf = demo_areas(wh).to_crs(25832)
-    shp = tmp_path / "shp"
-    shp.mkdir()
-    gdf.to_file(shp / "soz.shp")
-    archive = tmp_path / "ohne_prj.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        for f in shp.iterdir():
-            if f.suffix != ".prj":
-                z.write(f, f.name)
+    archive = _shapefile_zip(gdf, tmp_path / "ohne_prj.zip", skip=".prj")
     before = fingerprint(wh)
     with pytest.raises(ValidationError, match="kein Koordinatensystem.*--crs"):
         import_areas(wh, archive, level="sozialraum", key_col="key", name_col="name", dry_run=False)
