@@ -141,6 +141,14 @@ def user(wh: Warehouse, username: str, directory: Path | None = None) -> User | 
     return User(username, entry.get("name", username), row[0], tuple(row[1] or ()))
 
 
+def sso_user(wh: Warehouse, username: str) -> User | None:
+    """A user signed in through the identity provider (st.login): needs an active role, no password."""
+    row = wh.cursor().execute("SELECT role, topics, active FROM user_role WHERE username = ?", [username]).fetchone()
+    if not row or not row[2]:
+        return None
+    return User(username, username, row[0], tuple(row[1] or ()))
+
+
 def authenticate(wh: Warehouse, username: str, password: str, directory: Path | None = None,
                  now: datetime | None = None) -> User:
     """Check a password (after the throttle); raises PermissionDenied with a German message."""

@@ -203,3 +203,32 @@ def test_audit_log_and_undo(wh):
     assert not read_df(wh, "SELECT released FROM indicator WHERE key = 'sozialindex'")["released"][0]
     with pytest.raises(ValidationError, match="nicht automatisch"):
         editing.undo(wh, EDITOR, int(editing.audit_entries(wh, entity="indicator_value").iloc[-1]["id"]))
+
+
+def test_html_in_poi_names_is_inert_in_map_tooltips(wh):
+    from keck_data.mapdeck import MapSettings, build
+    from keck_data.queries import Atlas
+    editing.create_poi(wh, EDITOR, {**POI, "name": "<img src=x onerror=alert(1)>Kita"})
+    payload = build(Atlas(wh), MapSettings("sgb2_quote_u15", "sozialraum", 2024, poi_categories=("kita",),
+                                           basemap="none")).deck.to_json()
+    assert "&lt;img src=x onerror=alert(1)&gt;Kita" in payload and "<img" not in payload
+
+
+def test_report_contains_bookmark_interpretations(wh, tmp_path):
+    import subprocess
+    from keck_data.export_report import report_pdf
+    from keck_data.queries import Atlas
+    editing.save_bookmark(wh, EDITOR, "Hafen im Blick", "Hohe Quote seit 2019 <b>prüfen</b>",
+                          {"page": "karte", "areas": ["0203"]}, public=False)
+    path = tmp_path / "r.pdf"
+    path.write_bytes(report_pdf(Atlas(wh), "sozialraum", ["0203"], 2024))
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Hafen im Blick" in text and "Hohe Quote seit 2019 <b>prüfen</b>" in text  # shown as text, not markup
+
+
+def test_sso_users_need_an_active_role(wh, accounts):
+    assert auth.sso_user(wh, "unbekannt@example.org") is None
+    auth.save_user(wh, ADMIN, "sso.user", "SSO", "keck_nutzer", password="nur-fuer-notfaelle-1")
+    assert auth.sso_user(wh, "sso.user").role == "keck_nutzer"
+    auth.save_user(wh, ADMIN, "sso.user", "SSO", "keck_nutzer", active=False)
+    assert auth.sso_user(wh, "sso.user") is None

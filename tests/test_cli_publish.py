@@ -83,3 +83,16 @@ def test_republish_replaces_the_file_atomically(wh, tmp_path):
     reader.close()
     with Warehouse(target, read_only=True) as fresh:
         assert "sozialindex" in set(read_df(fresh, "SELECT key FROM indicator")["key"])
+
+
+def test_export_commands(tmp_path, demo_copy):
+    import zipfile
+    env = {"KECK_WAREHOUSE": str(demo_copy)}
+    r = _cli("export-opendata", str(tmp_path / "od.zip"), env=env)
+    assert r.returncode == 0, r.stderr
+    names = zipfile.ZipFile(tmp_path / "od.zip").namelist()
+    assert {"werte.csv", "metadaten.csv", "gebiete.gpkg", "README.txt"} <= set(names)
+    r = _cli("export-values", str(tmp_path / "w.csv"), "--released-only", env=env)
+    assert r.returncode == 0 and "Werte nach" in r.stdout
+    r = _cli("import-values", str(tmp_path / "w.csv"), "--level", "sozialraum", "--dry-run", env=env)
+    assert r.returncode == 2 and "Spalte „key“" in r.stderr

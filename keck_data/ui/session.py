@@ -19,9 +19,27 @@ def _cookies() -> CookieModel:
     return CookieModel(auth.COOKIE_NAME, auth.cookie_key(), auth.COOKIE_EXPIRY_DAYS)
 
 
+def sso_configured() -> bool:
+    """True when .streamlit/secrets.toml has an [auth] section for an OIDC identity provider."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _sso_user() -> User | None:
+    if not (sso_configured() and st.user.is_logged_in):
+        return None
+    name = st.user.get("preferred_username") or st.user.get("email")
+    return auth.sso_user(atlas().wh, str(name)) if name else None
+
+
 def user() -> User | None:
     """The current user, or None; a logout or password change elsewhere ends this session too."""
     wh = atlas().wh
+    sso = _sso_user()
+    if sso:
+        return sso
     held = st.session_state.get(USER_KEY)
     if held:
         username, issued = held
@@ -55,6 +73,8 @@ def remember_login() -> None:
 
 
 def logout(current: User) -> None:
+    if sso_configured() and st.user.is_logged_in:
+        st.logout()
     auth.end_sessions(atlas().wh, current.username)
     _cookies().delete_cookie()
     st.session_state.pop(USER_KEY, None)

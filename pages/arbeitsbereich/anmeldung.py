@@ -10,6 +10,8 @@ with st.form("login"):
     username = st.text_input("Benutzername", key="login_user")
     password = st.text_input("Passwort", type="password", key="login_password")
     submitted = st.form_submit_button("Anmelden", type="primary")
+if session.sso_configured():
+    st.button("Mit Single Sign-on anmelden", on_click=st.login)
 if submitted:
     try:
         session.login(username, password)
