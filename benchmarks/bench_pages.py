@@ -14,7 +14,9 @@ import geopandas as gpd
 from streamlit.testing.v1 import AppTest
 
 from benchmarks.common import BERLIN_PLR, build_warehouse
+from keck_data import auth
 from keck_data.demo import init_demo
+from keck_data.warehouse import Warehouse
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/atlas/karte.py", "pages/atlas/tabelle.py", "pages/atlas/diagramme.py", "pages/atlas/zeitreihe.py",
@@ -33,10 +35,16 @@ def _time(fn, repeat=5) -> float:
 def measure(name: str, path: Path, params: dict, indicators: tuple[str, str]) -> None:
     os.environ["KECK_WAREHOUSE"] = str(path)
     os.environ["KECK_MODE"] = "internal"
+    os.environ["KECK_AUTH_DIR"] = tempfile.mkdtemp()
+    with Warehouse(path) as wh:
+        username, _, password = auth.init_auth(wh)[1]  # the keck_admin demo login
     at = AppTest.from_file(APP, default_timeout=120)
     for k, v in params.items():
         at.query_params[k] = v
     at.run()
+    at.text_input(key="login_user").input(username)
+    at.text_input(key="login_password").input(password)
+    next(b for b in at.button if b.label == "Anmelden").click().run()
     assert not at.exception, at.exception
     flip = iter(indicators * 10)
     change = _time(lambda: at.selectbox(key="w_ind").set_value(next(flip)).run())

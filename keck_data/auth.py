@@ -202,6 +202,15 @@ def user_from_token(wh: Warehouse, token: str | None, key: str, directory: Path 
     return user(wh, data["username"], directory)
 
 
+def session_valid(wh: Warehouse, username: str, issued: datetime) -> bool:
+    """One query per rerun: the user is still active and no logout/password change happened since ``issued``."""
+    row = wh.cursor().execute(
+        "SELECT r.active, e.not_before FROM user_role r LEFT JOIN session_epoch e USING (username) "
+        "WHERE r.username = ?", [username]).fetchone()
+    return bool(row and row[0] and (row[1] is None or row[1] <= issued)) and \
+        datetime.now() - issued < timedelta(days=COOKIE_EXPIRY_DAYS)
+
+
 def end_sessions(wh: Warehouse, username: str, reason: str = "logout") -> None:
     """Logout / password change: every token issued before now stops working."""
     def write(tx: Tx) -> None:

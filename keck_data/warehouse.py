@@ -87,6 +87,7 @@ class Warehouse:
             self._check_version()
         else:
             self.migrate()
+        self._version = int(self.meta("version", "0"))
 
     # -- connection handling -------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -149,8 +150,11 @@ class Warehouse:
         return row[0] if row else default
 
     def version(self) -> int:
-        """The warehouse version: every committed write increases it (caches key on it)."""
-        return int(self.meta("version", "0"))
+        """The warehouse version: every committed write increases it (caches key on it).
+
+        Kept in memory: DuckDB lets only this process write the file, and every write goes through write().
+        """
+        return self._version
 
     # -- writes --------------------------------------------------------------
     def write(self, actor: str, action: str, fn: Callable[[Tx], T], *, retries: int = 8) -> T:
@@ -174,6 +178,7 @@ class Warehouse:
                 )
                 cur.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'version'")
                 cur.execute("COMMIT")
+                self._version = int(self.meta("version", "0"))
                 return result
             except duckdb.TransactionException as exc:
                 _rollback(cur)

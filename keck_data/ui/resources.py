@@ -61,7 +61,13 @@ def atlas() -> Atlas:
             raise WarehouseError(
                 f"Kein Warehouse unter {path}. Bitte zuerst „python -m keck_data init-demo“ ausführen.")
         wh = _open(str(path))
-    return Atlas(wh, public=cfg.is_public)
+    return _atlas_for(wh, cfg.is_public, id(wh))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _atlas_for(_wh: Warehouse, public: bool, wh_id: int) -> Atlas:
+    """One Atlas per open warehouse (``wh_id``), so its metadata memo survives reruns."""
+    return Atlas(_wh, public=public)
 
 
 @st.cache_resource(max_entries=1024, show_spinner=False)

@@ -42,24 +42,23 @@ def user() -> User | None:
         return sso
     held = st.session_state.get(USER_KEY)
     if held:
-        username, issued = held
-        token = auth.issue_token(username, auth.cookie_key(), now=issued)
-        current = auth.user_from_token(wh, token, auth.cookie_key())
-        if current is None:
-            st.session_state.pop(USER_KEY, None)
-        return current
+        found, issued = held
+        if auth.session_valid(wh, found.username, issued):
+            return found
+        st.session_state.pop(USER_KEY, None)
+        return None
     if st.session_state.get("logout"):
         return None
     found = auth.user_from_token(wh, st.context.cookies.get(auth.COOKIE_NAME), auth.cookie_key())
     if found:
-        st.session_state[USER_KEY] = (found.username, datetime.now())
+        st.session_state[USER_KEY] = (found, datetime.now())
     return found
 
 
 def login(username: str, password: str) -> User:
     """Check the password (throttled) and remember the login in the session and the browser cookie."""
     found = auth.authenticate(atlas().wh, username, password)
-    st.session_state[USER_KEY] = (found.username, datetime.now())
+    st.session_state[USER_KEY] = (found, datetime.now())
     st.session_state["username"] = found.username  # read by streamlit-authenticator's cookie model
     st.session_state["logout"] = None
     st.session_state["cookie_pending"] = True  # set on the next run: a rerun now would drop the cookie component
