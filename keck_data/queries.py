@@ -17,6 +17,7 @@ from .errors import NotFoundError, ValidationError
 from .warehouse import Warehouse, read_df
 
 MAX_COMPARE = 3
+MAX_PARENT_ROWS = 15  # parent areas shown as reference rows in tables (e.g. the Stadtbezirke)
 
 
 @dataclass
@@ -132,7 +133,10 @@ class Atlas:
         areas = read_df(self.wh, "SELECT a.level, a.key, a.name, l.ordering, l.name AS level_name FROM area a "
                                  "JOIN spatial_level l ON l.key = a.level ORDER BY l.ordering, a.key")
         target_order = int(areas.loc[areas["level"] == level, "ordering"].min())
-        shown = areas[(areas["level"] == level) | ((areas["ordering"] < target_order) & (areas["ordering"] == 0))]
+        parent = self.levels().set_index("key").loc[level, "parent_level"]
+        few_parents = (areas["level"] == parent).sum() <= MAX_PARENT_ROWS
+        shown = areas[(areas["level"] == level) | ((areas["ordering"] < target_order) & (areas["ordering"] == 0))
+                      | ((areas["level"] == parent) & few_parents)]
         frame = shown[["level", "key", "name", "level_name"]].copy()
         frame["reference"] = frame["level"] != level
         for key in indicators:
