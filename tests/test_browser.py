@@ -91,20 +91,20 @@ def test_map_legend_follows_indicator_and_year(servers, logins, page, tmp_path):
     choose(page, "Jahr", "2015")
     page.wait_for_function(f"() => document.querySelector('div.keck-legend').innerText !== {second!r}")
     assert "ind=anteil_alleinerziehend" in page.url and "yr=2015" in page.url
-    assert page.get_by_role("heading", name="Anteil Alleinerziehender 2015").is_visible()
+    page.get_by_role("heading", name="Anteil Alleinerziehender 2015").wait_for(timeout=20_000)
 
 
 def test_url_with_state_opens_the_same_view(servers, page, tmp_path):
     url = servers["public"] + "/?ind=betreuungsquote_u3&lvl=stadtbezirk&yr=2019&cls=equal_interval&k=4&base=none"
     page.goto(url)
     wait_idle(page)
-    assert page.get_by_role("heading", name="Betreuungsquote unter 3 Jahren 2019").is_visible()
+    page.get_by_role("heading", name="Betreuungsquote unter 3 Jahren 2019").wait_for(timeout=20_000)
     legend = _legend(page)
     assert legend.count("bis") == 4
     page.goto(url + "&present=1")
     wait_idle(page)
+    page.get_by_role("button", name="Präsentationsmodus beenden").wait_for(timeout=20_000)
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
-    assert page.get_by_role("button", name="Präsentationsmodus beenden").is_visible()
     page.screenshot(path=tmp_path / "praesentation.png", full_page=True)
 
 
@@ -112,11 +112,11 @@ def test_compare_three_areas_and_refuse_a_fourth(servers, page, tmp_path):
     page.goto(servers["public"] + "/gebietsvergleich?areas=0101,0203,0305")
     wait_idle(page)
     for name in ("0101 Marktplatz", "0203 Lindenhof", "0305 Neue Heimat"):
-        assert page.get_by_text(name).first.is_visible()
+        page.get_by_text(name).first.wait_for(timeout=20_000)
     page.screenshot(path=tmp_path / "gebietsvergleich.png", full_page=True)
     page.goto(servers["public"] + "/gebietsvergleich?areas=0101,0203,0305,0401")
     wait_idle(page)
-    assert page.get_by_text("höchstens 3 Gebiete").first.is_visible()
+    page.get_by_text("höchstens 3 Gebiete").first.wait_for(timeout=20_000)
 
 
 def test_table_excel_download(servers, logins, page, tmp_path):
@@ -146,7 +146,7 @@ def test_public_pages_never_show_unreleased_indicators(servers, page, tmp_path, 
 def test_public_instance_picks_up_a_new_snapshot_without_restart(servers, files, page):
     page.goto(servers["public"] + "/indikatoren?q=Sozialindex")
     wait_idle(page)
-    assert page.get_by_text("Kein Indikator passt").is_visible()
+    page.get_by_text("Kein Indikator passt").first.wait_for(timeout=20_000)
     with Warehouse(files["source"]) as wh:
         wh.write("test", "release", lambda tx: (
             tx.cur.execute("UPDATE indicator SET released = TRUE WHERE key = 'sozialindex'"),
@@ -154,10 +154,10 @@ def test_public_instance_picks_up_a_new_snapshot_without_restart(servers, files,
         publish(wh, files["public"])
     page.reload()
     wait_idle(page)
-    assert page.get_by_text("Sozialindex (Indexpunkte)").is_visible()
+    page.get_by_text("Sozialindex (Indexpunkte)").first.wait_for(timeout=20_000)
     page.goto(servers["internal"] + "/")  # the internal instance kept running side by side
     wait_idle(page)
-    assert page.get_by_role("heading", name="Anmeldung").is_visible()
+    page.get_by_role("heading", name="Anmeldung").wait_for(timeout=20_000)
 
 
 def test_nutzer_saves_a_private_bookmark_and_the_cookie_keeps_the_login(servers, logins, page, tmp_path):
@@ -167,7 +167,7 @@ def test_nutzer_saves_a_private_bookmark_and_the_cookie_keeps_the_login(servers,
     page.get_by_label("Interpretation (Markdown)").fill("**Wichtig** <script>window.hacked=1</script>")
     page.get_by_role("button", name="Speichern").click()
     wait_idle(page)
-    assert page.get_by_text("Lesezeichen „Meine Ansicht Alleinerziehende“ gespeichert.").is_visible()
+    page.get_by_text("Lesezeichen „Meine Ansicht Alleinerziehende“ gespeichert.").first.wait_for(timeout=20_000)
     assert page.evaluate("() => window.hacked") is None
     page.screenshot(path=tmp_path / "lesezeichen.png", full_page=True)
     page.reload()  # a new session: the signed cookie logs the user in again
@@ -180,7 +180,7 @@ def test_keck_admin_edits_a_poi(servers, logins, page, files, tmp_path):
     page.get_by_label("Kapazität (Plätze bzw. m²)").fill("123")
     page.get_by_role("button", name="Speichern").click()
     wait_idle(page)
-    assert page.get_by_text("Gespeichert.").is_visible()
+    page.get_by_text("Gespeichert.").first.wait_for(timeout=20_000)
     page.screenshot(path=tmp_path / "einrichtungen.png", full_page=True)
 
 
@@ -191,5 +191,5 @@ def test_kommunen_admin_creates_a_user(servers, logins, page, tmp_path):
     page.get_by_label("Neues Passwort (leer = unverändert; beendet alle Sitzungen)").fill("ein-sicheres-passwort")
     page.get_by_role("button", name="Speichern").click()
     wait_idle(page)
-    assert page.get_by_text("Benutzer „neue.kollegin“ gespeichert.").is_visible()
+    page.get_by_text("Benutzer „neue.kollegin“ gespeichert.").first.wait_for(timeout=20_000)
     page.screenshot(path=tmp_path / "benutzer.png", full_page=True)
