@@ -62,7 +62,7 @@ def view_state(bounds: tuple[float, float, float, float]) -> pdk.ViewState:
     """A view that fits the municipality (Web-Mercator zoom from the bounding box)."""
     minx, miny, maxx, maxy = bounds
     span = max(maxx - minx, (maxy - miny) * 1.6, 1e-6)
-    zoom = max(1.0, min(16.0, math.log2(360 / span) + 0.6))
+    zoom = max(1.0, min(16.0, math.log2(360 / span) + 0.1))
     return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=(miny + maxy) / 2, zoom=zoom)
 
 

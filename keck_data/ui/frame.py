@@ -24,7 +24,8 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], hea
 [data-testid="stToolbar"] { display: none !important; }
 html, body, [data-testid="stAppViewContainer"] { font-size: 24px; }
 h1 { font-size: 2.8rem !important; } .keck-legend { font-size: 1.5rem; }
-.block-container { padding-top: 1rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] { padding-top: 1rem; max-width: 100%; }
+.keck-legend b { overflow-wrap: normal; word-break: normal; hyphens: auto; }
 </style>"""
 
 

@@ -31,7 +31,7 @@ with frame.controls(4) as cols:
 settings = MapSettings(ind, level, year, method, k, palette, ind2 or None, tuple(poi), basemap)
 result, meta = map_result(settings)
 st.markdown(f"# {meta['name']} {year}")
-left, right = st.columns([4, 1])
+left, right = st.columns([3, 2] if frame.presenting() else [4, 1])
 with left:
     event = st.pydeck_chart(result.deck, on_select="rerun", selection_mode="single-object", key="map",
                             height=640, width="stretch")
