@@ -13,7 +13,20 @@ from . import privacy
 from .queries import Atlas
 from .warehouse import Tx, Warehouse
 
-COPIED_TABLES = ["meta", "spatial_level", "area", "topic", "poi_category"]
+# (read from the internal warehouse, write into the snapshot); geometry travels as WKB
+SNAPSHOT_COPIES = [
+    ("SELECT * FROM meta", "INSERT OR REPLACE INTO meta BY NAME SELECT * FROM copied"),
+    ("SELECT * FROM spatial_level", "INSERT INTO spatial_level BY NAME SELECT * FROM copied"),
+    ("SELECT * REPLACE (ST_AsWKB(geom) AS geom, ST_AsWKB(geom_display) AS geom_display) FROM area",
+     "INSERT INTO area BY NAME SELECT * REPLACE (ST_GeomFromWKB(geom) AS geom, "
+     "ST_GeomFromWKB(geom_display) AS geom_display) FROM copied"),
+    ("SELECT * FROM topic", "INSERT OR REPLACE INTO topic BY NAME SELECT * FROM copied"),
+    ("SELECT * FROM poi_category", "INSERT OR REPLACE INTO poi_category BY NAME SELECT * FROM copied"),
+    ("SELECT * FROM indicator WHERE released", "INSERT INTO indicator BY NAME SELECT * FROM copied"),
+    ("SELECT * REPLACE (ST_AsWKB(geom) AS geom) FROM poi WHERE public",
+     "INSERT INTO poi BY NAME SELECT * REPLACE (ST_GeomFromWKB(geom) AS geom) FROM copied"),
+    ("SELECT * FROM bookmark WHERE public", "INSERT INTO bookmark BY NAME SELECT * FROM copied"),
+]
 
 
 def publish(wh: Warehouse, target: str | Path, actor: str = "system", rule: privacy.PrivacyRule | None = None) -> dict:
@@ -23,34 +36,30 @@ def publish(wh: Warehouse, target: str | Path, actor: str = "system", rule: priv
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
-    Warehouse(tmp).close()  # creates the schema through the normal migrations
     atlas = Atlas(wh, public=True, rule=rule or privacy.PrivacyRule.from_settings())
     released = list(atlas.indicators()["key"])
     values = atlas.values(released) if released else None
-    cur = wh.cursor()
-    literal = str(tmp).replace("'", "''")
-    cur.execute(f"ATTACH '{literal}' AS pub")
+    source = wh.cursor()
     try:
-        cur.execute("BEGIN")
-        for table in COPIED_TABLES:
-            cur.execute(f"DELETE FROM pub.{table}")
-            cur.execute(f"INSERT INTO pub.{table} SELECT * FROM main.{table}")
-        cur.execute("INSERT INTO pub.indicator SELECT * FROM main.indicator WHERE released")
-        if values is not None:
-            cur.register("safe_values", values.assign(origin="published"))
-            cur.execute("INSERT INTO pub.indicator_value SELECT indicator, level, area_key, year, value, status, "
-                        "'source', note FROM safe_values")
-            cur.unregister("safe_values")
-        cur.execute("INSERT INTO pub.poi SELECT * FROM main.poi WHERE public")
-        cur.execute("INSERT INTO pub.bookmark SELECT * FROM main.bookmark WHERE public")
-        cur.execute("INSERT OR REPLACE INTO pub.meta VALUES ('published_at', CAST(now() AS VARCHAR))")
-        cur.execute("COMMIT")
+        with Warehouse(tmp) as snapshot:  # the schema comes from the normal migrations
+            cur = snapshot.cursor()
+            cur.execute("BEGIN")
+            for read, write in SNAPSHOT_COPIES:
+                cur.register("copied", source.execute(read).df())
+                cur.execute(write)
+                cur.unregister("copied")
+            if values is not None:
+                cur.register("safe_values", values)
+                cur.execute("INSERT INTO indicator_value SELECT indicator, level, area_key, year, value, status, "
+                            "'source', note FROM safe_values")
+                cur.unregister("safe_values")
+            cur.execute("INSERT OR REPLACE INTO meta VALUES ('published_at', CAST(now() AS VARCHAR))")
+            cur.execute("COMMIT")
+            cur.execute("CHECKPOINT")
     except BaseException:
-        cur.execute("ROLLBACK")
-        cur.execute("DETACH pub")
         tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
         raise
-    cur.execute("DETACH pub")
     os.replace(tmp, target)
     counts = {"indicators": len(released), "values": 0 if values is None else len(values),
               "suppressed": 0 if values is None else int((values["status"] == "suppressed").sum()),

@@ -75,8 +75,7 @@ def upsert_indicators(tx: Tx, indicators: list[dict]) -> None:
                          columns=INDICATOR_COLUMNS).astype({"scale": float, "decimals": int, "ordering": int})
     frame["released"] = frame["released"].astype(bool)
     tx.cur.register("new_indicators", frame)
-    tx.cur.execute(f"INSERT OR REPLACE INTO indicator ({', '.join(INDICATOR_COLUMNS)}) "
-                   f"SELECT {', '.join(INDICATOR_COLUMNS)} FROM new_indicators")
+    tx.cur.execute("INSERT OR REPLACE INTO indicator BY NAME SELECT * FROM new_indicators")
     tx.cur.unregister("new_indicators")
     tx.audit("indicator", None, None, [i["key"] for i in indicators])
 

@@ -44,8 +44,8 @@ def _load_spatial(con: duckdb.DuckDBPyConnection) -> None:
         try:
             con.execute("LOAD spatial")
         except duckdb.Error:
-            con.execute(f"INSTALL '{spatial_extension_path().as_posix()}'")
-            con.execute("LOAD spatial")
+            con.install_extension(spatial_extension_path().as_posix())
+            con.load_extension("spatial")
 
 
 @dataclass
@@ -92,8 +92,7 @@ class Warehouse:
     # -- connection handling -------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A fresh cursor for one call or thread (a connection is not thread-safe)."""
-        cur = self.con.cursor()
-        return cur
+        return self.con.cursor()
 
     def close(self) -> None:
         self.con.close()
