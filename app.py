@@ -1,7 +1,6 @@
 """Sozialraum-Atlas: entry point (page config, mode, login, role-based navigation)."""
 import streamlit as st
 
-from keck_data import auth
 from keck_data.config import settings
 from keck_data.errors import KeckError
 from keck_data.ui import frame, session, state
@@ -50,7 +49,7 @@ try:
     cfg = settings()
     current_user = None
     if not cfg.is_public:
-        auth.cookie_key()  # refuse to run the internal instance with a missing or example key
+        session.cookie_key()  # refuse to run the internal instance with a missing or example key
         current_user = session.user()
     page = st.navigation(pages_for(cfg.is_public, current_user),
                          position="hidden" if not cfg.is_public and current_user is None else "sidebar")

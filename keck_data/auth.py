@@ -134,7 +134,10 @@ def wait_seconds(wh: Warehouse, username: str, now: datetime | None = None) -> f
 
 def user(wh: Warehouse, username: str, directory: Path | None = None) -> User | None:
     """The active user with this name, or None."""
-    entry = load_credentials(directory)["usernames"].get(username)
+    return _active_user(wh, username, load_credentials(directory)["usernames"].get(username))
+
+
+def _active_user(wh: Warehouse, username: str, entry: dict | None) -> User | None:
     row = wh.cursor().execute("SELECT role, topics, active FROM user_role WHERE username = ?", [username]).fetchone()
     if not entry or not row or not row[2]:
         return None
@@ -159,7 +162,7 @@ def authenticate(wh: Warehouse, username: str, password: str, directory: Path | 
         raise PermissionDenied(f"Zu viele Fehlversuche für „{name}“. Bitte {int(wait) + 1} Sekunden warten.")
     entry = load_credentials(directory)["usernames"].get(name)
     ok = bool(entry) and bcrypt.checkpw(password.encode(), entry["password"].encode())
-    found = user(wh, name, directory) if ok else None
+    found = _active_user(wh, name, entry) if ok else None
 
     def record(tx: Tx) -> None:
         if found:

@@ -1,9 +1,8 @@
 """Class breaks for choropleth maps (on mapclassify), colour-blind-safe palettes and German legends."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import warnings
+from dataclasses import dataclass, field
 
 import mapclassify
 import numpy as np

@@ -7,7 +7,7 @@ import sys
 
 from . import auth, data_commands, demo
 from .config import settings
-from .errors import KeckError
+from .errors import KeckError, WarehouseError
 from .publish import publish
 from .warehouse import Warehouse, read_df
 
@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
                 data = info(wh)
             print(json.dumps(data, ensure_ascii=False)) if args.json else _print_info(data)
         elif args.command == "publish":
+            if not cfg.warehouse_path.exists():
+                raise WarehouseError(f"Kein internes Warehouse unter {cfg.warehouse_path} – nichts zu veröffentlichen. "
+                                     "Zuerst „python -m keck_data init-demo“ oder Daten importieren.")
             with Warehouse(cfg.warehouse_path) as wh:
                 result = publish(wh, args.target or cfg.public_warehouse_path, actor="cli")
             print(f"Veröffentlicht: {result['indicators']} Indikatoren, {result['values']} Werte "

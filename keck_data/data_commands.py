@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from .errors import ValidationError
-from .export_opendata import open_data_zip
-from .importing import export_values, import_areas, import_pois, import_values
+from .export_opendata import export_values, open_data_zip
+from .importing import import_areas, import_pois, import_values
 from .queries import Atlas
 from .warehouse import Warehouse
 

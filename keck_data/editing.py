@@ -26,13 +26,30 @@ URL = re.compile(r"^https?://[^\s<>\"']+$")
 
 # -- POIs ---------------------------------------------------------------------------------------------------
 
+POI_SELECT = ("SELECT name, category, address, ST_X(geom), ST_Y(geom), opening_hours, target_group, capacity, "
+              "website, contact, description, public, version, updated_by, CAST(updated_at AS VARCHAR) "
+              "FROM poi WHERE id = ?")
+
+
+def _poi_row(cur, poi_id: int) -> dict | None:
+    row = cur.execute(POI_SELECT, [poi_id]).fetchone()
+    return None if row is None else dict(zip(POI_FIELDS + ["version", "updated_by", "updated_at"], row), id=poi_id)
+
+
 def get_poi(wh: Warehouse, poi_id: int) -> dict:
-    row = read_df(wh, "SELECT id, name, category, address, ST_X(geom) AS lon, ST_Y(geom) AS lat, opening_hours, "
-                      "target_group, capacity, website, contact, description, public, version, updated_by, "
-                      "CAST(updated_at AS VARCHAR) AS updated_at FROM poi WHERE id = ?", [poi_id])
-    if row.empty:
+    """One POI with its version (for optimistic locking)."""
+    poi = _poi_row(wh.cursor(), poi_id)
+    if poi is None:
         raise NotFoundError(f"Die Einrichtung Nr. {poi_id} gibt es nicht (mehr).")
-    return {k: (None if pd.isna(v) else v) for k, v in row.iloc[0].to_dict().items()}
+    return poi
+
+
+def _current_poi(tx: Tx, poi_id: int) -> dict:
+    """The POI as the transaction sees it; gone meanwhile = conflict."""
+    poi = _poi_row(tx.cur, poi_id)
+    if poi is None:
+        raise ConflictError(f"Die Einrichtung Nr. {poi_id} wurde inzwischen gelöscht.")
+    return poi
 
 
 def validate_poi(wh: Warehouse, data: dict) -> dict:
@@ -95,7 +112,7 @@ def update_poi(wh: Warehouse, user: User, poi_id: int, data: dict, expected_vers
     clean = validate_poi(wh, data)
 
     def write(tx: Tx) -> None:
-        current = get_poi_tx(tx, poi_id)
+        current = _current_poi(tx, poi_id)
         if current["version"] != expected_version:
             raise ConflictError(
                 f"„{current['name']}“ wurde inzwischen von {current['updated_by']} ({current['updated_at']}) "
@@ -117,21 +134,12 @@ def delete_poi(wh: Warehouse, user: User, poi_id: int, expected_version: int) ->
     require(user, "edit")
 
     def write(tx: Tx) -> None:
-        current = get_poi_tx(tx, poi_id)
+        current = _current_poi(tx, poi_id)
         if current["version"] != expected_version:
             raise ConflictError(f"„{current['name']}“ wurde inzwischen geändert und deshalb nicht gelöscht.")
         tx.cur.execute("DELETE FROM poi WHERE id = ?", [poi_id])
         tx.audit("poi", str(poi_id), {k: current[k] for k in POI_FIELDS}, None)
     wh.write(user.username, "delete-poi", write)
-
-
-def get_poi_tx(tx: Tx, poi_id: int) -> dict:
-    row = tx.cur.execute("SELECT name, category, address, ST_X(geom), ST_Y(geom), opening_hours, target_group, "
-                         "capacity, website, contact, description, public, version, updated_by, "
-                         "CAST(updated_at AS VARCHAR) FROM poi WHERE id = ?", [poi_id]).fetchone()
-    if row is None:
-        raise ConflictError(f"Die Einrichtung Nr. {poi_id} wurde inzwischen gelöscht.")
-    return dict(zip(POI_FIELDS + ["version", "updated_by", "updated_at"], row))
 
 
 def _describe(p: dict) -> str:

@@ -8,11 +8,13 @@ from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
 
 from .export_table import neutralise
 from .queries import Atlas
-from .warehouse import read_df
+from .warehouse import Warehouse, read_df
 
 README = """Offene Daten – Sozialraum-Atlas {municipality}
 Stand: {today}
@@ -30,16 +32,11 @@ Kleine Fallzahlen sind bereits unterdrückt; unterdrückte Werte sind leer.
 def open_data_zip(atlas: Atlas, year: int | None = None) -> bytes:
     """The whole open-data package as ZIP bytes (only released indicators: pass a public Atlas)."""
     year = year or atlas.years()[-1]
-    inds = atlas.indicators()
-    keys = list(inds["key"])
-    values = atlas.values(keys)
-    names = read_df(atlas.wh, "SELECT level, key AS area_key, name AS area_name FROM area")
-    long = values.merge(names, on=["level", "area_key"], how="left")[
-        ["level", "area_key", "area_name", "indicator", "year", "value", "status"]]
-    long["area_name"] = long["area_name"].astype(str).map(neutralise)
+    values = atlas.values(list(atlas.indicators()["key"]))
+    long = values_long(atlas, values)[["level", "area_key", "area_name", "indicator", "year", "value", "status"]]
     meta_cols = ["key", "name", "topic_name", "unit", "kind", "definition", "calculation", "source",
                  "reference_date", "interpretation", "data_owner", "update_cycle"]
-    meta = inds[meta_cols].copy()
+    meta = atlas.indicators()[meta_cols].copy()
     for col in meta.columns:
         meta[col] = meta[col].map(lambda v: neutralise(v) if isinstance(v, str) else v)
     buf = io.BytesIO()
@@ -55,6 +52,27 @@ def open_data_zip(atlas: Atlas, year: int | None = None) -> bytes:
             z.writestr(f"{level}_{year}.geojson", gdf.to_json(drop_id=True))
         z.write(gpkg, "gebiete.gpkg")
     return buf.getvalue()
+
+
+def values_long(atlas: Atlas, values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """All values (privacy applied) in long format with area and indicator names, text made spreadsheet-safe."""
+    inds = atlas.indicators()
+    values = atlas.values(list(inds["key"])) if values is None else values
+    names = read_df(atlas.wh, "SELECT level, key AS area_key, name AS area_name FROM area")
+    out = values.merge(names, on=["level", "area_key"], how="left").merge(
+        inds[["key", "name", "unit"]].rename(columns={"key": "indicator", "name": "indicator_name"}), on="indicator")
+    for col in ("area_name", "indicator_name", "unit"):
+        out[col] = out[col].astype(str).map(neutralise)
+    return out[["level", "area_key", "area_name", "indicator", "indicator_name", "unit", "year", "value", "status"]]
+
+
+def export_values(wh: Warehouse, path: str | Path, *, released_only: bool = False) -> int:
+    """All values as CSV (UTF-8 with BOM, ';', decimal comma, "k. A." for suppressed), privacy applied."""
+    out = values_long(Atlas(wh, public=released_only))
+    out["value"] = [("k. A." if s == "suppressed" else "") if np.isnan(v)
+                    else f"{v:.6f}".rstrip("0").rstrip(".").replace(".", ",") for v, s in zip(out["value"], out["status"])]
+    Path(path).write_bytes(out.to_csv(sep=";", index=False).encode("utf-8-sig"))
+    return len(out)
 
 
 def _level_frame(atlas: Atlas, level: str, values, year: int) -> gpd.GeoDataFrame:

@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import matplotlib
-import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -80,13 +79,15 @@ def report_pdf(atlas: Atlas, level: str, keys: list[str], year: int, base_year: 
     names = atlas.area_label(level)
     labels = [names[k] for k in keys]
     base = atlas.values(list(table["indicator"]), [base_year, year])
+    shown = base[base["status"] == "ok"].pivot_table(index=["indicator", "level", "area_key"], columns="year",
+                                                     values="value")
+    change = (shown.get(year) - shown.get(base_year)).dropna() if {year, base_year} <= set(shown.columns) else {}
     top = atlas.levels().iloc[0]["key"]
+    city = (top, atlas.areas(top)["key"].iloc[0])
 
-    def trend(ind: str, lv: str, key: str) -> float:
-        v = base[(base["indicator"] == ind) & (base["level"] == lv) & (base["area_key"] == key)].set_index("year")
-        if base_year in v.index and year in v.index and (v["status"] == "ok").all():
-            return float(v.loc[year, "value"] - v.loc[base_year, "value"])
-        return np.nan
+    def with_change(text: str, ind: str, lv: str, key: str, decimals: int) -> str:
+        delta = change.get((ind, lv, key)) if len(change) else None
+        return text if delta is None else f"{text} ({'+' if delta > 0 else ''}{fmt.number(delta, decimals)})"
 
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm, topMargin=16 * mm,
@@ -106,12 +107,8 @@ def report_pdf(atlas: Atlas, level: str, keys: list[str], year: int, base_year: 
             d = int(r["decimals"])
             cells = [_p(f"{r['name']} ({r['unit']})", SMALL)]
             for key, lab in zip(keys, labels):
-                delta = trend(r["indicator"], level, key)
-                extra = "" if np.isnan(delta) else f" ({'+' if delta > 0 else ''}{fmt.number(delta, d)})"
-                cells.append(_p(r[lab] + extra, SMALL))
-            cdelta = trend(r["indicator"], top, atlas.areas(top)["key"].iloc[0])
-            cextra = "" if np.isnan(cdelta) else f" ({'+' if cdelta > 0 else ''}{fmt.number(cdelta, d)})"
-            cells.append(_p(r["city_text"] + cextra, SMALL))
+                cells.append(_p(with_change(r[lab], r["indicator"], level, key, d), SMALL))
+            cells.append(_p(with_change(r["city_text"], r["indicator"], *city, d), SMALL))
             rows.append(cells)
         t = Table(rows, colWidths=col, repeatRows=1)
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.black),

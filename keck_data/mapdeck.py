@@ -71,6 +71,7 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
           pois: pd.DataFrame | None = None, bounds=None) -> MapResult:
     """Build the deck; callers may pass cached shapes/values/POIs (the UI does)."""
     ind = atlas.indicator(s.indicator)
+    bounds = bounds or atlas.bounds()
     shapes = atlas.display_shapes(s.level) if shapes is None else shapes
     values = atlas.level_values(s.indicator, s.level, s.year) if values is None else values
     cls = classify.classify(values["value"], values["status"], s.method, s.k, s.palette, ind["polarity"],
@@ -84,7 +85,7 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
         v2 = v2.merge(shapes[["key", "cx", "cy"]], on="key")
         text2 = {k: html.escape(f"{ind2['name']}: {t}") for k, t in zip(v2["key"], v2["text"])}
         text = {k: f"{t}<br/>{text2.get(k, '')}" for k, t in text.items()}
-        layers.append(_circles(v2, text, bounds or atlas.bounds()))
+        layers.append(_circles(v2, text, bounds))
     rows = []
     for key, name, rings in zip(shapes["key"], shapes["name"], shapes["rings"]):
         label = html.escape(f"{key} {name}")
@@ -104,7 +105,7 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
                                 get_radius=40, radius_min_pixels=5, radius_max_pixels=12, stroked=True,
                                 get_line_color=[255, 255, 255], line_width_min_pixels=1, pickable=True))
     deck = CompactDeck(
-        layers=layers, initial_view_state=view_state(bounds or atlas.bounds()),
+        layers=layers, initial_view_state=view_state(bounds),
         map_provider="carto" if s.basemap in _STYLES else None, map_style=_STYLES.get(s.basemap),
         tooltip={"html": "<b>{n}</b><br/>{t}", "style": {"fontSize": "16px"}},
     )

@@ -118,12 +118,3 @@ def _secondary(part: pd.DataFrame, children: dict[tuple, list[tuple]]) -> list:
             elif status[p] == SUPPRESSED and hidden == 0 and kid_rows:
                 changed = hide_smallest(kid_rows) or changed
     return added
-
-
-def label(value: float | None, status: str) -> str | None:
-    """The text shown instead of a number, if any."""
-    if status == SUPPRESSED:
-        return LABEL_SUPPRESSED
-    if status == "missing" or value is None or (isinstance(value, float) and np.isnan(value)):
-        return LABEL_MISSING
-    return None

@@ -3,7 +3,10 @@
 # Options are passed to Streamlit, e.g. --server.port 8502. KECK_MODE=public starts the public instance.
 source "$(dirname "$0")/setup_env.sh" requirements.txt
 if [ "${KECK_MODE:-internal}" = "public" ]; then
-    [ -f "${KECK_PUBLIC_WAREHOUSE:-warehouse/public.duckdb}" ] || .venv/bin/python -m keck_data publish
+    if [ ! -f "${KECK_PUBLIC_WAREHOUSE:-warehouse/public.duckdb}" ]; then
+        .venv/bin/python -m keck_data init-demo   # a fresh machine: publish the demo data first
+        .venv/bin/python -m keck_data publish
+    fi
 else
     .venv/bin/python -m keck_data init-demo
     .venv/bin/python -m keck_data init-auth   # first start: random cookie key, one demo login per role

@@ -9,6 +9,8 @@ import pytest
 from keck_data.demo import init_demo
 from keck_data.warehouse import Warehouse
 
+pytest_plugins = ["tests.app_harness"]  # AppTest fixtures: internal_file, public_file, logins, app
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data" / "berlin-lor"
 

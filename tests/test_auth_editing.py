@@ -216,6 +216,7 @@ def test_html_in_poi_names_is_inert_in_map_tooltips(wh):
 
 def test_report_contains_bookmark_interpretations(wh, tmp_path):
     import subprocess
+
     from keck_data.export_report import report_pdf
     from keck_data.queries import Atlas
     editing.save_bookmark(wh, EDITOR, "Hafen im Blick", "Hohe Quote seit 2019 <b>prüfen</b>",

@@ -1,5 +1,4 @@
 """Browser tests: the real server, Playwright, Debian's Chromium (never a downloaded browser)."""
-import io
 import shutil
 from pathlib import Path
 

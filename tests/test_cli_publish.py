@@ -4,12 +4,10 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from keck_data.cli import info
-from keck_data.schema import LATEST_VERSION
 from keck_data.publish import publish
 from keck_data.queries import Atlas
+from keck_data.schema import LATEST_VERSION
 from keck_data.warehouse import Warehouse, read_df
 from tests.conftest import ROOT
 
@@ -37,6 +35,9 @@ def test_init_demo_info_and_publish_from_the_command_line(tmp_path):
 def test_cli_errors_are_german_with_exit_code_2(tmp_path):
     r = _cli("info", env={"KECK_WAREHOUSE": str(tmp_path / "none.duckdb")})
     assert r.returncode == 2 and r.stderr.startswith("Fehler: ")
+    r = _cli("publish", env={"KECK_WAREHOUSE": str(tmp_path / "none.duckdb"),
+                             "KECK_PUBLIC_WAREHOUSE": str(tmp_path / "p.duckdb")})
+    assert r.returncode == 2 and "nichts zu veröffentlichen" in r.stderr and not (tmp_path / "none.duckdb").exists()
 
 
 def test_info_counts(ro_wh):

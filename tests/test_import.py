@@ -1,15 +1,14 @@
 """Import pipeline on the demo warehouse: every format and layout, every bad input, all-or-nothing."""
-import io
 import zipfile
 
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 import shapely
 
 from keck_data.errors import ValidationError
-from keck_data.importing import export_values, files, import_areas, import_pois, import_values
+from keck_data.export_opendata import export_values
+from keck_data.importing import files, import_areas, import_pois, import_values
 from keck_data.warehouse import read_df
 from tests.import_helpers import demo_areas, fingerprint
 

@@ -4,7 +4,7 @@ import pytest
 from keck_data import editing
 from keck_data.auth import User
 from keck_data.warehouse import Warehouse
-from tests.test_pages import _markdown, app, internal_file, logins, public_file  # noqa: F401 (fixtures)
+from tests.app_harness import markdown as _markdown
 
 
 def _titles(at) -> str:

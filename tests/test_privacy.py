@@ -1,7 +1,6 @@
 """Privacy: primary and secondary suppression, rates, and a property test that nothing can be recomputed."""
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

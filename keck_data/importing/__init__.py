@@ -6,6 +6,6 @@ it then writes all of it in one audited transaction, or nothing.
 from .areas import import_areas
 from .pois import import_pois
 from .report import ImportReport
-from .values import export_values, import_values
+from .values import import_values
 
-__all__ = ["ImportReport", "import_areas", "import_values", "import_pois", "export_values"]
+__all__ = ["ImportReport", "import_areas", "import_values", "import_pois"]

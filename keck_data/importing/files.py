@@ -80,23 +80,12 @@ def safe_unzip(path: Path, dest: Path, wanted: tuple[str, ...]) -> list[Path]:
 
 
 def _decode(raw: bytes, name: str) -> str:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="strict") if _is_cp1252(raw) else _fail_encoding(name)
-
-
-def _is_cp1252(raw: bytes) -> bool:
-    try:
-        raw.decode("cp1252")
-        return True
-    except UnicodeDecodeError:
-        return False
-
-
-def _fail_encoding(name: str) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252 as German Excel writes it."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
     raise ValidationError(f"{name}: Die Zeichenkodierung ist weder UTF-8 noch Windows-1252. "
                           "Bitte als „CSV UTF-8“ speichern.")
 

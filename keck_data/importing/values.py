@@ -228,23 +228,3 @@ def _diff(wh: Warehouse, frame: pd.DataFrame, report: ImportReport) -> None:
         "AND v.origin = 'source'").fetchone()
     cur.unregister("incoming")
     report.new, report.changed, report.unchanged = int(new), int(changed), int(same)
-
-
-def export_values(wh: Warehouse, path: str | Path, *, released_only: bool = False) -> int:
-    """All values in long format as CSV (UTF-8 with BOM, ';', decimal comma), privacy applied."""
-    from ..export_table import neutralise
-    from ..queries import Atlas
-
-    atlas = Atlas(wh, public=released_only)
-    inds = atlas.indicators()
-    vals = atlas.values(list(inds["key"]))
-    names = read_df(wh, "SELECT level, key AS area_key, name AS area_name FROM area")
-    out = vals.merge(names, on=["level", "area_key"], how="left").merge(
-        inds[["key", "name", "unit"]].rename(columns={"key": "indicator", "name": "indicator_name"}), on="indicator")
-    out["value"] = [("k. A." if s == "suppressed" else "") if np.isnan(v)
-                    else f"{v:.6f}".rstrip("0").rstrip(".").replace(".", ",") for v, s in zip(out["value"], out["status"])]
-    out = out[["level", "area_key", "area_name", "indicator", "indicator_name", "unit", "year", "value", "status"]]
-    for col in ("area_name", "indicator_name", "unit"):
-        out[col] = out[col].astype(str).map(neutralise)
-    Path(path).write_bytes(out.to_csv(sep=";", index=False).encode("utf-8-sig"))
-    return len(out)

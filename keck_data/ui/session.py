@@ -1,7 +1,9 @@
 """Who is logged in: session state after a password login, else the signed cookie (checked server-side)."""
 from __future__ import annotations
 
+import os
 from datetime import datetime
+from pathlib import Path
 
 import streamlit as st
 from streamlit_authenticator.models.cookie_model import CookieModel
@@ -13,10 +15,20 @@ from .resources import atlas
 USER_KEY = "keck_user"
 
 
+def cookie_key() -> str:
+    """The cookie key, read once per key file/environment (raises while it is missing or the example key)."""
+    return _cookie_key(str(auth.config_dir()), os.environ.get("KECK_COOKIE_KEY"))
+
+
+@st.cache_resource(show_spinner=False)
+def _cookie_key(directory: str, from_env: str | None) -> str:
+    return auth.cookie_key(Path(directory))
+
+
 def _cookies() -> CookieModel:
     """streamlit-authenticator's cookie handling (a JWT set by its cookie component in the browser)."""
     st.session_state.setdefault("logout", None)
-    return CookieModel(auth.COOKIE_NAME, auth.cookie_key(), auth.COOKIE_EXPIRY_DAYS)
+    return CookieModel(auth.COOKIE_NAME, cookie_key(), auth.COOKIE_EXPIRY_DAYS)
 
 
 def sso_configured() -> bool:
@@ -49,7 +61,7 @@ def user() -> User | None:
         return None
     if st.session_state.get("logout"):
         return None
-    found = auth.user_from_token(wh, st.context.cookies.get(auth.COOKIE_NAME), auth.cookie_key())
+    found = auth.user_from_token(wh, st.context.cookies.get(auth.COOKIE_NAME), cookie_key())
     if found:
         st.session_state[USER_KEY] = (found, datetime.now())
     return found

@@ -47,6 +47,15 @@ def year(indicator_key: str | None, param: str = "yr") -> int:
     return int(state.widget(st.selectbox, "Jahr", years, param, years[-1]))
 
 
+def level_and_year(level_column, year_column, indicator_key: str | None = None) -> tuple[str, int]:
+    """Raumebene and Jahr, each in its own column (or both in the same one)."""
+    with level_column:
+        chosen_level = level()
+    with year_column:
+        chosen_year = year(indicator_key)
+    return chosen_level, chosen_year
+
+
 def areas(level_key: str, label: str = "Gebiete", param: str = "areas", limit: int = MAX_COMPARE) -> list[str]:
     """Chosen areas of a level (at most ``limit``; more from a URL are cut with a message)."""
     names = load("area_label", level_key)

@@ -9,9 +9,7 @@ KINDS = {"column": "Säulendiagramm", "bar": "Balkendiagramm", "scatter": "Streu
 with frame.controls(4) as cols:
     with cols[0]:
         kind = state.widget(st.radio, "Diagrammart", list(KINDS), "chart", "column", format_func=KINDS.get)
-    with cols[1]:
-        level = widgets.level()
-        year = widgets.year(None)
+    level, year = widgets.level_and_year(cols[1], cols[1])
     with cols[2]:
         x = widgets.indicator("Indikator" if kind != "scatter" else "Indikator (x-Achse)")
     with cols[3]:

@@ -4,10 +4,7 @@ import streamlit as st
 from keck_data.ui import downloads, frame, widgets
 
 with frame.controls(3) as cols:
-    with cols[0]:
-        level = widgets.level()
-    with cols[1]:
-        year = widgets.year(None)
+    level, year = widgets.level_and_year(cols[0], cols[1])
     with cols[2]:
         chosen = widgets.areas(level, "Gebiete (höchstens 3)")
 

@@ -9,9 +9,7 @@ from keck_data.ui.maps import area_profile, map_result, metadata
 with frame.controls(4) as cols:
     with cols[0]:
         ind = widgets.indicator()
-    with cols[1]:
-        level = widgets.level()
-        year = widgets.year(ind)
+    level, year = widgets.level_and_year(cols[1], cols[1], ind)
     with cols[2]:
         method = state.widget(st.selectbox, "Klassifizierung", [m for m in METHODS if m != "manual"], "cls",
                               "quantile", format_func=METHODS.get)

@@ -5,10 +5,7 @@ from keck_data.ui import frame, state, widgets
 from keck_data.ui.tables import download_buttons, styled_table
 
 with frame.controls(3) as cols:
-    with cols[0]:
-        level = widgets.level()
-    with cols[1]:
-        year = widgets.year(None)
+    level, year = widgets.level_and_year(cols[0], cols[1])
     with cols[2]:
         inds = widgets.load("indicators")
         chosen = state.multiselect("Indikatoren", list(inds["key"]), "inds",
