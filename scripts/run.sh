@@ -10,6 +10,8 @@ if [ "${KECK_MODE:-internal}" = "public" ]; then
 else
     .venv/bin/python -m keck_data init-demo
     .venv/bin/python -m keck_data init-auth   # first start: random cookie key, one demo login per role
+    # a first public snapshot, so a public instance can start next to this one (later: "Veröffentlichen")
+    [ -f "${KECK_PUBLIC_WAREHOUSE:-warehouse/public.duckdb}" ] || .venv/bin/python -m keck_data publish
 fi
 exec .venv/bin/python -m keck_data.ui.serve --server.address "${KECK_ADDRESS:-localhost}" \
     --server.headless true --browser.gatherUsageStats false "$@"
