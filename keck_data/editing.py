@@ -273,6 +273,12 @@ def audit_entries(wh: Warehouse, actor: str | None = None, entity: str | None = 
                        "ORDER BY id DESC LIMIT ?", [actor, actor, entity, entity, limit])
 
 
+def audit_filter_options(wh: Warehouse) -> tuple[list[str], list[str]]:
+    """Who and what appear in the audit log (for the filters)."""
+    rows = read_df(wh, "SELECT DISTINCT actor, entity FROM audit_log")
+    return sorted(rows["actor"].unique()), sorted(rows["entity"].unique())
+
+
 UNDOABLE = {"update-poi", "delete-poi", "create-poi", "release", "withdraw"}
 
 

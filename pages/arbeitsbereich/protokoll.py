@@ -8,10 +8,10 @@ from keck_data.ui.resources import atlas
 user = session.user()
 st.markdown("# Änderungsprotokoll")
 wh = atlas().wh
-all_entries = editing.audit_entries(wh, limit=5000)
+actors, entities = editing.audit_filter_options(wh)
 left, right = st.columns(2)
-actor = left.selectbox("Wer", ["", *sorted(all_entries["actor"].unique())], format_func=lambda a: a or "alle")
-entity = right.selectbox("Was", ["", *sorted(all_entries["entity"].unique())], format_func=lambda e: e or "alles")
+actor = left.selectbox("Wer", ["", *actors], format_func=lambda a: a or "alle")
+entity = right.selectbox("Was", ["", *entities], format_func=lambda e: e or "alles")
 entries = editing.audit_entries(wh, actor or None, entity or None)
 st.dataframe(entries.rename(columns={"id": "Nr.", "changed_at": "Zeit (UTC)", "actor": "Wer", "action": "Aktion",
                                      "entity": "Objekt", "entity_key": "Schlüssel", "before": "Vorher",
