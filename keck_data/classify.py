@@ -1,6 +1,7 @@
 """Class breaks for choropleth maps (on mapclassify), colour-blind-safe palettes and German legends."""
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -63,6 +64,40 @@ def palette(name: str, k: int, polarity: str) -> list[str]:
     full = PALETTES[name][1]
     colors = [full[int(round(i))] for i in np.linspace(0, len(full) - 1, k)] if k > 1 else [full[len(full) // 2]]
     return colors[::-1] if polarity == "high_good" else colors
+
+
+MIN_BREAKS, MAX_BREAKS = 2, 6
+
+
+def parse_breaks(text: str, values: pd.Series) -> tuple[float, ...]:
+    """Manual class breaks typed in German ("10; 20,5; 1.000") → ascending floats inside the value range.
+
+    Raises ValidationError with a German message that names the offending entry.
+    """
+    parts = [p.strip() for p in text.replace("\n", ";").split(";") if p.strip()]
+    breaks = []
+    for part in parts:
+        plain = part.replace(" ", "")
+        if "," in plain or re.fullmatch(r"-?\d{1,3}(\.\d{3})+", plain):  # German: 1.000,5 or 1.000
+            plain = plain.replace(".", "").replace(",", ".")
+        try:
+            breaks.append(float(plain))
+        except ValueError:
+            raise ValidationError(f"„{part}“ ist keine Zahl. Bitte Grenzen mit Semikolon trennen, "
+                                  "Dezimalkomma verwenden (z. B. 10; 20,5; 30).") from None
+    if not MIN_BREAKS <= len(breaks) <= MAX_BREAKS:
+        raise ValidationError(f"Bitte {MIN_BREAKS} bis {MAX_BREAKS} Grenzen angeben (angegeben: {len(breaks)}).")
+    if any(b >= c for b, c in zip(breaks, breaks[1:])):
+        raise ValidationError("Die Grenzen müssen aufsteigen, jede größer als die vorige.")
+    data = pd.to_numeric(values, errors="coerce").dropna()
+    if len(data):
+        low, high = float(data.min()), float(data.max())
+        outside = [b for b in breaks if not low < b < high]
+        if outside:
+            raise ValidationError(
+                f"Grenze {fmt.number(outside[0], 2)} liegt nicht zwischen dem kleinsten ({fmt.number(low, 2)}) "
+                f"und dem größten Wert ({fmt.number(high, 2)}).")
+    return tuple(breaks)
 
 
 def _bounds(values: np.ndarray, method: str, k: int, manual: list[float] | None) -> list[float]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,9 @@ from .queries import Atlas
 BASEMAPS = {"light": "Hell", "dark": "Dunkel", "none": "Ohne Hintergrundkarte"}
 _STYLES = {"light": pdk.map_styles.CARTO_LIGHT, "dark": pdk.map_styles.CARTO_DARK}
 CIRCLE_COLOR = [33, 37, 41, 150]
+CIRCLE_MAX_PX = 30  # radius of the largest circle; circles are sized in screen pixels so the key always fits
+CIRCLE_KA_PX = 9  # "k. A." circles: outline only, a fixed size that is not read as a value
+OUTLINE_COLOR = [0, 0, 0, 255]
 
 
 class CompactDeck(pdk.Deck):
@@ -44,13 +47,26 @@ class MapSettings:
     poi_categories: tuple[str, ...] = ()
     basemap: str = "light"
     manual_breaks: tuple[float, ...] = ()
+    selected: tuple[str, ...] = ()  # areas outlined on the map (the clicked one first, then the comparison)
+
+
+@dataclass
+class SizeKey:
+    """One reference circle of the second indicator's size key."""
+    label: str
+    radius_px: float
+    ring: bool = False  # drawn as an empty ring ("k. A.")
 
 
 @dataclass
 class MapResult:
+    """What the map shows: the deck and the keys beside it (choropleth classes, circle sizes, POI colours)."""
     deck: CompactDeck
     classification: classify.Classification
     values: pd.DataFrame
+    circle_title: str = ""
+    circle_key: list[SizeKey] = field(default_factory=list)
+    poi_key: list[tuple[str, str]] = field(default_factory=list)  # (category name, hex colour)
 
 
 def _rgba(hex_color: str, alpha: int = 215) -> list[int]:
@@ -78,14 +94,16 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
                             int(ind["decimals"]), ind["unit"], list(s.manual_breaks) or None)
     color = {k: cls.color_of(int(c), st) for k, c, st in zip(values["key"], cls.classes, values["status"])}
     text = {k: html.escape(f"{ind['name']}: {t}") for k, t in zip(values["key"], values["text"])}
-    layers = []
+    layers, extra = [], {}
     if s.indicator2:
         ind2 = atlas.indicator(s.indicator2)
         v2 = atlas.level_values(s.indicator2, s.level, s.year) if values2 is None else values2
         v2 = v2.merge(shapes[["key", "cx", "cy"]], on="key")
         text2 = {k: html.escape(f"{ind2['name']}: {t}") for k, t in zip(v2["key"], v2["text"])}
         text = {k: f"{t}<br/>{text2.get(k, '')}" for k, t in text.items()}
-        layers.append(_circles(v2, text, bounds))
+        circle_layers, extra["circle_key"] = _circles(v2, text, ind2)
+        layers += circle_layers
+        extra["circle_title"] = f"{ind2['name']} ({ind2['unit']})"
     rows = []
     for key, name, rings in zip(shapes["key"], shapes["name"], shapes["rings"]):
         label = html.escape(f"{key} {name}")
@@ -95,6 +113,8 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
     layers.insert(0, pdk.Layer("PolygonLayer", rows, id="areas", get_polygon="p", get_fill_color="c",
                                get_line_color=[60, 60, 60, 200], line_width_min_pixels=1, pickable=True,
                                auto_highlight=True, stroked=True))
+    if s.selected:
+        layers.insert(1, _outline(shapes, s.selected))
     if s.poi_categories:
         pois = atlas.pois(list(s.poi_categories)) if pois is None else pois
         points = [{"pos": [round(x, 5), round(y, 5)], "c": _rgba(c, 255), "n": html.escape(str(n)),
@@ -104,25 +124,60 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
         layers.append(pdk.Layer("ScatterplotLayer", points, id="pois", get_position="pos", get_fill_color="c",
                                 get_radius=40, radius_min_pixels=5, radius_max_pixels=12, stroked=True,
                                 get_line_color=[255, 255, 255], line_width_min_pixels=1, pickable=True))
+        shown = pois.drop_duplicates("category_name")
+        extra["poi_key"] = list(zip(shown["category_name"], shown["color"]))
     deck = CompactDeck(
         layers=layers, initial_view_state=view_state(bounds),
         map_provider="carto" if s.basemap in _STYLES else None, map_style=_STYLES.get(s.basemap),
         tooltip={"html": "<b>{n}</b><br/>{t}", "style": {"fontSize": "16px"}},
     )
-    return MapResult(deck=deck, classification=cls, values=values)
+    return MapResult(deck=deck, classification=cls, values=values, **extra)
 
 
-def _circles(v2: pd.DataFrame, text: dict, bounds) -> pdk.Layer:
-    """Proportional circles (area ∝ value) for the second indicator at the area centroids."""
-    top = v2.loc[v2["status"] == "ok", "value"].abs().max()
-    lat = v2["cy"].mean() if len(v2) else 50.0
-    max_radius = (bounds[2] - bounds[0]) * 111_000 * math.cos(math.radians(lat)) / 40
-    circles = [{"k": k, "pos": [round(x, 5), round(y, 5)], "n": html.escape(f"{k} {n}"), "t": text.get(k, ""),
-                "r": max_radius * math.sqrt(abs(v) / top) if st == "ok" and top and top > 0 else 0}
-               for k, n, x, y, v, st in zip(v2["key"], v2["name"], v2["cx"], v2["cy"], v2["value"], v2["status"])]
-    return pdk.Layer("ScatterplotLayer", circles, id="circles", get_position="pos", get_radius="r",
-                     get_fill_color=CIRCLE_COLOR, stroked=True, get_line_color=[255, 255, 255],
-                     line_width_min_pixels=1, pickable=True)
+def _outline(shapes: pd.DataFrame, keys: tuple[str, ...]) -> pdk.Layer:
+    """A strong black outline around the selected areas (the fill colours stay those of the legend)."""
+    chosen = shapes[shapes["key"].isin(keys)]
+    paths = [{"p": ring} for rings in chosen["rings"] for ring in rings]
+    return pdk.Layer("PolygonLayer", paths, id="selected", get_polygon="p", filled=False, stroked=True,
+                     get_line_color=OUTLINE_COLOR, line_width_min_pixels=4, pickable=False)
+
+
+def nice_steps(top: float) -> list[float]:
+    """Three round reference values for a size key: the largest round value ≤ top, about half, about a tenth."""
+    if not top or top <= 0 or not math.isfinite(top):
+        return []
+    def round_down(v: float) -> float:
+        magnitude = 10 ** math.floor(math.log10(v))
+        return max(m for m in (1, 2, 2.5, 5, 10) if m * magnitude <= v * (1 + 1e-9)) * magnitude
+    return sorted({round_down(top), round_down(top / 2), round_down(top / 10)}, reverse=True)
+
+
+def _circles(v2: pd.DataFrame, text: dict, ind2: pd.Series) -> tuple[list[pdk.Layer], list[SizeKey]]:
+    """Proportional circles (area ∝ value, sized in pixels) at the area centroids; "k. A." as empty rings."""
+    ok = v2["status"] == "ok"
+    top = float(v2.loc[ok, "value"].abs().max()) if ok.any() else 0.0
+
+    def radius(v: float) -> float:
+        return CIRCLE_MAX_PX * math.sqrt(abs(v) / top) if top > 0 else 0.0
+
+    def rows(frame: pd.DataFrame) -> list[dict]:
+        return [{"k": k, "pos": [round(x, 5), round(y, 5)], "n": html.escape(f"{k} {n}"), "t": text.get(k, ""),
+                 "r": radius(v) if st == "ok" else CIRCLE_KA_PX}
+                for k, n, x, y, v, st in zip(frame["key"], frame["name"], frame["cx"], frame["cy"], frame["value"],
+                                             frame["status"])]
+    layers = [pdk.Layer("ScatterplotLayer", rows(v2[ok]), id="circles", get_position="pos", get_radius="r",
+                        radius_units="'pixels'", get_fill_color=CIRCLE_COLOR, stroked=True,
+                        get_line_color=[255, 255, 255], line_width_min_pixels=1, pickable=True)]
+    suppressed = v2[v2["status"] == "suppressed"]
+    if len(suppressed):
+        layers.append(pdk.Layer("ScatterplotLayer", rows(suppressed), id="circles_ka", get_position="pos",
+                                get_radius="r", radius_units="'pixels'", filled=False, stroked=True,
+                                get_line_color=[33, 37, 41, 255], line_width_min_pixels=2, pickable=True))
+    decimals = int(ind2["decimals"])
+    key = [SizeKey(fmt.with_unit(v, decimals, ind2["unit"]), radius(v)) for v in nice_steps(top)]
+    if len(suppressed):
+        key.append(SizeKey("k. A. (Datenschutz)", CIRCLE_KA_PX, ring=True))
+    return layers, key
 
 
 def _poi_details(row: dict) -> str:

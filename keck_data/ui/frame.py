@@ -7,16 +7,25 @@ from typing import Iterator
 
 import streamlit as st
 
-from ..classify import Classification
-from . import state
+from ..mapdeck import CIRCLE_MAX_PX, MapResult
+from ..config import settings
+from . import registry, session, state
+from .resources import atlas
 
 BASE_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] { font-size: 18px; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; padding-bottom: 2rem; }
+h1 { font-size: 2rem !important; padding-top: 0 !important; }
+[data-testid="stSidebarUserContent"] { padding-top: .5rem; }
 .keck-legend { font-size: 1rem; line-height: 1.7; }
 .keck-legend .sw { display: inline-block; width: 1.4em; height: 1em; margin-right: .5em; vertical-align: middle;
                    border: 1px solid #555; }
-.keck-legend .sw.ka { background-image: repeating-linear-gradient(45deg, #8c8c8c 0 3px, #d0d0d0 3px 6px); }
+.keck-legend .part + .part { margin-top: .8em; }
+.keck-legend .dot { display: inline-block; width: .9em; height: .9em; border-radius: 50%; margin-right: .5em;
+                    border: 1px solid #fff; outline: 1px solid #555; vertical-align: middle; }
+.keck-legend .circle { display: flex; align-items: center; gap: .4em; }
+.keck-legend .circle svg { flex: none; }
 </style>"""
 PRESENT_CSS = """
 <style>
@@ -33,6 +42,33 @@ def presenting() -> bool:
     return state.get("present") == "1"
 
 
+def begin(url_path: str) -> None:
+    """Before a page runs: the view state (which page it shows) and the styling."""
+    state.view()
+    if url_path in registry.VIEW_PAGES or url_path in ("", "start"):
+        state.put("page", url_path if url_path in registry.VIEW_PAGES else "karte")
+    style()
+
+
+def sidebar(user) -> None:
+    """Below the page's controls in the sidebar: instance name, login and logout, presentation toggle."""
+    current = atlas()
+    with st.sidebar:
+        st.divider()
+        st.markdown(f"**Sozialraum-Atlas {html.escape(current.municipality())}**")
+        if current.is_demo():
+            st.info("Synthetische Demodaten – keine echten Werte.")
+        st.caption("Öffentliche Instanz: freigegebene Daten" if settings().is_public else "Interne Instanz")
+        if user:
+            session.remember_login()
+            st.caption(f"Angemeldet: {user.name} ({user.role_name})")
+            if st.button("Abmelden", key="logout_button"):
+                session.logout(user)
+                st.rerun()
+        state.toggle("Präsentationsmodus", "present", help="Große Schrift, ohne Bedienelemente; die Adresse "
+                                                          "zeigt Kolleginnen und Kollegen dieselbe Ansicht.")
+
+
 def style() -> None:
     """Base styling on every page, enlarged fonts and hidden chrome in presentation mode."""
     st.markdown(BASE_CSS + (PRESENT_CSS if presenting() else ""), unsafe_allow_html=True)
@@ -42,21 +78,34 @@ def style() -> None:
 
 
 @contextmanager
-def controls(columns: int = 3) -> Iterator[list]:
-    """Where a page puts its widgets: columns normally, a closed expander in presentation mode."""
+def controls(groups: int = 3) -> Iterator[list]:
+    """Where a page puts its widgets: stacked in the sidebar (so the map or chart is on the first screen),
+    in a closed expander in presentation mode (the sidebar is hidden there)."""
     if presenting():
         with st.expander("Einstellungen", expanded=False):
-            yield st.columns(columns)
+            yield st.columns(groups)
     else:
-        yield st.columns(columns)
+        with st.sidebar:
+            yield [st.container() for _ in range(groups)]
 
 
-def legend(cls: Classification, title: str) -> None:
-    """The legend with German labels, area counts and the k. A./keine Daten entries."""
-    rows = []
-    for entry in cls.legend:
-        hatch = " ka" if entry.label.startswith("k. A.") else ""
-        rows.append(f'<div><span class="sw{hatch}" style="background-color:{entry.color}"></span>'
-                    f'{html.escape(entry.label)} <small>({entry.count})</small></div>')
-    st.markdown(f'<div class="keck-legend"><b>{html.escape(title)}</b>{"".join(rows)}</div>',
+def legend(result: MapResult, title: str) -> None:
+    """The map's keys: classes with German labels and area counts (k. A./keine Daten in the map's colours),
+    the size key of the second indicator's circles and the colour of each POI category shown."""
+    rows = [f'<div><span class="sw" style="background-color:{e.color}"></span>{html.escape(e.label)} '
+            f'<small>({e.count})</small></div>' for e in result.classification.legend]
+    parts = [f'<b>{html.escape(title)}</b>{"".join(rows)}']
+    if result.circle_key:
+        size = 2 * CIRCLE_MAX_PX + 4
+        circles = "".join(
+            f'<div class="circle"><svg width="{size}" height="{size}" aria-hidden="true"><circle cx="{size / 2}" '
+            f'cy="{size / 2}" r="{max(k.radius_px, 1):.1f}" fill="{"none" if k.ring else "rgba(33,37,41,.6)"}" '
+            f'stroke="#212529" stroke-width="{2 if k.ring else 1}"/></svg>{html.escape(k.label)}</div>'
+            for k in result.circle_key)
+        parts.append(f'<b>Kreise: {html.escape(result.circle_title)}</b>{circles}')
+    if result.poi_key:
+        pois = "".join(f'<div><span class="dot" style="background-color:{color}"></span>{html.escape(name)}</div>'
+                       for name, color in result.poi_key)
+        parts.append(f"<b>Einrichtungen</b>{pois}")
+    st.markdown(f'<div class="keck-legend">{"".join(f"<div class=part>{p}</div>" for p in parts)}</div>',
                 unsafe_allow_html=True)

@@ -4,9 +4,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from .. import classify, fmt
+from ..errors import ValidationError
 from ..mapdeck import MapResult, MapSettings, build
-from . import state, widgets
-from .resources import atlas, load
+from . import resources, state, widgets
+from .resources import atlas
 
 METADATA_FIELDS = [("definition", "Definition"), ("calculation", "Berechnung"), ("source", "Quelle"),
                    ("reference_date", "Stichtag"), ("interpretation", "Hinweise zur Interpretation"),
@@ -16,11 +18,11 @@ METADATA_FIELDS = [("definition", "Definition"), ("calculation", "Berechnung"), 
 def map_result(s: MapSettings) -> tuple[MapResult, pd.Series]:
     """Build the map from cached shapes and values (only colours and labels are computed per rerun)."""
     a = atlas()
-    shapes = load("display_shapes", s.level)
-    values = load("level_values", s.indicator, s.level, s.year)
-    values2 = load("level_values", s.indicator2, s.level, s.year) if s.indicator2 else None
-    pois = load("pois", list(s.poi_categories)) if s.poi_categories else None
-    return build(a, s, shapes, values, values2, pois, load("bounds")), load("indicator", s.indicator)
+    shapes = resources.display_shapes(s.level)
+    values = resources.level_values(s.indicator, s.level, s.year)
+    values2 = resources.level_values(s.indicator2, s.level, s.year) if s.indicator2 else None
+    pois = resources.pois(list(s.poi_categories)) if s.poi_categories else None
+    return build(a, s, shapes, values, values2, pois, resources.bounds()), resources.indicator(s.indicator)
 
 
 def metadata(meta: pd.Series) -> None:
@@ -32,19 +34,53 @@ def metadata(meta: pd.Series) -> None:
                 st.markdown(f"**{label}:** {meta[col]}")
 
 
-def area_profile(event, level: str, indicator: str, year: int) -> None:
-    """Clicked area (or the selectbox fallback): values of its Themenfeld and 'add to comparison'."""
-    picked = event.selection.objects.get("areas", []) if event and event.selection else []
+def map_key() -> str:
+    """The map widget's key; a click on the map is taken once, here, before the map is drawn.
+
+    The clicked area becomes the selection ("sel"), then the map gets a new key: that clears Streamlit's own
+    selection state, which would otherwise pale every other area and keep overriding the selectbox.
+    """
+    count = st.session_state.setdefault("map_clicks", 0)
+    event = st.session_state.get(f"map_{count}")
+    picked = event.selection.objects.get("areas", []) if event and event.get("selection") else []
     if picked:
         state.put("sel", picked[0]["k"])
-    names = load("area_label", level)
+        st.session_state["map_clicks"] = count = count + 1
+    return f"map_{count}"
+
+
+def manual_breaks(indicator: str, level: str, year: int) -> tuple[float, ...]:
+    """The breaks input for manual classes (German numbers; kept in the URL as "breaks").
+
+    Returns () while the input is empty or invalid; a German message says why.
+    """
+    saved = state.get("breaks") or []
+    st.session_state.setdefault("w_breaks", "; ".join(fmt.number(float(b), 6).rstrip("0").rstrip(",")
+                                                      for b in saved))
+    text = st.text_input("Klassengrenzen (mit ; getrennt)", key="w_breaks", placeholder="z. B. 10; 20,5; 30",
+                         help="2 bis 6 aufsteigende Grenzen zwischen dem kleinsten und dem größten Wert.")
+    if not text.strip():
+        st.info("Bitte Klassengrenzen eingeben, z. B. 10; 20,5; 30 – bis dahin: Quantile.")
+        return ()
+    try:
+        breaks = classify.parse_breaks(text, resources.level_values(indicator, level, year)["value"])
+    except ValidationError as err:
+        st.error(f"{err} – bis zur Korrektur: Quantile.")
+        return ()
+    state.put("breaks", [f"{b:g}" for b in breaks])
+    return breaks
+
+
+def area_profile(level: str, indicator: str, year: int) -> None:
+    """The selected area (map click or selectbox): values of its Themenfeld and 'add to comparison'."""
+    names = resources.area_label(level)
     options = ["", *names]
     key = state.widget(st.selectbox, "Gebiet auswählen (oder in der Karte anklicken)", options, "sel", "",
                        format_func=lambda k: "– kein Gebiet –" if not k else names[k])
     if not key:
         return
-    topic = load("indicator", indicator)["topic_name"]
-    profile = load("compare", level, [key], year)
+    topic = resources.indicator(indicator)["topic_name"]
+    profile = resources.compare(level, [key], year)
     profile = profile[profile["topic"] == topic]
     st.subheader(f"Profil: {names[key]} ({year})")
     st.dataframe(profile[["name", names[key], "city_text", f"Δ {names[key]}"]].rename(

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from ..config import settings
@@ -75,7 +76,7 @@ def _call(_atlas: Atlas, key: tuple, method: str, args: tuple) -> Any:
     return getattr(_atlas, method)(*args)
 
 
-def load(method: str, *args: Any) -> Any:
+def _cached(method: str, *args: Any) -> Any:
     """``Atlas.<method>(*args)`` cached until the next write (the warehouse version is part of the key).
 
     Shared, not copied (cache_resource): callers treat the result as read-only, which keeps a rerun on
@@ -84,3 +85,76 @@ def load(method: str, *args: Any) -> Any:
     a = atlas()
     key = (str(a.wh.path), a.public, a.wh.version(), os.stat(a.wh.path).st_mtime_ns if a.public else 0)
     return _call(a, key, method, tuple(tuple(x) if isinstance(x, list) else x for x in args))
+
+
+# One typed loader per resource (the columns are documented on the Atlas methods).
+def indicators() -> pd.DataFrame:
+    return _cached("indicators")
+
+
+def indicator(key: str) -> pd.Series:
+    return _cached("indicator", key)
+
+
+def topics() -> pd.DataFrame:
+    return _cached("topics")
+
+
+def levels() -> pd.DataFrame:
+    return _cached("levels")
+
+
+def level_name(level: str) -> str:
+    return _cached("level_name", level)
+
+
+def years(indicator_key: str | None) -> list[int]:
+    return _cached("years", indicator_key)
+
+
+def area_label(level: str) -> dict[str, str]:
+    return _cached("area_label", level)
+
+
+def municipality() -> str:
+    return _cached("municipality")
+
+
+def bounds() -> tuple[float, float, float, float]:
+    return _cached("bounds")
+
+
+def display_shapes(level: str) -> pd.DataFrame:
+    return _cached("display_shapes", level)
+
+
+def level_values(indicator_key: str, level: str, year: int) -> pd.DataFrame:
+    return _cached("level_values", indicator_key, level, year)
+
+
+def reference_values(indicator_key: str, year: int) -> pd.DataFrame:
+    return _cached("reference_values", indicator_key, year)
+
+
+def table(indicator_keys: list[str], level: str, year: int) -> pd.DataFrame:
+    return _cached("table", indicator_keys, level, year)
+
+
+def compare(level: str, keys: list[str], year: int) -> pd.DataFrame:
+    return _cached("compare", level, keys, year)
+
+
+def scatter(x: str, y: str, level: str, year: int) -> tuple[pd.DataFrame, float | None]:
+    return _cached("scatter", x, y, level, year)
+
+
+def timeseries(indicator_key: str, level: str, keys: list[str]) -> pd.DataFrame:
+    return _cached("timeseries", indicator_key, level, keys)
+
+
+def poi_categories() -> pd.DataFrame:
+    return _cached("poi_categories")
+
+
+def pois(categories: list[str]) -> pd.DataFrame:
+    return _cached("pois", categories)

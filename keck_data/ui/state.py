@@ -34,8 +34,11 @@ def _pick(param: str, options: Sequence, default: Any) -> Any:
 
 
 def widget(factory: Callable, label: str, options: Sequence, param: str, default: Any = None,
-           format_func: Callable = str, **kwargs: Any) -> Any:
-    """A selectbox/radio/select_slider bound to ``view()[param]`` (invalid URL values fall back to ``default``)."""
+           format_func: Callable = str, then: Callable[[Any], None] | None = None, **kwargs: Any) -> Any:
+    """A selectbox/radio/select_slider bound to ``view()[param]`` (invalid URL values fall back to ``default``).
+
+    ``then(new_value)`` runs after a change by the user (e.g. a new Themenfeld picks its first indicator).
+    """
     key = f"w_{param}"
     current = _pick(param, list(options), default)
     view()[param] = None if current is None else str(current)
@@ -43,6 +46,8 @@ def widget(factory: Callable, label: str, options: Sequence, param: str, default
 
     def changed() -> None:
         view()[param] = str(st.session_state[key])
+        if then:
+            then(st.session_state[key])
 
     return factory(label, list(options), key=key, on_change=changed, format_func=format_func, **kwargs)
 
@@ -62,6 +67,7 @@ def multiselect(label: str, options: Sequence, param: str, default: Sequence = (
     def changed() -> None:
         view()[param] = [str(x) for x in st.session_state[key]]
 
+    kwargs.setdefault("placeholder", "Bitte wählen …")
     return st.multiselect(label, list(options), key=key, on_change=changed, format_func=format_func,
                           max_selections=max_selections, **kwargs)
 

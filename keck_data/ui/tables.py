@@ -7,13 +7,14 @@ import streamlit as st
 
 from .. import export_table, fmt
 from ..privacy import LABEL_MISSING, LABEL_SUPPRESSED
-from .resources import atlas, load
+from . import resources
+from .resources import atlas
 
 
 def styled_table(indicators: list[str], level: str, year: int):
     """(reference rows, areas) — numeric columns sort as numbers and display German text."""
-    table = load("table", indicators, level, year)
-    meta = load("indicators").set_index("key")
+    table = resources.table(indicators, level, year)
+    meta = resources.indicators().set_index("key")
     cols = {"key": "Schlüssel", "name": "Gebiet"}
     numeric = table[["key", "name"]].rename(columns=cols)
     for key in indicators:

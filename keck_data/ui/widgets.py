@@ -5,35 +5,39 @@ import streamlit as st
 
 from ..errors import ValidationError
 from ..queries import MAX_COMPARE
-from . import state
-from .resources import load
+from . import resources, state
 
 DEFAULT_INDICATOR = "sgb2_quote_u15"
 
 
 def indicator(label: str = "Indikator", param: str = "ind", with_topic: bool = True,
-              exclude: tuple[str, ...] = ()) -> str:
-    """Themenfeld, then indicator; returns the indicator key."""
-    inds = load("indicators")
+              exclude: tuple[str, ...] = (), default: str = DEFAULT_INDICATOR) -> str:
+    """Themenfeld, then indicator; returns the indicator key.
+
+    The indicator decides the Themenfeld (so ``?ind=…`` opens its Themenfeld); choosing another Themenfeld
+    switches to that Themenfeld's first indicator.
+    """
+    inds = resources.indicators()
     inds = inds[~inds["key"].isin(exclude)]
     names = dict(zip(inds["key"], inds["name"]))
     current = state.get(param)
-    default = current if current in names else (DEFAULT_INDICATOR if DEFAULT_INDICATOR in names else inds["key"].iloc[0])
+    if current not in names:
+        current = default if default in names else inds["key"].iloc[0]
     if with_topic:
-        topics = list(dict.fromkeys(inds["topic"]))
+        topic_of = dict(zip(inds["key"], inds["topic"]))
+        first_of: dict[str, str] = {}
+        for key, topic in topic_of.items():
+            first_of.setdefault(topic, key)
         topic_names = dict(zip(inds["topic"], inds["topic_name"]))
-        default_topic = inds.set_index("key").loc[default, "topic"]
-        if current in names and state.get("topic") != default_topic:
-            state.put("topic", default_topic)
-        topic = state.widget(st.selectbox, "Themenfeld", topics, "topic", default_topic, format_func=topic_names.get)
-        inds = inds[inds["topic"] == topic]
-        names = dict(zip(inds["key"], inds["name"]))
-        default = default if default in names else inds["key"].iloc[0]
-    return state.widget(st.selectbox, label, list(names), param, default, format_func=names.get)
+        state.put("topic", topic_of[current])
+        topic = state.widget(st.selectbox, "Themenfeld", list(first_of), "topic", topic_of[current],
+                             format_func=topic_names.get, then=lambda t: state.put(param, first_of[t]))
+        names = {k: n for k, n in names.items() if topic_of[k] == topic}
+    return state.widget(st.selectbox, label, list(names), param, current, format_func=names.get)
 
 
 def level(param: str = "lvl", include_top: bool = False) -> str:
-    lv = load("levels")
+    lv = resources.levels()
     if not include_top and len(lv) > 1:
         lv = lv.iloc[1:]
     names = dict(zip(lv["key"], lv["name"]))
@@ -41,7 +45,7 @@ def level(param: str = "lvl", include_top: bool = False) -> str:
 
 
 def year(indicator_key: str | None, param: str = "yr") -> int:
-    years = load("years", indicator_key) or load("years", None)
+    years = resources.years(indicator_key) or resources.years(None)
     if not years:
         raise ValidationError("Für diesen Indikator liegen keine Werte vor.")
     return int(state.widget(st.selectbox, "Jahr", years, param, years[-1]))
@@ -58,7 +62,7 @@ def level_and_year(level_column, year_column, indicator_key: str | None = None) 
 
 def areas(level_key: str, label: str = "Gebiete", param: str = "areas", limit: int = MAX_COMPARE) -> list[str]:
     """Chosen areas of a level (at most ``limit``; more from a URL are cut with a message)."""
-    names = load("area_label", level_key)
+    names = resources.area_label(level_key)
     wanted = [a for a in state.get(param, []) or [] if a in names]
     if len(wanted) > limit:
         st.error(f"Es können höchstens {limit} Gebiete verglichen werden; angezeigt werden die ersten {limit}.")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from keck_data import charts
-from keck_data.ui import downloads, frame, state, widgets
+from keck_data.ui import downloads, frame, resources, state, widgets
 
 KINDS = {"column": "Säulendiagramm", "bar": "Balkendiagramm", "scatter": "Streudiagramm"}
 
@@ -17,14 +17,14 @@ with frame.controls(4) as cols:
 
 highlight = state.get("areas", []) or []
 if kind == "scatter":
-    data, r = widgets.load("scatter", x, y, level, year)
-    fig = charts.scatter(data, widgets.load("indicator", x), widgets.load("indicator", y), r, highlight,
-                         widgets.load("municipality"), year)
+    data, r = resources.scatter(x, y, level, year)
+    fig = charts.scatter(data, resources.indicator(x), resources.indicator(y), r, highlight,
+                         resources.municipality(), year)
 else:
-    values = widgets.load("level_values", x, level, year)
-    city = widgets.load("reference_values", x, year)
-    fig = charts.ranking(values, city, widgets.load("indicator", x), highlight, kind == "bar",
-                         widgets.load("municipality"), year)
+    values = resources.level_values(x, level, year)
+    city = resources.reference_values(x, year)
+    fig = charts.ranking(values, city, resources.indicator(x), highlight, kind == "bar",
+                         resources.municipality(), year)
 st.plotly_chart(fig, width="stretch")
 downloads.chart_export(fig, f"diagramm_{kind}_{x}_{year}")
 if highlight:

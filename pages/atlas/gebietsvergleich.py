@@ -1,7 +1,7 @@
 """Gebietsvergleich: up to three areas side by side, all indicators by Themenfeld, city value and difference."""
 import streamlit as st
 
-from keck_data.ui import downloads, frame, widgets
+from keck_data.ui import downloads, frame, resources, widgets
 
 with frame.controls(3) as cols:
     level, year = widgets.level_and_year(cols[0], cols[1])
@@ -13,8 +13,8 @@ if not chosen:
     st.info("Bitte bis zu drei Gebiete wählen – hier oder in der Karte mit „Zum Gebietsvergleich hinzufügen“.")
 else:
     downloads.report_download(level, chosen, year)
-    table = widgets.load("compare", level, chosen, year)
-    city = widgets.load("municipality")
+    table = resources.compare(level, chosen, year)
+    city = resources.municipality()
     for topic, group in table.groupby("topic", sort=False):
         st.subheader(topic)
         shown = group.drop(columns=["topic", "indicator", "unit", "decimals", "city"]).rename(

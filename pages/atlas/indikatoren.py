@@ -1,7 +1,7 @@
 """Indikatoren: the catalogue with all metadata, searchable."""
 import streamlit as st
 
-from keck_data.ui import downloads, frame, state, widgets
+from keck_data.ui import downloads, frame, resources, state, widgets
 from keck_data.ui.maps import METADATA_FIELDS
 
 with frame.controls(1) as cols:
@@ -10,7 +10,7 @@ with frame.controls(1) as cols:
         query = st.text_input("Suche (Name, Definition, Quelle)", key="w_q",
                               on_change=lambda: state.put("q", st.session_state["w_q"]))
 
-inds = widgets.load("indicators")
+inds = resources.indicators()
 if query:
     text = inds[["key", "name", "definition", "source", "topic_name"]].fillna("").agg(" ".join, axis=1)
     inds = inds[text.str.contains(query, case=False, regex=False)]

@@ -3,7 +3,7 @@ import json
 
 import streamlit as st
 
-from keck_data import editing
+from keck_data import editing, policy
 from keck_data.config import settings
 from keck_data.ui import frame, session, state
 from keck_data.ui.resources import atlas
@@ -20,7 +20,8 @@ if user:
             title = st.text_input("Titel")
             text = st.text_area("Interpretation (Markdown)", height=150)
             make_public = st.checkbox("Öffentlich (erscheint nach dem Veröffentlichen in der öffentlichen Instanz)",
-                                      disabled=user.role == "keck_nutzer")
+                                      disabled=not policy.can(user, "save-bookmark",
+                                                                policy.Resource("bookmark", public=True)))
             if st.form_submit_button("Speichern", type="primary"):
                 editing.save_bookmark(atlas().wh, user, title, text, view, make_public)
                 st.success(f"Lesezeichen „{title}“ gespeichert.")
@@ -37,7 +38,7 @@ for row in marks.itertuples(index=False):
         if left.button("Öffnen", key=f"open_{row.id}"):
             st.session_state["view"] = {k: v for k, v in view.items()}
             st.switch_page(f"pages/atlas/{view.get('page', 'karte')}.py")
-        if user and (row.owner == user.username or user.role != "keck_nutzer"):
+        if policy.can(user, "delete-bookmark", policy.Resource("bookmark", owner=row.owner, public=row.public)):
             if right.button("Löschen", key=f"del_{row.id}"):
                 editing.delete_bookmark(atlas().wh, user, int(row.id))
                 st.rerun()

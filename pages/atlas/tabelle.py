@@ -1,18 +1,18 @@
 """Tabelle: several indicators × areas of a level and year, with reference rows and Excel download."""
 import streamlit as st
 
-from keck_data.ui import frame, state, widgets
+from keck_data.ui import frame, resources, state, widgets
 from keck_data.ui.tables import download_buttons, styled_table
 
 with frame.controls(3) as cols:
     level, year = widgets.level_and_year(cols[0], cols[1])
     with cols[2]:
-        inds = widgets.load("indicators")
+        inds = resources.indicators()
         chosen = state.multiselect("Indikatoren", list(inds["key"]), "inds",
                                    default=["sgb2_quote_u15", "anteil_alleinerziehend", "ew_u18"],
                                    format_func=dict(zip(inds["key"], inds["name"])).get)
 
-st.markdown(f"# Tabelle {widgets.load('level_name', level)} {year}")
+st.markdown(f"# Tabelle {resources.level_name(level)} {year}")
 if not chosen:
     st.info("Bitte mindestens einen Indikator wählen.")
 else:

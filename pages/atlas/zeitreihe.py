@@ -2,7 +2,7 @@
 import streamlit as st
 
 from keck_data import charts
-from keck_data.ui import downloads, frame, state, widgets
+from keck_data.ui import downloads, frame, resources, state, widgets
 from keck_data.ui.tables import change_table
 
 with frame.controls(3) as cols:
@@ -12,11 +12,11 @@ with frame.controls(3) as cols:
         level = widgets.level()
         chosen = widgets.areas(level)
     with cols[2]:
-        years = widgets.load("years", ind)
+        years = resources.years(ind)
         base = int(state.widget(st.selectbox, "Basisjahr für die Veränderung", years, "by", years[0]))
 
-meta = widgets.load("indicator", ind)
-ts = widgets.load("timeseries", ind, level, chosen)
+meta = resources.indicator(ind)
+ts = resources.timeseries(ind, level, chosen)
 fig = charts.timeseries(ts, meta)
 st.plotly_chart(fig, width="stretch")
 downloads.chart_export(fig, f"zeitreihe_{ind}")
