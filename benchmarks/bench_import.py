@@ -14,7 +14,10 @@ from openpyxl import Workbook
 
 from benchmarks.common import ROOT, build_warehouse, germany_like
 from keck_data.importing import import_areas, import_values
+from keck_data.policy import system
 from keck_data.warehouse import Warehouse
+
+TESTER = system("test")
 
 AREAS, INDICATORS, YEARS = 500, 200, 10
 
@@ -59,7 +62,7 @@ def main() -> None:
         target = tmp / f"{layout}.duckdb"
         target.write_bytes(base.read_bytes())
         run(label, target, lambda wh: import_values(wh, path, level="gebiet", layout=layout, metadata=meta,
-                                                    dry_run=False))
+                                                    dry_run=False, user=TESTER))
     xlsx = tmp / "wide.xlsx"
     t = time.perf_counter()
     wb = Workbook(write_only=True)
@@ -75,16 +78,16 @@ def main() -> None:
     target = tmp / "xlsx.duckdb"
     target.write_bytes(base.read_bytes())
     run("XLSX wide, 1,000,000 values", target,
-        lambda wh: import_values(wh, xlsx, level="gebiet", layout="wide", metadata=meta, dry_run=False))
+        lambda wh: import_values(wh, xlsx, level="gebiet", layout="wide", metadata=meta, dry_run=False, user=TESTER))
     delivery = ROOT.parent / "shared" / "data" / "berlin-lor" / "delivery"
     if delivery.exists():
         target = tmp / "berlin.duckdb"
         run("Berlin 138 BZR (GeoPackage)", target, lambda wh: import_areas(
             wh, delivery / "LOR_Bezirksregionen.gpkg", level="bezirksregion", key_col="BZR_ID", name_col="BZR_NAME",
-            municipality="Berlin", dry_run=False))
+            municipality="Berlin", dry_run=False, user=TESTER))
         run("Berlin 448 PLR (shapefile zip, EPSG:25833)", target, lambda wh: import_areas(
             wh, delivery / "LOR_Planungsraeume_EPSG25833.zip", level="planungsraum", key_col="PLR_ID",
-            name_col="PLR_NAME", parent_level="bezirksregion", dry_run=False))
+            name_col="PLR_NAME", parent_level="bezirksregion", dry_run=False, user=TESTER))
     else:
         print("skipped Berlin polygons: ../shared/data not found")
 

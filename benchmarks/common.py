@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 
 from keck_data import aggregation, store
+from keck_data.policy import Resource, system
 from keck_data.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,5 +80,5 @@ def build_warehouse(path: Path, areas: gpd.GeoDataFrame, municipality: str, n_in
         aggregation.refresh_aggregates(tx)
 
     with Warehouse(path) as wh:
-        wh.write("bench", "build", populate)
+        wh.write(system("bench"), "init-demo", [Resource("level", "gebiet")], populate)
     return path

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,10 +21,9 @@ import yaml
 
 from .config import PROJECT_ROOT
 from .errors import KeckError, PermissionDenied, ValidationError
+from .policy import DEMO_ACCOUNTS, ROLES, Resource, User, system
 from .warehouse import Tx, Warehouse, read_df
 
-ROLES = {"kommunen_admin": "Kommunen-Administration", "keck_admin": "KECK-Administration",
-         "keck_nutzer": "KECK-Nutzung (nur lesen)"}
 EXAMPLE_KEY = "CHANGE_ME_random_secret_of_at_least_32_characters"
 COOKIE_NAME = "keck_atlas_session"
 COOKIE_EXPIRY_DAYS = 0.5  # 12 hours
@@ -35,18 +33,6 @@ MAX_WAIT_SECONDS = 300
 
 def config_dir() -> Path:
     return Path(os.environ.get("KECK_AUTH_DIR", PROJECT_ROOT / "auth_config"))
-
-
-@dataclass(frozen=True)
-class User:
-    username: str
-    name: str
-    role: str
-    topics: tuple[str, ...] = ()  # empty: all Themenfelder
-
-    @property
-    def role_name(self) -> str:
-        return ROLES[self.role]
 
 
 # -- secrets and credentials -------------------------------------------------------------------------------
@@ -103,9 +89,7 @@ def init_auth(wh: Warehouse, directory: Path | None = None) -> list[tuple[str, s
     creds = load_credentials(directory)
     created = []
     if not creds["usernames"]:
-        for username, name, role in [("verwaltung", "Kommunen-Admin (Demo)", "kommunen_admin"),
-                                     ("statistik", "KECK-Admin (Demo)", "keck_admin"),
-                                     ("planung", "KECK-Nutzerin (Demo)", "keck_nutzer")]:
+        for username, name, role in DEMO_ACCOUNTS:
             password = secrets.token_urlsafe(12)
             creds["usernames"][username] = {"name": name, "password": hash_password(password), "email": ""}
             created.append((username, role, password))
@@ -115,7 +99,7 @@ def init_auth(wh: Warehouse, directory: Path | None = None) -> list[tuple[str, s
             for username, role, _ in created:
                 tx.cur.execute("INSERT OR REPLACE INTO user_role VALUES (?, ?, NULL, TRUE)", [username, role])
                 tx.audit("user_role", username, None, {"role": role})
-        wh.write("system", "init-auth", roles)
+        wh.write(system(), "init-auth", [Resource("user", u) for u, _, _ in created], roles)
     return created
 
 
@@ -172,7 +156,8 @@ def authenticate(wh: Warehouse, username: str, password: str, directory: Path | 
                            "failures = login_attempt.failures + 1, last_failure = excluded.last_failure",
                            [name.lower(), now])
         tx.audit("login", name, None, {"ok": bool(found)})
-    wh.write(name or "?", "login" if found else "login-failed", record)
+    wh.write(found, "login" if found else "login-failed", [Resource("login", found.username if found else None)],
+             record)
     if not found:
         raise PermissionDenied("Benutzername oder Passwort ist falsch (oder das Konto ist deaktiviert).")
     return found
@@ -214,31 +199,12 @@ def session_valid(wh: Warehouse, username: str, issued: datetime) -> bool:
         datetime.now() - issued < timedelta(days=COOKIE_EXPIRY_DAYS)
 
 
-def end_sessions(wh: Warehouse, username: str, reason: str = "logout") -> None:
+def end_sessions(wh: Warehouse, u: User, reason: str = "logout") -> None:
     """Logout / password change: every token issued before now stops working."""
     def write(tx: Tx) -> None:
-        tx.cur.execute("INSERT OR REPLACE INTO session_epoch VALUES (?, ?)", [username, datetime.now()])
-        tx.audit("session", username, None, {"ended": reason})
-    wh.write(username, reason, write)
-
-
-# -- permissions -------------------------------------------------------------------------------------------
-
-def require(u: User | None, action: str, topic: str | None = None) -> User:
-    """Server-side permission check of every write; raises PermissionDenied."""
-    if u is None:
-        raise PermissionDenied("Bitte zuerst anmelden.")
-    if u.role == "kommunen_admin":
-        return u
-    if action == "manage_users":
-        raise PermissionDenied("Nur die Kommunen-Administration darf Benutzer verwalten.")
-    if u.role == "keck_nutzer":
-        if action == "bookmark":
-            return u
-        raise PermissionDenied(f"Die Rolle „{u.role_name}“ darf nichts ändern.")
-    if topic and u.topics and topic not in u.topics:
-        raise PermissionDenied(f"Keine Bearbeitungsrechte für das Themenfeld „{topic}“.")
-    return u
+        tx.cur.execute("INSERT OR REPLACE INTO session_epoch VALUES (?, ?)", [u.username, datetime.now()])
+        tx.audit("session", u.username, None, {"ended": reason})
+    wh.write(u, reason, [Resource("session", u.username)], write)
 
 
 # -- user management (kommunen_admin) ----------------------------------------------------------------------
@@ -246,7 +212,6 @@ def require(u: User | None, action: str, topic: str | None = None) -> User:
 def save_user(wh: Warehouse, actor: User, username: str, name: str, role: str, topics: list[str] | None = None,
               password: str | None = None, active: bool = True, directory: Path | None = None) -> None:
     """Create or change a user; a new password ends the user's sessions."""
-    require(actor, "manage_users")
     if role not in ROLES:
         raise ValidationError(f"Unbekannte Rolle „{role}“.")
     if not username.strip() or not username.replace("_", "").replace(".", "").isalnum():
@@ -268,7 +233,7 @@ def save_user(wh: Warehouse, actor: User, username: str, name: str, role: str, t
         tx.audit("user", username, None if before is None else {"role": before[0], "topics": before[1],
                                                                  "active": before[2]},
                  {"role": role, "topics": topics, "active": active, "password_changed": bool(password)})
-    wh.write(actor.username, "save-user", write)
+    wh.write(actor, "save-user", [Resource("user", username)], write)
     save_credentials(creds, directory)
 
 

@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from . import auth, data_commands, demo
+from . import auth, data_commands, demo, policy
 from .config import settings
 from .errors import KeckError, WarehouseError
 from .publish import publish
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             if created:
                 print("Demo-Konten angelegt (Passwörter werden nur jetzt angezeigt, gespeichert sind nur Hashes):")
                 for username, role, password in created:
-                    print(f"  {username:12} {auth.ROLES[role]:28} Passwort: {password}")
+                    print(f"  {username:12} {policy.role_label(role):28} Passwort: {password}")
             else:
                 print(f"Anmeldedaten vorhanden ({auth.config_dir()}).")
         elif args.command == "info":
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise WarehouseError(f"Kein internes Warehouse unter {cfg.warehouse_path} – nichts zu veröffentlichen. "
                                      "Zuerst „python -m keck_data init-demo“ oder Daten importieren.")
             with Warehouse(cfg.warehouse_path) as wh:
-                result = publish(wh, args.target or cfg.public_warehouse_path, actor="cli")
+                result = publish(wh, args.target or cfg.public_warehouse_path, policy.system("cli"))
             print(f"Veröffentlicht: {result['indicators']} Indikatoren, {result['values']} Werte "
                   f"({result['suppressed']} als „k. A.“) nach {result['path']}.")
         else:

@@ -9,6 +9,7 @@ from pathlib import Path
 from .errors import ValidationError
 from .export_opendata import export_values, open_data_zip
 from .importing import import_areas, import_pois, import_values
+from .policy import system
 from .queries import Atlas
 from .warehouse import Warehouse
 
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace, warehouse: Path) -> int:
             print(f"Offene Daten nach {args.file} geschrieben.")
             return 0
         progress = (lambda f, m: print(f"[{f:4.0%}] {m}", file=sys.stderr)) if not args.json else None
-        kwargs = {"dry_run": args.dry_run, "actor": "cli"} | ({"progress": progress} if progress else {})
+        kwargs = {"dry_run": args.dry_run, "user": system("cli")} | ({"progress": progress} if progress else {})
         if args.command == "import-areas":
             report = import_areas(wh, args.file, level=args.level, level_name=args.level_name, key_col=args.key,
                                   name_col=args.name, parent_level=args.parent_level, parent_rule=args.parent_rule,

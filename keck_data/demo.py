@@ -10,6 +10,7 @@ import pandas as pd
 import shapely
 
 from . import aggregation, catalogue, demo_geometry, store
+from .policy import Resource, system
 from .warehouse import Tx, Warehouse
 
 SEED = 20240611
@@ -225,7 +226,7 @@ def init_demo(path: str | Path, force: bool = False) -> dict:
         Path(str(path) + ".wal").unlink(missing_ok=True)
     started = time.perf_counter()
     with Warehouse(path) as wh:
-        result = wh.write("system", "init-demo", populate)
+        result = wh.write(system(), "init-demo", [Resource("level", "demo")], populate)
         wh.cursor().execute("CHECKPOINT")
     result.update(seconds=round(time.perf_counter() - started, 2), path=str(path),
                   bytes=path.stat().st_size)

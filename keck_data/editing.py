@@ -12,10 +12,10 @@ import pandas as pd
 import shapely
 
 from . import aggregation, store
-from .auth import User, require
 from .errors import ConflictError, NotFoundError, ValidationError
 from .importing.files import parse_values
 from .importing.metadata import LABELS, REQUIRED
+from .policy import Resource, User, can, require
 from .publish import publish
 from .warehouse import Tx, Warehouse, read_df
 
@@ -90,7 +90,6 @@ def validate_poi(wh: Warehouse, data: dict) -> dict:
 
 
 def create_poi(wh: Warehouse, user: User, data: dict) -> int:
-    require(user, "edit")
     clean = validate_poi(wh, data)
 
     def write(tx: Tx) -> int:
@@ -103,12 +102,11 @@ def create_poi(wh: Warehouse, user: User, data: dict) -> int:
                              datetime.now()]).fetchone()[0]
         tx.audit("poi", str(new_id), None, clean)
         return new_id
-    return wh.write(user.username, "create-poi", write)
+    return wh.write(user, "create-poi", [Resource("poi")], write)
 
 
 def update_poi(wh: Warehouse, user: User, poi_id: int, data: dict, expected_version: int) -> None:
     """Save unless someone else saved meanwhile: then ConflictError shows both versions, nothing is overwritten."""
-    require(user, "edit")
     clean = validate_poi(wh, data)
 
     def write(tx: Tx) -> None:
@@ -127,19 +125,17 @@ def update_poi(wh: Warehouse, user: User, poi_id: int, data: dict, expected_vers
              clean["target_group"], clean["capacity"], clean["website"], clean["contact"], clean["description"],
              clean["public"], user.username, datetime.now(), poi_id])
         tx.audit("poi", str(poi_id), {k: current[k] for k in POI_FIELDS}, clean)
-    wh.write(user.username, "update-poi", write)
+    wh.write(user, "update-poi", [Resource("poi", str(poi_id))], write)
 
 
 def delete_poi(wh: Warehouse, user: User, poi_id: int, expected_version: int) -> None:
-    require(user, "edit")
-
     def write(tx: Tx) -> None:
         current = _current_poi(tx, poi_id)
         if current["version"] != expected_version:
             raise ConflictError(f"„{current['name']}“ wurde inzwischen geändert und deshalb nicht gelöscht.")
         tx.cur.execute("DELETE FROM poi WHERE id = ?", [poi_id])
         tx.audit("poi", str(poi_id), {k: current[k] for k in POI_FIELDS}, None)
-    wh.write(user.username, "delete-poi", write)
+    wh.write(user, "delete-poi", [Resource("poi", str(poi_id))], write)
 
 
 def _describe(p: dict) -> str:
@@ -150,23 +146,25 @@ def _describe(p: dict) -> str:
 
 def save_indicator(wh: Warehouse, user: User, meta: dict) -> None:
     """Create or change indicator metadata; the mandatory fields must be filled."""
-    require(user, "edit", meta.get("topic"))
     missing = [LABELS[f] for f in REQUIRED if not str(meta.get(f) or "").strip()]
     if missing:
         raise ValidationError("Pflichtfelder fehlen: " + ", ".join(missing) + ".")
     old = read_df(wh, "SELECT * FROM indicator WHERE key = ?", [meta["key"]])
-    if not old.empty:
-        require(user, "edit", old["topic"][0])
     merged = {**(old.iloc[0].to_dict() if not old.empty else {}), **meta}
     merged.setdefault("aggregation", {"count": "sum", "rate": "ratio", "mean": "weighted_mean"}.get(meta["kind"], "none"))
     merged.setdefault("polarity", "neutral")
     if merged["aggregation"] == "ratio" and not (merged.get("numerator") and merged.get("denominator")):
         raise ValidationError("Eine Quote braucht Zähler- und Nenner-Indikator.")
+    parts = [p for p in (merged.get("numerator"), merged.get("denominator")) if p]
+    resources = [Resource("indicator", meta["key"], merged.get("topic"))] + store.indicator_resources(wh.cursor(),
+                                                                                                       parts)
+    if not old.empty:  # moving an indicator out of a Themenfeld needs the rights there too
+        resources.append(Resource("indicator", meta["key"], old["topic"][0]))
 
     def write(tx: Tx) -> None:
         store.upsert_indicators(tx, [merged])
         tx.audit("indicator", meta["key"], None if old.empty else _plain(old.iloc[0].to_dict()), _plain(merged))
-    wh.write(user.username, "save-indicator", write)
+    wh.write(user, "save-indicator", resources, write)
 
 
 def set_released(wh: Warehouse, user: User, key: str, released: bool) -> None:
@@ -174,12 +172,11 @@ def set_released(wh: Warehouse, user: User, key: str, released: bool) -> None:
     topic = read_df(wh, "SELECT topic, released FROM indicator WHERE key = ?", [key])
     if topic.empty:
         raise NotFoundError(f"Den Indikator „{key}“ gibt es nicht.")
-    require(user, "edit", topic["topic"][0])
 
     def write(tx: Tx) -> None:
         tx.cur.execute("UPDATE indicator SET released = ? WHERE key = ?", [released, key])
         tx.audit("indicator.released", key, bool(topic["released"][0]), released)
-    wh.write(user.username, "release" if released else "withdraw", write)
+    wh.write(user, "release" if released else "withdraw", store.indicator_resources(wh.cursor(), [key]), write)
 
 
 def save_values(wh: Warehouse, user: User, indicator: str, level: str, year: int, cells: dict[str, str]) -> int:
@@ -187,7 +184,6 @@ def save_values(wh: Warehouse, user: User, indicator: str, level: str, year: int
     topic = read_df(wh, "SELECT topic FROM indicator WHERE key = ?", [indicator])
     if topic.empty:
         raise NotFoundError(f"Den Indikator „{indicator}“ gibt es nicht.")
-    require(user, "edit", topic["topic"][0])
     keys = set(read_df(wh, "SELECT key FROM area WHERE level = ?", [level])["key"])
     unknown = sorted(set(cells) - keys)
     if unknown:
@@ -207,13 +203,12 @@ def save_values(wh: Warehouse, user: User, indicator: str, level: str, year: int
         aggregation.refresh_aggregates(tx)
         tx.audit("indicator_value", f"{indicator}/{level}/{year}", _records(before),
                  _records(frame[["area_key", "value", "status"]]))
-    wh.write(user.username, "edit-values", write)
+    wh.write(user, "edit-values", [Resource("indicator", indicator, topic["topic"][0])], write)
     return len(frame)
 
 
 def publish_snapshot(wh: Warehouse, user: User, target: str | Path) -> dict:
-    require(user, "publish")
-    return publish(wh, target, actor=user.username)
+    return publish(wh, target, user)
 
 
 # -- bookmarks --------------------------------------------------------------------------------------------
@@ -227,9 +222,6 @@ def render_markdown(text: str | None) -> str:
 
 def save_bookmark(wh: Warehouse, user: User, title: str, interpretation: str, view_state: dict,
                   public: bool = False) -> int:
-    require(user, "bookmark")
-    if public:
-        require(user, "edit")  # only data editors publish bookmarks
     if not title.strip():
         raise ValidationError("Das Lesezeichen braucht einen Titel.")
     if len(interpretation or "") > 20_000:
@@ -242,27 +234,28 @@ def save_bookmark(wh: Warehouse, user: User, title: str, interpretation: str, vi
                                  public, user.username, datetime.now()]).fetchone()[0]
         tx.audit("bookmark", str(new_id), None, {"title": title, "public": public})
         return new_id
-    return wh.write(user.username, "save-bookmark", write)
+    mark = Resource("bookmark", owner=getattr(user, "username", None), public=public)
+    return wh.write(user, "save-bookmark", [mark], write)
 
 
 def bookmarks(wh: Warehouse, user: User | None, public_only: bool = False) -> pd.DataFrame:
     """Public bookmarks plus the user's own (internal); only public ones in the public instance."""
     return read_df(wh, "SELECT id, title, interpretation, view_state, public, owner, CAST(created_at AS VARCHAR) "
                        "AS created_at FROM bookmark WHERE public OR (NOT ? AND (owner = ? OR ?)) ORDER BY created_at "
-                       "DESC", [public_only, user.username if user else "", bool(user and user.role != "keck_nutzer")])
+                       "DESC", [public_only, user.username if user else "", can(user, "delete-bookmark",
+                                                                                Resource("bookmark", owner=""))])
 
 
 def delete_bookmark(wh: Warehouse, user: User, bookmark_id: int) -> None:
-    row = read_df(wh, "SELECT owner, title FROM bookmark WHERE id = ?", [bookmark_id])
+    row = read_df(wh, "SELECT owner, title, public FROM bookmark WHERE id = ?", [bookmark_id])
     if row.empty:
         raise NotFoundError("Das Lesezeichen gibt es nicht mehr.")
-    if row["owner"][0] != user.username:
-        require(user, "edit")
+    mark = Resource("bookmark", str(bookmark_id), owner=row["owner"][0], public=bool(row["public"][0]))
 
     def write(tx: Tx) -> None:
         tx.cur.execute("DELETE FROM bookmark WHERE id = ?", [bookmark_id])
         tx.audit("bookmark", str(bookmark_id), {"title": row["title"][0]}, None)
-    wh.write(user.username, "delete-bookmark", write)
+    wh.write(user, "delete-bookmark", [mark], write)
 
 
 # -- audit log and undo -----------------------------------------------------------------------------------
@@ -292,7 +285,6 @@ def undo(wh: Warehouse, user: User, audit_id: int) -> None:
     if action in ("release", "withdraw"):
         set_released(wh, user, key, bool(before))
         return
-    require(user, "edit")
     if action == "create-poi":
         current = get_poi(wh, int(key))
         delete_poi(wh, user, int(key), current["version"])
@@ -317,7 +309,7 @@ def _records(df: pd.DataFrame) -> list:
 def raw_values(wh: Warehouse, user: User, indicator: str, level: str, year: int) -> pd.DataFrame:
     """Unsuppressed source values for the value editor (editors only: they maintain the raw data)."""
     topic = read_df(wh, "SELECT topic FROM indicator WHERE key = ?", [indicator])
-    require(user, "edit", topic["topic"][0] if not topic.empty else None)
+    require(user, "edit-values", Resource("indicator", indicator, topic["topic"][0] if not topic.empty else None))
     df = read_df(wh, "SELECT a.key, a.name, v.value, v.status FROM area a LEFT JOIN indicator_value v ON "
                      "v.area_key = a.key AND v.level = a.level AND v.indicator = ? AND v.year = ? AND "
                      "v.origin = 'source' WHERE a.level = ? ORDER BY a.key", [indicator, year, level])

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from . import privacy
+from .policy import Resource, User
 from .queries import Atlas
 from .warehouse import Tx, Warehouse
 
@@ -29,10 +30,23 @@ SNAPSHOT_COPIES = [
 ]
 
 
-def publish(wh: Warehouse, target: str | Path, actor: str = "system", rule: privacy.PrivacyRule | None = None) -> dict:
-    """Write the public snapshot of ``wh`` to ``target``; returns counts."""
+def publish(wh: Warehouse, target: str | Path, user: User | None, rule: privacy.PrivacyRule | None = None) -> dict:
+    """Write the public snapshot of ``wh`` to ``target`` as ``user`` (an audited write); returns counts."""
     started = time.perf_counter()
     target = Path(target)
+
+    def record(tx: Tx) -> dict:
+        counts = _write_snapshot(wh, target, rule)
+        tx.audit("public_snapshot", str(target), None, counts)
+        return counts
+
+    counts = wh.write(user, "publish", [Resource("snapshot", str(target))], record)
+    counts["seconds"] = round(time.perf_counter() - started, 2)
+    return counts
+
+
+def _write_snapshot(wh: Warehouse, target: Path, rule: privacy.PrivacyRule | None) -> dict:
+    """Build the snapshot in a temporary file and rename it over ``target``."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
@@ -61,13 +75,6 @@ def publish(wh: Warehouse, target: str | Path, actor: str = "system", rule: priv
         Path(f"{tmp}.wal").unlink(missing_ok=True)
         raise
     os.replace(tmp, target)
-    counts = {"indicators": len(released), "values": 0 if values is None else len(values),
-              "suppressed": 0 if values is None else int((values["status"] == "suppressed").sum()),
-              "path": str(target), "bytes": target.stat().st_size}
-
-    def record(tx: Tx) -> None:
-        tx.audit("public_snapshot", str(target), None, counts)
-
-    wh.write(actor, "publish", record)
-    counts["seconds"] = round(time.perf_counter() - started, 2)
-    return counts
+    return {"indicators": len(released), "values": 0 if values is None else len(values),
+            "suppressed": 0 if values is None else int((values["status"] == "suppressed").sum()),
+            "path": str(target), "bytes": target.stat().st_size}

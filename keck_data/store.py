@@ -5,6 +5,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from .policy import Resource
 from .warehouse import Tx
 
 INDICATOR_COLUMNS = [
@@ -13,6 +14,24 @@ INDICATOR_COLUMNS = [
     "polarity", "decimals", "released", "ordering",
 ]
 VALUE_COLUMNS = ["indicator", "level", "area_key", "year", "value", "status", "origin", "note"]
+
+
+def indicator_resources(cur, keys, topics: dict[str, str] | None = None) -> list[Resource]:
+    """The indicators ``keys`` and, for rates, their numerator and denominator, each with its Themenfeld.
+
+    ``topics`` gives the Themenfeld of indicators not (yet) in the warehouse; a write that touches a rate
+    touches its parts too (releasing a rate publishes what its counts say).
+    """
+    known = {k: (t, n, d) for k, t, n, d in cur.execute(
+        "SELECT key, topic, numerator, denominator FROM indicator").fetchall()}
+    found: dict[str, str | None] = {}
+    for key in keys:
+        topic, numerator, denominator = known.get(key, ((topics or {}).get(key), None, None))
+        found[key] = topic
+        for part in (numerator, denominator):
+            if part:
+                found.setdefault(part, known.get(part, (None,))[0])
+    return [Resource("indicator", k, t) for k, t in found.items()]
 
 
 def display_geometry(geoms: gpd.GeoSeries) -> gpd.GeoSeries:

@@ -1,8 +1,9 @@
 """The DuckDB warehouse: offline spatial extension, migrations, cursors, audited transactional writes.
 
 One ``Warehouse`` (one DuckDB connection) per process and file; every call takes its own ``cursor()``.
-Writes go through :meth:`Warehouse.write`, which runs one transaction, retries DuckDB's write conflicts,
-writes the audit rows inside the same transaction and bumps the warehouse version that caches key on.
+Writes go through :meth:`Warehouse.write`, which asks the policy for every resource touched, runs one
+transaction, retries DuckDB's write conflicts, writes the audit rows inside the same transaction and bumps the
+warehouse version that caches key on.
 """
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 import duckdb
 
-from .errors import ConflictError, KeckError, WarehouseError
+from .errors import ConflictError, KeckError, PermissionDenied, WarehouseError
+from .policy import Resource, User, reason
 from .schema import LATEST_VERSION, MIGRATIONS
 
 T = TypeVar("T")
@@ -53,13 +55,17 @@ class Tx:
     """What a write function gets: the transaction's cursor and a way to record audit rows."""
 
     cur: duckdb.DuckDBPyConnection
-    actor: str
+    user: User | None
     action: str
     audits: list[tuple[str, str | None, Any, Any]] = field(default_factory=list)
 
     def audit(self, entity: str, key: str | None, before: Any = None, after: Any = None) -> None:
         """Record what changed; written in the same transaction as the change."""
         self.audits.append((entity, key, before, after))
+
+    @property
+    def actor(self) -> str:
+        return _actor(self.user)
 
 
 class Warehouse:
@@ -156,25 +162,32 @@ class Warehouse:
         return self._version
 
     # -- writes --------------------------------------------------------------
-    def write(self, actor: str, action: str, fn: Callable[[Tx], T], *, retries: int = 8) -> T:
-        """Run ``fn`` in one transaction with its audit rows and a version bump; retry write conflicts."""
+    def write(self, user: User | None, action: str, resources: Sequence[Resource], fn: Callable[[Tx], T], *,
+              retries: int = 8) -> T:
+        """Run ``fn`` in one transaction with its audit rows and a version bump; retry write conflicts.
+
+        First the policy is asked whether ``user`` may do ``action`` to each of ``resources``; a refusal writes
+        nothing but an audit row "verweigert" (for a signed-in user) and raises PermissionDenied.
+        """
         if self.read_only:
             raise WarehouseError("Diese Instanz ist schreibgeschützt (öffentliche Instanz).")
+        if not resources:
+            raise KeckError(f"Interner Fehler: Änderung „{action}“ ohne betroffene Objekte abgelehnt.")
+        for resource in resources:
+            why = reason(user, action, resource)
+            if why:
+                self._refused(user, action, resource, why)
+                raise PermissionDenied(why)
         delay = 0.01
         for attempt in range(retries):
             cur = self.cursor()
-            tx = Tx(cur=cur, actor=actor, action=action)
+            tx = Tx(cur=cur, user=user, action=action)
             cur.execute("BEGIN TRANSACTION")
             try:
                 result = fn(tx)
                 if not tx.audits:
                     raise KeckError(f"Interner Fehler: Änderung „{action}“ ohne Protokolleintrag abgelehnt.")
-                now = _now()
-                cur.executemany(
-                    "INSERT INTO audit_log (changed_at, actor, action, entity, entity_key, before, after) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [[now, actor, action, e, k, _json(b), _json(a)] for e, k, b, a in tx.audits],
-                )
+                _insert_audits(cur, tx.actor, action, tx.audits)
                 cur.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'version'")
                 cur.execute("COMMIT")
                 self._version = int(self.meta("version", "0"))
@@ -192,6 +205,32 @@ class Warehouse:
                 _rollback(cur)
                 raise
         raise AssertionError("unreachable")
+
+    def _refused(self, user: User | None, action: str, resource: Resource, why: str) -> None:
+        """Record a refused write of a signed-in user (the data and the warehouse version stay as they are)."""
+        if user is None:
+            return
+        cur = self.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            _insert_audits(cur, user.username, "verweigert",
+                           [(resource.kind, resource.key, None, {"aktion": action, "grund": why})])
+            cur.execute("COMMIT")
+        except duckdb.Error:  # a refusal is reported to the user even if its log row could not be written
+            _rollback(cur)
+
+
+def _insert_audits(cur: duckdb.DuckDBPyConnection, actor: str, action: str, audits: list) -> None:
+    now = _now()
+    cur.executemany(
+        "INSERT INTO audit_log (changed_at, actor, action, entity, entity_key, before, after) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [[now, actor, action, e, k, _json(b), _json(a)] for e, k, b, a in audits],
+    )
+
+
+def _actor(user: User | None) -> str:
+    return user.username if user else "anonym"
 
 
 def _rollback(cur: duckdb.DuckDBPyConnection) -> None:

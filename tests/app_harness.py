@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from keck_data import auth
+from keck_data.policy import system
 from keck_data.publish import publish
 from keck_data.warehouse import Warehouse
 from tests.conftest import ROOT
@@ -24,7 +25,7 @@ def public_file(demo_file, tmp_path_factory):
     shutil.copy(demo_file, src)
     target = src.parent / "public.duckdb"
     with Warehouse(src) as wh:
-        publish(wh, target)
+        publish(wh, target, system())
     return target
 
 

@@ -73,7 +73,7 @@ def test_cookie_token_expiry_forgery_and_logout(wh, accounts):
     old = auth.issue_token("planung", key, now=datetime.now() - timedelta(days=1))
     assert auth.user_from_token(wh, old, key) is None  # expired
     assert auth.user_from_token(wh, "kein.jwt", key) is None
-    auth.end_sessions(wh, "planung")
+    auth.end_sessions(wh, READER)
     assert auth.user_from_token(wh, token, key) is None  # logout ends the session server-side
     assert auth.user_from_token(wh, auth.issue_token("planung", key, now=datetime.now() + timedelta(seconds=1)),
                                 key) is not None
@@ -94,27 +94,6 @@ def test_password_change_and_deactivation_end_sessions(wh, accounts):
         auth.save_user(wh, EDITOR, "neu", "Neu", "keck_admin", password="sehr-geheim-123")
     with pytest.raises(ValidationError, match="10 Zeichen"):
         auth.save_user(wh, ADMIN, "neu", "Neu", "keck_admin", password="kurz")
-
-
-WRITES = [
-    lambda wh, u: editing.create_poi(wh, u, POI),
-    lambda wh, u: editing.update_poi(wh, u, 1, POI, 1),
-    lambda wh, u: editing.delete_poi(wh, u, 1, 1),
-    lambda wh, u: editing.set_released(wh, u, "sozialindex", True),
-    lambda wh, u: editing.save_values(wh, u, "ew_u3", "sozialraum", 2024, {"0101": "100"}),
-    lambda wh, u: editing.save_indicator(wh, u, {"key": "ew_u3", "topic": "demografie"}),
-    lambda wh, u: editing.publish_snapshot(wh, u, "/tmp/nie.duckdb"),
-    lambda wh, u: editing.save_bookmark(wh, u, "x", "", {}, public=True),
-    lambda wh, u: auth.save_user(wh, u, "x", "x", "keck_nutzer", password="0123456789ab"),
-]
-
-
-@pytest.mark.parametrize("write", WRITES)
-def test_reader_role_cannot_write_anything(wh, write):
-    before = wh.version()
-    with pytest.raises(PermissionDenied):
-        write(wh, READER)
-    assert wh.version() == before
 
 
 def test_topic_scoped_editor(wh):
@@ -183,7 +162,7 @@ def test_bookmarks_round_trip_and_sanitising(wh, tmp_path):
     assert "<strong>Auffällig</strong>" in html and "<script" not in html and "javascript:" not in html
     assert "onerror" not in html
     target = tmp_path / "p.duckdb"
-    publish(wh, target)
+    publish(wh, target, EDITOR)
     with Warehouse(target, read_only=True) as pub:
         assert list(read_df(pub, "SELECT title FROM bookmark")["title"]) == ["SGB II im Hafen"]
 

@@ -6,6 +6,7 @@ import openpyxl
 import pytest
 
 from keck_data import auth
+from keck_data.policy import Resource, system
 from keck_data.publish import publish
 from keck_data.warehouse import Warehouse
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, atlas_server, choose, wait_idle
@@ -34,7 +35,7 @@ def files(demo_file, tmp_path_factory):
     shutil.copy(demo_file, source)
     public = base / "public.duckdb"
     with Warehouse(source) as wh:
-        publish(wh, public)
+        publish(wh, public, system())
     return {"internal": internal, "source": source, "public": public, "base": base}
 
 
@@ -147,10 +148,10 @@ def test_public_instance_picks_up_a_new_snapshot_without_restart(servers, files,
     wait_idle(page)
     page.get_by_text("Kein Indikator passt").first.wait_for(timeout=20_000)
     with Warehouse(files["source"]) as wh:
-        wh.write("test", "release", lambda tx: (
+        wh.write(system(), "release", [Resource("indicator", "sozialindex")], lambda tx: (
             tx.cur.execute("UPDATE indicator SET released = TRUE WHERE key = 'sozialindex'"),
             tx.audit("indicator", "sozialindex", False, True)))
-        publish(wh, files["public"])
+        publish(wh, files["public"], system())
     page.reload()
     wait_idle(page)
     page.get_by_text("Sozialindex (Indexpunkte)").first.wait_for(timeout=20_000)

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from keck_data.cli import info
+from keck_data.policy import Resource, system
 from keck_data.publish import publish
 from keck_data.queries import Atlas
 from keck_data.schema import LATEST_VERSION
@@ -48,7 +49,7 @@ def test_info_counts(ro_wh):
 
 def test_snapshot_has_only_released_public_and_protected_data(wh, tmp_path):
     target = tmp_path / "public.duckdb"
-    result = publish(wh, target, actor="tester")
+    result = publish(wh, target, system("tester"))
     assert result["suppressed"] > 0
     with Warehouse(target, read_only=True) as pub:
         unreleased = set(read_df(wh, "SELECT key FROM indicator WHERE NOT released")["key"])
@@ -73,12 +74,12 @@ def test_snapshot_has_only_released_public_and_protected_data(wh, tmp_path):
 
 def test_republish_replaces_the_file_atomically(wh, tmp_path):
     target = tmp_path / "public.duckdb"
-    publish(wh, target)
+    publish(wh, target, system())
     reader = Warehouse(target, read_only=True)  # a running public instance keeps its handle
     first_inode = os.stat(target).st_ino
-    wh.write("t", "release", lambda tx: (tx.cur.execute("UPDATE indicator SET released = TRUE WHERE key = 'sozialindex'"),
+    wh.write(system(), "release", [Resource("indicator", "sozialindex")], lambda tx: (tx.cur.execute("UPDATE indicator SET released = TRUE WHERE key = 'sozialindex'"),
                                          tx.audit("indicator", "sozialindex", False, True)))
-    publish(wh, target)
+    publish(wh, target, system())
     assert os.stat(target).st_ino != first_inode
     assert "sozialindex" not in set(read_df(reader, "SELECT key FROM indicator")["key"])  # old snapshot intact
     reader.close()

@@ -9,8 +9,11 @@ import shapely
 from keck_data.errors import ValidationError
 from keck_data.export_opendata import export_values
 from keck_data.importing import files, import_areas, import_pois, import_values
+from keck_data.policy import system
 from keck_data.warehouse import read_df
 from tests.import_helpers import demo_areas, fingerprint
+
+TESTER = system("test")
 
 
 def _value(wh, ind, key, year, level="sozialraum"):
@@ -28,7 +31,7 @@ def test_german_csv_cp1252_semicolon_long(wh, tmp_path):
     path.write_bytes(text.encode("cp1252"))
     progress = []
     report = import_values(wh, path, level="sozialraum", key_col="Schlüssel", indicator_col="Indikator",
-                           year_col="Jahr", value_col="Wert", dry_run=False, progress=lambda f, m: progress.append(f))
+                           year_col="Jahr", value_col="Wert", dry_run=False, user=TESTER, progress=lambda f, m: progress.append(f))
     assert report.committed and report.matched == 6 and report.new == 6
     assert _value(wh, "ew_gesamt", "0101", 2025) == (1234.0, "ok")
     assert _value(wh, "ew_gesamt", "0102", 2025) == (12345.0, "ok")
@@ -44,7 +47,7 @@ def test_german_csv_cp1252_semicolon_long(wh, tmp_path):
 def test_utf8_bom_comma_csv_wide_with_year_column_and_dash_as_zero(wh, tmp_path):
     path = tmp_path / "wide.csv"
     path.write_text("key,year,ew_u3,Geburten\n0101,2025,120,-\n0102,2025,\"1,234\",7\n", encoding="utf-8-sig")
-    report = import_values(wh, path, level="sozialraum", layout="wide", dash="zero", decimal=".", dry_run=False)
+    report = import_values(wh, path, level="sozialraum", layout="wide", dash="zero", decimal=".", dry_run=False, user=TESTER)
     assert report.rows_read == 2 and report.matched == 4
     assert _value(wh, "ew_u3", "0102", 2025) == (1234.0, "ok")
     assert _value(wh, "geburten", "0101", 2025) == (0.0, "ok")
@@ -70,7 +73,7 @@ def test_xlsx_wide_one_sheet_per_year_and_dry_run_reports_changes(wh, tmp_path):
     assert [u["key"] for u in report.unmatched] == ["9999", "9999"]
     assert "nicht zugeordnet" in report.summary()
     import_values(wh, path, level="sozialraum", layout="wide", key_col="Gebiet", name_col="Name", sheet="*",
-                  dry_run=False)
+                  dry_run=False, user=TESTER)
     assert _value(wh, "ew_u18", "0101", 2023)[0] == old + 5
     city_before = _value(wh, "ew_u18", "0", 2023, "gesamtstadt")[0]
     assert city_before == pytest.approx(read_df(wh, "SELECT sum(value) AS s FROM indicator_value WHERE indicator = "
@@ -97,7 +100,7 @@ def test_new_indicator_needs_metadata(wh, tmp_path):
     with pytest.raises(ValidationError, match="Pflichtfelder fehlen: Definition"):
         import_values(wh, values, level="sozialraum", metadata=meta)
     meta.write_text(meta.read_text().replace(";;Zählung", ";Öffentliche Bolzplätze;Zählung"), encoding="utf-8")
-    import_values(wh, values, level="sozialraum", metadata=meta, dry_run=False)
+    import_values(wh, values, level="sozialraum", metadata=meta, dry_run=False, user=TESTER)
     assert _value(wh, "bolzplaetze", "0101", 2024) == (2.0, "ok")
     assert read_df(wh, "SELECT name FROM topic WHERE key = 'infrastruktur'")["name"][0] == "Infrastruktur"
 
@@ -114,7 +117,7 @@ def test_bad_value_files_are_refused_and_change_nothing(wh, tmp_path, content, m
     path.write_text(content, encoding="utf-8")
     before = fingerprint(wh)
     with pytest.raises(ValidationError, match=message):
-        import_values(wh, path, level="sozialraum", dry_run=False)
+        import_values(wh, path, level="sozialraum", dry_run=False, user=TESTER)
     assert fingerprint(wh) == before
 
 
@@ -145,7 +148,7 @@ def test_failure_inside_the_transaction_rolls_everything_back(wh, tmp_path, monk
         raise RuntimeError("Stromausfall")
     monkeypatch.setattr(aggregation, "refresh_aggregates", broken)
     with pytest.raises(RuntimeError):
-        import_values(wh, path, level="sozialraum", dry_run=False)
+        import_values(wh, path, level="sozialraum", dry_run=False, user=TESTER)
     assert fingerprint(wh) == before
 
 
@@ -167,7 +170,7 @@ def test_reimport_keeps_values_and_reports_disappeared_areas(wh, tmp_path):
     gdf.loc[gdf["key"] == "0102", "name"] = "Domviertel-Nord"
     gdf.to_file(tmp_path / "soz.geojson", driver="GeoJSON")
     report = import_areas(wh, tmp_path / "soz.geojson", level="sozialraum", key_col="key", name_col="name",
-                          parent_level="stadtbezirk", dry_run=False)
+                          parent_level="stadtbezirk", dry_run=False, user=TESTER)
     assert report.changed == 1 and report.new == 0 and report.unchanged == len(gdf) - 1
     assert report.details["disappeared"] == ["0101"] and any("0101" in w for w in report.warnings)
     assert _value(wh, "ew_gesamt", "0102", 2024) == value_before
@@ -204,7 +207,7 @@ def test_shapefile_zip_in_utm_with_broken_geometry(wh, tmp_path):
     bowtie = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1), (x0, y0)])  # self-intersecting
     gdf.loc[0, "geometry"] = bowtie
     archive = _shapefile_zip(gdf, tmp_path / "soz.zip")
-    report = import_areas(wh, archive, level="sozialraum", key_col="key", name_col="name", dry_run=False)
+    report = import_areas(wh, archive, level="sozialraum", key_col="key", name_col="name", dry_run=False, user=TESTER)
     assert report.details["repaired"] == [gdf.loc[0, "key"]] and any("repariert" in w for w in report.warnings)
     areas = demo_areas(wh)
     assert areas.geometry.is_valid.all()
@@ -216,17 +219,17 @@ def test_missing_and_wrong_crs(wh, tmp_path):
     archive = _shapefile_zip(gdf, tmp_path / "ohne_prj.zip", skip=".prj")
     before = fingerprint(wh)
     with pytest.raises(ValidationError, match="kein Koordinatensystem.*--crs"):
-        import_areas(wh, archive, level="sozialraum", key_col="key", name_col="name", dry_run=False)
+        import_areas(wh, archive, level="sozialraum", key_col="key", name_col="name", dry_run=False, user=TESTER)
     report = import_areas(wh, archive, level="sozialraum", key_col="key", name_col="name", crs="EPSG:25832")
     assert report.matched == len(gdf)
     wrong = tmp_path / "falsch.geojson"
     gdf.set_crs(4326, allow_override=True).to_file(wrong, driver="GeoJSON")  # metres labelled as degrees
     with pytest.raises(ValidationError, match="passen nicht zu EPSG:4326"):
-        import_areas(wh, wrong, level="sozialraum", key_col="key", name_col="name", dry_run=False)
+        import_areas(wh, wrong, level="sozialraum", key_col="key", name_col="name", dry_run=False, user=TESTER)
     elsewhere = tmp_path / "anderswo.geojson"
     demo_areas(wh).set_geometry(demo_areas(wh).translate(30, 0)).to_file(elsewhere, driver="GeoJSON")
     with pytest.raises(ValidationError, match="nicht im Gebiet der Kommune"):
-        import_areas(wh, elsewhere, level="sozialraum", key_col="key", name_col="name", dry_run=False)
+        import_areas(wh, elsewhere, level="sozialraum", key_col="key", name_col="name", dry_run=False, user=TESTER)
     assert fingerprint(wh) == before
 
 
@@ -278,7 +281,7 @@ def test_pois_from_csv_with_html_duplicates_and_outside_points(wh, tmp_path):
         ";51,52;8,46;;;Kita\n", encoding="utf-8")
     before = read_df(wh, "SELECT count(*) AS n FROM poi")["n"][0]
     report = import_pois(wh, path, name_col="Name", lat_col="Breite", lon_col="Länge", category_col="Art",
-                         capacity_col="Plätze", fields={"website": "Web"}, dry_run=False)
+                         capacity_col="Plätze", fields={"website": "Web"}, dry_run=False, user=TESTER)
     reasons = sorted(u["reason"] for u in report.unmatched)
     assert report.new == 2 and len(reasons) == 3
     assert any("Dublette" in r for r in reasons) and any("außerhalb" in r for r in reasons)

@@ -2,9 +2,12 @@
 import pytest
 
 from keck_data.importing import import_areas, import_pois, import_values
+from keck_data.policy import system
 from keck_data.queries import Atlas
 from keck_data.warehouse import Warehouse, read_df
 from tests.conftest import require_shared_data
+
+TESTER = system("test")
 
 MSS_META = """key;name;topic;unit;definition;calculation;source;reference_date;kind;aggregation;polarity;decimals
 s1_percentage_unemployed;Arbeitslosenanteil (MSS S1);Soziale Lage;%;Arbeitslose je 100 Einwohner 15–65;Arbeitslose / EW 15–65 × 100;MSS Berlin, AfS Berlin-Brandenburg (CC BY 3.0 DE);31.12. des Vorjahres;rate;none;high_bad;2
@@ -28,26 +31,26 @@ def berlin(tmp_path_factory):
     wh = Warehouse(base / "berlin.duckdb")
     reports = {"bzr": import_areas(wh, data / "delivery" / "LOR_Bezirksregionen.gpkg", level="bezirksregion",
                                    level_name="Bezirksregion", key_col="BZR_ID", name_col="BZR_NAME",
-                                   municipality="Berlin", dry_run=False),
+                                   municipality="Berlin", dry_run=False, user=TESTER),
                "plr": import_areas(wh, data / "delivery" / "LOR_Planungsraeume_EPSG25833.zip", level="planungsraum",
                                    level_name="Planungsraum", key_col="PLR_ID", name_col="PLR_NAME",
-                                   parent_level="bezirksregion", dry_run=False)}
+                                   parent_level="bezirksregion", dry_run=False, user=TESTER)}
     for year in (2013, 2015, 2017, 2019):
         reports[f"mss{year}"] = import_values(
             wh, data / "indicators" / "mss" / f"berlin-lor-monitoring-social-urban-development-{year}-00-planning-areas.csv",
             level="planungsraum", layout="wide", key_col="id", name_col="name", year=year, key_width=8,
-            columns={c: c for c in MSS}, metadata=meta, dry_run=False)
+            columns={c: c for c in MSS}, metadata=meta, dry_run=False, user=TESTER)
     for year in range(2015, 2021):
         reports[f"pop{year}"] = import_values(
             wh, data / "indicators" / "population" / f"berlin-lor-population-{year}-02-t2-planning-areas.csv",
             level="planungsraum", layout="wide", key_col="id", year=year, key_width=8,
-            columns={c: c for c in POP}, metadata=meta, dry_run=False)
+            columns={c: c for c in POP}, metadata=meta, dry_run=False, user=TESTER)
     reports["kita"] = import_pois(wh, data / "poi" / "kindertagesstaetten.geojson", name_col="e_name", category="kita",
                                   fields={"address": "e_strasse,e_hnr,e_plz,e_ort", "website": "e_web",
-                                          "contact": "e_tel"}, capacity_col="e_platz", dry_run=False)
+                                          "contact": "e_tel"}, capacity_col="e_platz", dry_run=False, user=TESTER)
     reports["jfe"] = import_pois(wh, data / "poi" / "jugendfreizeiteinrichtungen.geojson", name_col="e_name",
                                  category="jugendzentrum", fields={"address": "e_strasse,e_hnr,e_plz,e_ort"},
-                                 dry_run=False)
+                                 dry_run=False, user=TESTER)
     yield wh, reports, data
     wh.close()
 

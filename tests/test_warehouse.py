@@ -5,8 +5,12 @@ import duckdb
 import pytest
 
 from keck_data.errors import ConflictError, KeckError, WarehouseError
+from keck_data.policy import Resource, system
 from keck_data.schema import LATEST_VERSION
 from keck_data.warehouse import Warehouse, spatial_extension_path
+
+ANNA = system("anna")
+TOPIC = [Resource("topic", "bildung")]
 
 
 def test_schema_created_with_all_tables(tmp_path):
@@ -34,7 +38,7 @@ def test_spatial_extension_comes_from_the_wheel(tmp_path):
 def test_migrate_is_idempotent_and_keeps_data(tmp_path):
     path = tmp_path / "w.duckdb"
     with Warehouse(path) as wh:
-        wh.write("t", "add", lambda tx: (tx.cur.execute("INSERT INTO topic VALUES ('x', 'X', 1)"),
+        wh.write(system("t"), "save-indicator", TOPIC, lambda tx: (tx.cur.execute("INSERT INTO topic VALUES ('x', 'X', 1)"),
                                          tx.audit("topic", "x", None, "X")))
     with Warehouse(path) as wh:
         assert ("X",) in wh.cursor().execute("SELECT name FROM topic").fetchall()
@@ -52,7 +56,7 @@ def test_newer_schema_is_refused(tmp_path):
 def test_read_only_open_refuses_writes(demo_file):
     with Warehouse(demo_file, read_only=True) as wh:
         with pytest.raises(WarehouseError, match="schreibgeschützt"):
-            wh.write("t", "x", lambda tx: None)
+            wh.write(system("t"), "save-indicator", TOPIC, lambda tx: None)
         with pytest.raises(duckdb.Error):
             wh.cursor().execute("DELETE FROM topic")
 
@@ -70,11 +74,11 @@ def test_write_bumps_version_and_writes_audit_in_same_transaction(wh):
         tx.cur.execute("UPDATE topic SET name = 'Bildung und Schule' WHERE key = 'bildung'")
         tx.audit("topic", "bildung", old, "Bildung und Schule")
 
-    wh.write("anna", "rename-topic", rename)
+    wh.write(ANNA, "save-indicator", TOPIC, rename)
     assert wh.version() == before + 1
     row = wh.cursor().execute("SELECT actor, action, entity, entity_key, before, after FROM audit_log "
                               "ORDER BY id DESC LIMIT 1").fetchone()
-    assert row == ("anna", "rename-topic", "topic", "bildung", '"Bildung"', '"Bildung und Schule"')
+    assert row == ("anna", "save-indicator", "topic", "bildung", '"Bildung"', '"Bildung und Schule"')
 
 
 def test_failed_write_rolls_back_change_audit_and_version(wh):
@@ -86,7 +90,7 @@ def test_failed_write_rolls_back_change_audit_and_version(wh):
         raise KeckError("Absichtlicher Fehler")
 
     with pytest.raises(KeckError):
-        wh.write("anna", "broken", broken)
+        wh.write(ANNA, "save-indicator", TOPIC, broken)
     assert wh.cursor().execute("SELECT name FROM topic WHERE key = 'bildung'").fetchone()[0] == "Bildung"
     assert wh.cursor().execute("SELECT count(*) FROM audit_log").fetchone()[0] == audits
     assert wh.version() == before
@@ -94,7 +98,7 @@ def test_failed_write_rolls_back_change_audit_and_version(wh):
 
 def test_write_without_audit_is_refused(wh):
     with pytest.raises(KeckError, match="Protokolleintrag"):
-        wh.write("anna", "silent", lambda tx: tx.cur.execute("UPDATE topic SET name = 'x' WHERE key = 'bildung'"))
+        wh.write(ANNA, "save-indicator", TOPIC, lambda tx: tx.cur.execute("UPDATE topic SET name = 'x' WHERE key = 'bildung'"))
     assert wh.cursor().execute("SELECT name FROM topic WHERE key = 'bildung'").fetchone()[0] == "Bildung"
 
 
@@ -115,7 +119,7 @@ def test_write_conflict_is_retried(wh):
         tx.cur.execute("UPDATE topic SET name = 'Wohnen und Wohnumfeld' WHERE key = 'wohnen'")
         tx.audit("topic", "wohnen", None, "Wohnen und Wohnumfeld")
 
-    wh.write("anna", "rename", update)
+    wh.write(ANNA, "save-indicator", TOPIC, update)
     assert len(attempts) == 2
     assert wh.cursor().execute("SELECT name FROM topic WHERE key = 'wohnen'").fetchone()[0] == "Wohnen und Wohnumfeld"
 
@@ -126,4 +130,4 @@ def test_persistent_conflict_gives_german_error(wh):
         raise duckdb.TransactionException("TransactionContext Error: Conflict on update")
 
     with pytest.raises(ConflictError, match="erneut versuchen"):
-        wh.write("anna", "x", always_conflicts, retries=3)
+        wh.write(ANNA, "save-indicator", TOPIC, always_conflicts, retries=3)

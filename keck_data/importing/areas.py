@@ -11,6 +11,7 @@ import shapely
 
 from .. import aggregation, store
 from ..errors import ValidationError
+from ..policy import Resource, User
 from ..warehouse import Tx, Warehouse, read_df
 from .files import check_file, safe_unzip
 from .report import ImportReport, Progress, no_progress
@@ -125,7 +126,7 @@ def import_areas(wh: Warehouse, path: str | Path, *, level: str, key_col: str, n
                  level_name: str | None = None, parent_level: str | None = None, parent_rule: str = "spatial",
                  parent_col: str | None = None, prefix_len: int | None = None, crs: str | None = None,
                  key_width: int | None = None, layer: str | None = None, municipality: str | None = None,
-                 dry_run: bool = True, actor: str = "system", progress: Progress = no_progress) -> ImportReport:
+                 dry_run: bool = True, user: User | None = None, progress: Progress = no_progress) -> ImportReport:
     """Check (and with ``dry_run=False`` write) the areas of one level; existing values are kept."""
     path = check_file(path)
     report = ImportReport("Gebiete", path.name)
@@ -211,7 +212,7 @@ def import_areas(wh: Warehouse, path: str | Path, *, level: str, key_col: str, n
         aggregation.refresh_aggregates(tx)
         tx.audit("area", level, {"keys": sorted(existing["key"])}, report.as_dict())
 
-    wh.write(actor, "import-areas", write)
+    wh.write(user, "import-areas", [Resource("level", level)], write)
     report.committed = True
     progress(1.0, "Import abgeschlossen")
     return report

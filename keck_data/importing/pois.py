@@ -10,6 +10,7 @@ import pandas as pd
 import shapely
 
 from ..errors import ValidationError
+from ..policy import Resource, User
 from ..store import insert_pois
 from ..warehouse import Tx, Warehouse, read_df
 from .areas import read_geofile, to_wgs84
@@ -76,7 +77,7 @@ def import_pois(wh: Warehouse, path: str | Path, *, name_col: str = "name", cate
                 lat_col: str | None = None, lon_col: str | None = None, x_col: str | None = None,
                 y_col: str | None = None, crs: str | None = None, fields: dict[str, str] | None = None,
                 capacity_col: str | None = None, public: bool = True, dry_run: bool = True,
-                actor: str = "system", progress: Progress = no_progress) -> ImportReport:
+                user: User | None = None, progress: Progress = no_progress) -> ImportReport:
     """Check (and with ``dry_run=False`` add) POIs; duplicates and points outside the municipality are reported."""
     path = check_file(path)
     report = ImportReport("Einrichtungen", path.name)
@@ -135,7 +136,7 @@ def import_pois(wh: Warehouse, path: str | Path, *, name_col: str = "name", cate
         insert_pois(tx, result)
         tx.audit("poi", path.name, None, report.as_dict())
 
-    wh.write(actor, "import-pois", write)
+    wh.write(user, "import-pois", [Resource("poi")], write)
     report.committed = True
     progress(1.0, "Import abgeschlossen")
     return report

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .. import aggregation, store
 from ..errors import ValidationError
+from ..policy import User
 from ..warehouse import Tx, Warehouse, read_df
 from . import metadata as md
 from .files import check_file, parse_values, read_excel, read_table
@@ -122,7 +123,7 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
                   value_col: str = "value", year: int | None = None, sheet: str | None = None,
                   columns: dict[str, str] | None = None, metadata: str | Path | None = None,
                   decimal: str = "auto", dash: str = "missing", key_width: int | None = None,
-                  dry_run: bool = True, actor: str = "system", progress: Progress = no_progress) -> ImportReport:
+                  dry_run: bool = True, user: User | None = None, progress: Progress = no_progress) -> ImportReport:
     """Check (and with ``dry_run=False`` write) indicator values for the areas of one level."""
     path = check_file(path)
     report = ImportReport("Indikatorwerte", path.name)
@@ -187,7 +188,9 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
         aggregation.refresh_aggregates(tx)
         tx.audit("indicator_value", path.name, {"changed_sample": [list(r) for r in before]}, report.as_dict())
 
-    wh.write(actor, "import-values", write)
+    touched = store.indicator_resources(wh.cursor(), report.details["indicators"],
+                                        {i["key"]: i["topic"] for i in new_inds})
+    wh.write(user, "import-values", touched, write)
     report.committed = True
     progress(1.0, "Import abgeschlossen")
     return report

@@ -86,7 +86,7 @@ def remember_login() -> None:
 def logout(current: User) -> None:
     if sso_configured() and st.user.is_logged_in:
         st.logout()
-    auth.end_sessions(atlas().wh, current.username)
+    auth.end_sessions(atlas().wh, current)
     _cookies().delete_cookie()
     st.session_state.pop(USER_KEY, None)
     st.session_state["logout"] = True

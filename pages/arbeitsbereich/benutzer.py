@@ -1,11 +1,11 @@
 """Benutzer: create users, reset passwords, assign role and topic rights, deactivate (Kommunen-Administration)."""
 import streamlit as st
 
-from keck_data import auth
+from keck_data import auth, policy
 from keck_data.ui import session, widgets
 from keck_data.ui.resources import atlas
 
-user = auth.require(session.user(), "manage_users")
+user = policy.require(session.user(), "open", "Verwaltung")
 wh = atlas().wh
 st.markdown("# Benutzer")
 users = auth.list_users(wh)
@@ -16,7 +16,7 @@ with st.form("user"):
     st.subheader("Benutzer anlegen oder ändern")
     username = st.text_input("Benutzername")
     name = st.text_input("Name")
-    role = st.selectbox("Rolle", list(auth.ROLES), format_func=auth.ROLES.get)
+    role = st.selectbox("Rolle", list(policy.ROLES), format_func=policy.role_label)
     chosen = st.multiselect("Bearbeitungsrechte nur für diese Themenfelder (leer = alle)", list(topics["key"]),
                             format_func=dict(zip(topics["key"], topics["name"])).get)
     password = st.text_input("Neues Passwort (leer = unverändert; beendet alle Sitzungen)", type="password")

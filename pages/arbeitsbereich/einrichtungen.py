@@ -1,14 +1,14 @@
 """Einrichtungen pflegen: list, filter, add (click on the map or enter coordinates), edit, delete."""
 import streamlit as st
 
-from keck_data import auth, editing
+from keck_data import editing, policy
 from keck_data.errors import KeckError
 from keck_data.mapdeck import placement_deck
 from keck_data.ui import session, widgets
 from keck_data.ui.poi_form import poi_form
 from keck_data.ui.resources import atlas
 
-user = auth.require(session.user(), "edit")
+user = policy.require(session.user(), "open", "Arbeitsbereich")
 wh = atlas().wh
 cats = widgets.load("poi_categories")
 cat_names = dict(zip(cats["key"], cats["name"]))

@@ -1,13 +1,13 @@
 """Daten importieren: upload, column mapping, dry run shown as a table, progress bar, then commit."""
 import streamlit as st
 
-from keck_data import auth
+from keck_data import policy
 from keck_data.errors import KeckError
 from keck_data.importing import import_areas, import_pois, import_values
 from keck_data.ui import session, upload, widgets
 from keck_data.ui.resources import atlas
 
-user = auth.require(session.user(), "edit")
+user = policy.require(session.user(), "open", "Arbeitsbereich")
 wh = atlas().wh
 st.markdown("# Daten importieren")
 kind = st.radio("Was wird importiert?", ["Indikatorwerte", "Gebiete", "Einrichtungen"], horizontal=True)
@@ -63,7 +63,7 @@ with right:
 
 def run(dry_run: bool):
     bar = st.progress(0.0, "Import wird vorbereitet …")
-    common = {"dry_run": dry_run, "actor": user.username, "progress": lambda f, m: bar.progress(min(f, 1.0), m)}
+    common = {"dry_run": dry_run, "user": user, "progress": lambda f, m: bar.progress(min(f, 1.0), m)}
     if kind == "Indikatorwerte":
         extra = ({"indicator_col": ind_col, "year_col": year_col, "value_col": value_col} if layout == "long" else
                  ({"year_col": year_col} if year_col else {"year": int(year)}))

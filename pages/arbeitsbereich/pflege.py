@@ -1,14 +1,14 @@
 """Indikatoren pflegen: metadata (mandatory fields enforced), values in a grid, Freigabe, Veröffentlichen."""
 import streamlit as st
 
-from keck_data import auth, editing
+from keck_data import editing, policy
 from keck_data.config import settings
 from keck_data.errors import KeckError
 from keck_data.importing.metadata import KINDS
 from keck_data.ui import session, widgets
 from keck_data.ui.resources import atlas
 
-user = auth.require(session.user(), "edit")
+user = policy.require(session.user(), "open", "Arbeitsbereich")
 wh = atlas().wh
 inds = widgets.load("indicators")
 if user.topics:

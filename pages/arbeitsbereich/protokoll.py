@@ -1,11 +1,11 @@
 """Änderungsprotokoll: the audit log, filterable, with before/after; undo a single change where safe."""
 import streamlit as st
 
-from keck_data import editing
+from keck_data import editing, policy
 from keck_data.ui import session
 from keck_data.ui.resources import atlas
 
-user = session.user()
+user = policy.require(session.user(), "open", "Arbeitsbereich")
 st.markdown("# Änderungsprotokoll")
 wh = atlas().wh
 actors, entities = editing.audit_filter_options(wh)
