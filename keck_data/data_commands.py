@@ -9,6 +9,7 @@ from pathlib import Path
 from .errors import ValidationError
 from .export_opendata import export_values, open_data_zip
 from .importing import import_areas, import_pois, import_values
+from .importing import metadata as md
 from .policy import system
 from .queries import Atlas
 from .warehouse import Warehouse
@@ -42,7 +43,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--key-width", type=int, help="Schlüssel links mit Nullen auf diese Länge auffüllen")
     p.add_argument("--layer", help="Layer einer GeoPackage-Datei")
     p.add_argument("--municipality", help="Name der Kommune (beim ersten Import)")
-    p = sub.add_parser("import-values", parents=[common], help="Indikatorwerte importieren (CSV/XLSX)")
+    p = sub.add_parser("import-values", parents=[common], help="Indikatorwerte importieren (CSV/XLSX)",
+                       description="Indikatorwerte importieren. Titelzeilen, Gruppenköpfe, Beschreibungszeile, "
+                       "Fußnoten und Summenzeilen werden erkannt (--header-row/--skip-rows legen es fest). "
+                       + md.HELP)
     p.add_argument("--level", required=True)
     p.add_argument("--layout", default="long", choices=["long", "wide"])
     p.add_argument("--key", default="key", help="Spalte mit dem Gebietsschlüssel")
@@ -53,10 +57,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--year", type=int, help="Jahr für alle Werte (breites Layout)")
     p.add_argument("--sheet", help="Tabellenblatt; * = alle Blätter, die wie ein Jahr heißen")
     p.add_argument("--map", action="append", help="Spalte=Indikator (mehrfach)")
-    p.add_argument("--metadata", help="Metadaten-Datei für neue Indikatoren")
-    p.add_argument("--decimal", default="auto", choices=["auto", ",", "."])
+    p.add_argument("--metadata", help="Metadaten-Datei für neue Indikatoren (Format: siehe oben)")
+    p.add_argument("--decimal", default="auto", choices=["auto", ",", "."],
+                   help="Dezimalzeichen (auto: je Spalte erkannt, bei Unklarheit wird gefragt)")
     p.add_argument("--dash", default="missing", choices=["missing", "zero"], help="Bedeutung von „-“")
+    p.add_argument("--empty", default="missing", choices=["missing", "suppressed"],
+                   help="Bedeutung leerer Zellen: keine Daten (missing) oder k. A./geheim (suppressed)")
     p.add_argument("--key-width", type=int)
+    p.add_argument("--header-row", type=int, help="Zeile mit den Spaltennamen (1 = erste Zeile; sonst erkannt)")
+    p.add_argument("--skip-rows", type=int, help="Zeilen zwischen Spaltennamen und Daten (z. B. Beschreibung)")
+    p.add_argument("--profile", help="gespeicherte Importvorlage verwenden")
+    p.add_argument("--save-profile", help="Einstellungen und Zuordnung als Importvorlage speichern (beim Import)")
     p = sub.add_parser("import-pois", parents=[common], help="Einrichtungen (POIs) importieren")
     p.add_argument("--name", default="name", help="Spalte mit dem Namen")
     p.add_argument("--category", help="eine Kategorie für alle Punkte")
@@ -102,7 +113,9 @@ def run(args: argparse.Namespace, warehouse: Path) -> int:
                                    year_col=args.year_column, value_col=args.value_column, year=args.year,
                                    sheet=args.sheet, columns=_pairs(args.map, "--map") or None,
                                    metadata=args.metadata, decimal=args.decimal, dash=args.dash,
-                                   key_width=args.key_width, **kwargs)
+                                   empty=args.empty, key_width=args.key_width, header_row=args.header_row,
+                                   skip_rows=args.skip_rows, profile=args.profile, save_profile=args.save_profile,
+                                   **kwargs)
         else:
             report = import_pois(wh, args.file, name_col=args.name, category=args.category,
                                  category_col=args.category_column,

@@ -1,18 +1,46 @@
-"""Indicator metadata for imports: read a metadata sheet/CSV and check the mandatory fields."""
+"""Indicator metadata for imports: German or English headers, inline definitions from the wizard, guessed
+defaults for a new indicator, the downloadable template, and the check of the mandatory fields."""
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 
 from ..errors import ValidationError
 from .files import check_file, read_excel, read_table
 
 REQUIRED = ["key", "name", "topic", "unit", "definition", "calculation", "source", "reference_date", "kind"]
+OPTIONAL = ["numerator", "denominator", "weight", "interpretation", "data_owner", "update_cycle", "polarity",
+            "decimals", "aggregation"]
 LABELS = {"key": "Schlüssel", "name": "Name", "topic": "Themenfeld", "unit": "Einheit", "definition": "Definition",
-          "calculation": "Berechnung", "source": "Quelle", "reference_date": "Stichtag", "kind": "Art"}
+          "calculation": "Berechnung", "source": "Quelle", "reference_date": "Stichtag", "kind": "Art",
+          "numerator": "Zähler", "denominator": "Nenner", "weight": "Gewicht", "interpretation": "Interpretation",
+          "data_owner": "Datenhalter", "update_cycle": "Aktualisierung", "polarity": "Polarität",
+          "decimals": "Nachkommastellen", "aggregation": "Aggregation"}
+HEADERS = {v.lower(): k for k, v in LABELS.items()} | {k: k for k in LABELS} | {
+    "indikator": "key", "kennung": "key", "bezeichnung": "name", "thema": "topic", "art des indikators": "kind",
+    "formel": "calculation", "berechnungsweise": "calculation", "datenquelle": "source", "hinweise": "interpretation",
+    "interpretationshinweise": "interpretation", "aktualisierungszyklus": "update_cycle", "dezimalstellen": "decimals"}
 KINDS = {"count": "sum", "rate": "ratio", "mean": "weighted_mean", "index": "none"}
+KIND_NAMES = {"count": "Anzahl", "rate": "Quote", "mean": "Mittelwert", "index": "Index"}
+_KIND_WORDS = {v.lower(): k for k, v in KIND_NAMES.items()} | {k: k for k in KINDS} | {
+    "anteil": "rate", "durchschnitt": "mean", "summe": "count"}
+POLARITIES = {"hoch ist gut": "high_good", "hoch ist schlecht": "high_bad", "neutral": "neutral"}
+HELP = ("Metadaten-Datei (CSV oder XLSX, Blatt „Metadaten“), eine Zeile je neuem Indikator, Kopfzeile deutsch "
+        "oder englisch. Pflicht: Schlüssel (key), Name (name), Themenfeld (topic), Einheit (unit), "
+        "Art (kind: Anzahl/Quote/Mittelwert/Index), Definition, Berechnung (calculation), Quelle (source), "
+        "Stichtag (reference_date). Für Quoten zusätzlich Zähler (numerator) und Nenner (denominator) – "
+        "Schlüssel vorhandener oder ebenfalls neuer Indikatoren. Optional: Gewicht (weight, für Mittelwerte), "
+        "Interpretation, Datenhalter, Aktualisierung, Polarität (hoch ist gut / hoch ist schlecht / neutral), "
+        "Nachkommastellen.")
+
+
+def normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Column names mapped to the English field names (German headers such as "Themenfeld" accepted)."""
+    return frame.rename(columns=lambda c: HEADERS.get(str(c).strip().lower(), str(c).strip().lower()))
 
 
 def read_metadata(path: str | Path) -> pd.DataFrame:
@@ -23,12 +51,17 @@ def read_metadata(path: str | Path) -> pd.DataFrame:
         frame = sheets.get("Metadaten", next(iter(sheets.values())))
     else:
         frame, _ = read_table(path)
-    frame.columns = [c.strip().lower() for c in frame.columns]
-    return frame
+    return normalise(frame)
 
 
-def validate(meta: pd.DataFrame, keys: list[str], topics: dict[str, str]) -> list[dict]:
-    """Indicator dicts for ``keys``; a ValidationError names every missing indicator or field."""
+def validate(meta: pd.DataFrame, keys: list[str], topics: dict[str, str], existing: set[str] = frozenset()
+             ) -> list[dict]:
+    """Indicator dicts for ``keys``; a ValidationError names every missing indicator or field.
+
+    ``existing``: indicator keys already in the warehouse (a rate's numerator and denominator must be
+    among them or among ``keys``).
+    """
+    meta = normalise(meta)
     missing_cols = [c for c in REQUIRED if c not in meta.columns]
     if missing_cols:
         raise ValidationError("Der Metadaten-Datei fehlen die Spalten: "
@@ -41,29 +74,31 @@ def validate(meta: pd.DataFrame, keys: list[str], topics: dict[str, str]) -> lis
             continue
         row = rows.loc[key]
         row = row.iloc[0] if isinstance(row, pd.DataFrame) else row
-        empty = [LABELS[c] for c in REQUIRED if not str(row.get(c, "")).strip()]
+        empty = [LABELS[c] for c in REQUIRED if not _text(row.get(c))]
         if empty:
             problems.append(f"„{key}“: Pflichtfelder fehlen: {', '.join(empty)}")
             continue
-        kind = str(row["kind"]).strip().lower()
-        if kind not in KINDS:
-            problems.append(f"„{key}“: Art „{row['kind']}“ unbekannt (count, rate, mean oder index)")
+        kind = _KIND_WORDS.get(_text(row["kind"]).lower())
+        if kind is None:
+            problems.append(f"„{key}“: Art „{row['kind']}“ unbekannt (Anzahl, Quote, Mittelwert oder Index)")
             continue
-        ind = {c: str(row[c]).strip() for c in REQUIRED}
-        ind["kind"] = kind
+        ind = {c: _text(row[c]) for c in REQUIRED} | {"kind": kind}
         topic = ind["topic"]
-        ind["topic"] = topic if topic in topics else next((k for k, n in topics.items() if n == topic),
-                                                          _slug(topic))
-        for opt in ("interpretation", "data_owner", "update_cycle", "numerator", "denominator", "weight",
-                    "polarity", "decimals", "aggregation"):
-            if opt in row.index and str(row[opt]).strip():
-                ind[opt] = str(row[opt]).strip()
+        ind["topic"] = topic if topic in topics else next((k for k, n in topics.items() if n == topic), slug(topic))
+        ind |= {opt: _text(row[opt]) for opt in OPTIONAL if opt in row.index and _text(row[opt])}
         ind.setdefault("aggregation", KINDS[kind])
-        ind.setdefault("polarity", "neutral")
-        ind["decimals"] = int(float(ind.get("decimals", 0 if kind == "count" else 1)))
-        if ind["aggregation"] == "ratio" and not (ind.get("numerator") and ind.get("denominator")):
-            problems.append(f"„{key}“: eine Quote braucht Zähler (numerator) und Nenner (denominator)")
-            continue
+        ind["polarity"] = POLARITIES.get(ind.get("polarity", "neutral").lower(), ind.get("polarity", "neutral"))
+        ind["decimals"] = int(float(str(ind.get("decimals", 0 if kind == "count" else 1)).replace(",", ".")))
+        if ind["aggregation"] == "ratio":
+            parts = [ind.get("numerator"), ind.get("denominator")]
+            if not all(parts):
+                problems.append(f"„{key}“: eine Quote braucht Zähler (numerator) und Nenner (denominator)")
+                continue
+            unknown = [p for p in parts if p not in existing and p not in keys]
+            if unknown:
+                problems.append(f"„{key}“: Zähler/Nenner {', '.join(f'„{p}“' for p in unknown)} gibt es nicht – "
+                                "bitte zuerst als Indikator anlegen oder mit importieren")
+                continue
         if ind["aggregation"] == "weighted_mean" and not ind.get("weight"):
             ind["aggregation"] = "none"
         ind["topic_name"] = topic
@@ -73,6 +108,51 @@ def validate(meta: pd.DataFrame, keys: list[str], topics: dict[str, str]) -> lis
     return out
 
 
-def _slug(text: str) -> str:
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
+
+
+def guess(label: str, description: str = "", source: str = "", date: str = "") -> dict:
+    """Defaults for a new indicator from its column: name, key, unit and kind from the column name, the
+    definition from the description row, the source from the footnotes, the reference date from the header."""
+    low = label.lower()
+    if re.search(r"%|anteil|quote|rate\b", low):
+        kind, unit = "rate", "%"
+    elif re.search(r"durchschnitt|mittel|median|je einw|pro kopf", low):
+        kind, unit = "mean", ""
+    elif "index" in low:
+        kind, unit = "index", "Indexpunkte"
+    else:
+        kind, unit = "count", "Personen" if re.search(r"einwohner|kinder|personen|jugendliche|bevölk", low) else ""
+    name = re.sub(r"\s*\((%|in %|anzahl)\)\s*", " ", label).strip()
+    calculation = {"count": "Anzahl", "rate": "Zähler / Nenner × 100", "mean": "Durchschnitt",
+                   "index": "Index laut Quelle"}[kind]
+    quelle = next((re.sub(r"^quelle\s*:\s*", "", s, flags=re.IGNORECASE) for s in source.split("\n")
+                   if s.lower().startswith("quelle")), source.split("\n")[0] if source else "")
+    return {"key": slug(name)[:60], "name": name, "topic": "", "unit": unit, "kind": kind,
+            "definition": description or name, "calculation": calculation, "source": quelle,
+            "reference_date": date, "numerator": "", "denominator": ""}
+
+
+def template() -> bytes:
+    """The metadata template as XLSX: German headers, one example row, an explanation sheet."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Metadaten"
+    ws.append([LABELS[c] for c in REQUIRED + OPTIONAL])
+    ws.append(["kinder_u6", "Kinder unter 6 Jahren", "Demografie", "Personen", "Einwohnerinnen und Einwohner unter "
+               "6 Jahren mit Hauptwohnsitz", "Anzahl", "Einwohnerregister", "31.12.", "Anzahl", "", "", "", "",
+               "Statistikstelle", "jährlich", "neutral", 0, ""])
+    for cell in ws[1]:
+        cell.font = openpyxl.styles.Font(bold=True)
+    help_sheet = wb.create_sheet("Erläuterung")
+    for line in HELP.split(". "):
+        help_sheet.append([line.strip().rstrip(".") + "."])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
                   .replace("ß", "ss")).strip("_") or "thema"

@@ -35,19 +35,25 @@ class ImportReport:
         lines = [f"{state}: {self.source}",
                  f"Zeilen gelesen: {self.rows_read}, zugeordnet: {self.matched}, nicht zugeordnet: {len(self.unmatched)}",
                  f"Neu: {self.new}, geändert: {self.changed}, unverändert: {self.unchanged}"]
+        lines += [f"Erkannt: {layout}" for layout in self.details.get("layout", [])]
+        for col, key in self.details.get("columns", {}).items():
+            lines.append(f"  Spalte „{col}“ → {key or 'nicht zugeordnet'}")
         for row in self.unmatched[:20]:
-            lines.append(f"  nicht zugeordnet – Zeile {row['row']}: {row['reason']}")
+            hint = f" (Vorschläge: {', '.join(row['suggestions'])})" if row.get("suggestions") else ""
+            lines.append(f"  nicht zugeordnet – Zeile {row['row']}: {row['reason']}{hint}")
         if len(self.unmatched) > 20:
             lines.append(f"  … und {len(self.unmatched) - 20} weitere")
         lines += [f"Hinweis: {w}" for w in self.warnings]
         return "\n".join(lines)
 
     def unmatched_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.unmatched, columns=["row", "key", "reason"]).rename(
-            columns={"row": "Zeile", "key": "Schlüssel", "reason": "Grund"})
+        frame = pd.DataFrame(self.unmatched, columns=["row", "key", "name", "reason", "suggestions"])
+        frame["suggestions"] = frame["suggestions"].map(lambda s: ", ".join(s) if isinstance(s, list) else "")
+        return frame.rename(columns={"row": "Zeile", "key": "Schlüssel", "name": "Name", "reason": "Grund",
+                                     "suggestions": "Vorschläge"})
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "source": self.source, "rows_read": self.rows_read, "matched": self.matched,
-                "unmatched": len(self.unmatched), "new": self.new, "changed": self.changed,
+        return {"kind": self.kind, "source": self.source, "rows": self.rows_read, "rows_read": self.rows_read,
+                "matched": self.matched, "unmatched": len(self.unmatched), "unmatched_rows": self.unmatched, "new": self.new, "changed": self.changed,
                 "unchanged": self.unchanged, "warnings": self.warnings, "committed": self.committed,
                 **{k: v for k, v in self.details.items() if isinstance(v, (int, float, str, list, dict))}}

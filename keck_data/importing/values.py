@@ -1,7 +1,15 @@
-"""Indicator values from CSV/XLSX, long (area, indicator, year, value) or wide (one column per indicator)."""
+"""Indicator values from CSV/XLSX as statistics offices deliver them.
+
+Long layout: one line per (area, indicator, year, value). Wide layout: one column per indicator (and year),
+found under title rows, group headers and description rows by :mod:`.table`; each value column is mapped
+to an existing indicator, a new one (with metadata) or ignored; its year comes from the mapping, a year
+column, the date in its header, a fixed year or the sheet name. Rows are matched to areas by
+:mod:`.matching`; total rows go to the coarser level they name.
+"""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,38 +20,67 @@ from ..errors import ValidationError
 from ..policy import User
 from ..warehouse import Tx, Warehouse, read_df
 from . import metadata as md
-from .files import check_file, parse_values, read_excel, read_table
+from . import profiles
+from .files import check_file, column_decimals, parse_values, read_grid
+from .matching import RULES, match, norm_name
 from .report import ImportReport, Progress, no_progress
+from .table import Table, column_date, detect
 
 MAX_LISTED = 15
+IGNORE = ""  # mapping target meaning "do not import this column"
+DEFAULTS = {"layout": "long", "key_col": "key", "name_col": None, "indicator_col": "indicator", "year_col": "year",
+            "value_col": "value", "year": None, "sheet": None, "decimal": "auto", "dash": "missing",
+            "empty": "missing", "key_width": None, "header_row": None, "skip_rows": None}
+_TOTAL_WORDS = re.compile(r"\b(insgesamt|gesamt|summe|zusammen|total)\b", re.IGNORECASE)
 
 
-def _column(frame: pd.DataFrame, name: str | None, what: str, source: str) -> str | None:
-    """The actual header for ``name`` (case- and space-insensitive); None when name is None."""
-    if name is None:
-        return None
-    wanted = name.strip().lower()
+@dataclass
+class Sheet:
+    """One detected table with the year its sheet name gives (sheets named "2023")."""
+
+    name: str
+    table: Table
+    year: int | None
+
+
+def read_sheets(path: Path, sheet: str | None, header_row: int | None = None, skip_rows: int | None = None
+                ) -> tuple[list[Sheet], str | None]:
+    """The detected table of the chosen sheet (or of every sheet named like a year for sheet="*")."""
+    grids, sep = read_grid(path, sheet)
+    if sheet == "*":
+        grids = {n: g for n, g in grids.items() if re.fullmatch(r"(19|20)\d\d", n.strip())}
+        if not grids:
+            raise ValidationError(f"{path.name}: kein Tabellenblatt heißt wie ein Jahr (z. B. „2023“).")
+    out = []
+    for name, grid in grids.items():
+        src = path.name if len(grids) == 1 else f"{path.name}, Blatt {name}"
+        year = int(name) if sheet == "*" else None
+        out.append(Sheet(src, detect(grid, src, header_row, skip_rows), year))
+    return out, sep
+
+
+def _find(frame: pd.DataFrame, name: str | None) -> str | None:
+    """The label for ``name`` (case-, space- and date-insensitive, or the part under a group header)."""
+    wanted = (name or "").strip().lower()
     for col in frame.columns:
         if col.strip().lower() == wanted:
             return col
+    for col in frame.columns:
+        if wanted and wanted in _aliases(col):
+            return col
+    return None
+
+
+def _column(frame: pd.DataFrame, name: str | None, what: str, source: str) -> str | None:
+    """The label for ``name``; None when name is None; a German error naming the columns when missing."""
+    if not name or (col := _find(frame, name)):
+        return col if name else None
     raise ValidationError(f"{source}: Spalte „{name}“ ({what}) nicht gefunden. Vorhanden: "
                           + ", ".join(f"„{c}“" for c in frame.columns[:30]) + ".")
 
 
-def _read(path: Path, sheet: str | None) -> tuple[list[tuple[int | None, pd.DataFrame]], dict]:
-    """(year from the sheet name or None, frame) pairs; sheet="*" reads every sheet named like a year."""
-    if sheet == "*" and path.suffix.lower() in (".xlsx", ".xlsm", ".ods"):
-        sheets = read_excel(path, "*")
-        pairs = [(int(n), f) for n, f in sheets.items() if re.fullmatch(r"(19|20)\d\d", n.strip())]
-        if not pairs:
-            raise ValidationError(f"{path.name}: kein Tabellenblatt heißt wie ein Jahr (z. B. „2023“).")
-        return pairs, {"decimal": ".", "sep": None}
-    frame, dialect = read_table(path, sheet)
-    return [(None, frame)], dialect
-
-
 def _years(cells: pd.Series, rows: np.ndarray, source: str) -> np.ndarray:
-    years = pd.to_numeric(cells.astype(str).str.strip().str[:4], errors="coerce")
+    years = pd.to_numeric(cells.astype(str).str.strip().str[-4:], errors="coerce")
     bad = years.isna() | (years < 1900) | (years > 2100)
     if bad.any():
         listed = ", ".join(f"Zeile {r}: „{c}“" for r, c in zip(rows[bad.to_numpy()][:MAX_LISTED], cells[bad]))
@@ -51,121 +88,211 @@ def _years(cells: pd.Series, rows: np.ndarray, source: str) -> np.ndarray:
     return years.to_numpy(dtype=int)
 
 
-def read_values(path: Path, layout: str, key_col: str, name_col: str | None, indicator_col: str, year_col: str,
-                value_col: str, year: int | None, sheet: str | None, columns: dict[str, str] | None,
-                decimal: str, dash: str, key_width: int | None, known: dict[str, str]
-                ) -> tuple[pd.DataFrame, list[str]]:
-    """Long frame: row, key, name, indicator (raw), year, value, status; plus warnings."""
-    warnings: list[str] = []
-    parts = []
-    pairs, dialect = _read(path, sheet)
-    if decimal == "auto":
-        decimal = dialect["decimal"]
-    for sheet_year, frame in pairs:
-        src = path.name if sheet_year is None else f"{path.name}, Blatt {sheet_year}"
-        rows = np.arange(len(frame)) + 2  # line/row number as the user sees it (header is line 1)
-        kc = _column(frame, key_col, "Gebietsschlüssel", src)
-        nc = _column(frame, name_col, "Gebietsname", src)
-        if layout == "long":
-            ic = _column(frame, indicator_col, "Indikator", src)
-            vc = _column(frame, value_col, "Wert", src)
-            yc = _column(frame, year_col, "Jahr", src) if year is None and sheet_year is None else None
-            long = pd.DataFrame({"row": rows, "key": frame[kc], "indicator": frame[ic].astype(str).str.strip(),
-                                 "cell": frame[vc], "column": vc})
-            long["year"] = _years(frame[yc], rows, src) if yc else (year or sheet_year)
-        elif layout == "wide":
-            yc = None
-            if year is None and sheet_year is None:
-                yc = _column(frame, year_col, "Jahr", src)
-            mapping = {}
-            for col in frame.columns:
-                if col in (kc, nc, yc):
-                    continue
-                target = (columns or {}).get(col) or known.get(col) or known.get(col.strip().lower())
-                if target:
-                    mapping[col] = target
-                elif columns:
-                    continue  # with an explicit mapping, other columns are simply not wanted
-                else:
-                    warnings.append(f"{src}: Spalte „{col}“ ist kein bekannter Indikator und wurde übersprungen.")
-            for col, target in (columns or {}).items():
-                if col not in frame.columns:
-                    raise ValidationError(f"{src}: Spalte „{col}“ aus der Zuordnung fehlt in der Datei.")
-            if not mapping:
-                raise ValidationError(f"{src}: keine Spalte passt zu einem Indikator. Bitte Spalten zuordnen "
-                                      "(Spaltenname=Indikatorschlüssel) oder Metadaten für neue Indikatoren angeben.")
-            years = _years(frame[yc], rows, src) if yc else np.full(len(frame), year or sheet_year)
-            long = pd.concat([pd.DataFrame({"row": rows, "key": frame[kc], "indicator": target, "cell": frame[col],
-                                            "column": col, "year": years}) for col, target in mapping.items()],
-                             ignore_index=True)
+def map_columns(labels: list[str], columns: dict[str, str] | None, saved: dict[str, str | None] | None,
+                known: dict[str, str]) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Each value column → indicator key, or None (candidate for a new indicator), or IGNORE.
+
+    Explicit ``columns`` (file label or label without date → key; "" = ignore) win, then a profile's saved
+    columns (fuzzy), then indicators known by key or name. Returns (mapping, how each was found).
+    """
+    mapping: dict[str, str | None] = {}
+    how: dict[str, str] = {}
+    explicit = {k.strip().lower(): v for k, v in (columns or {}).items()}
+    from_profile = profiles.match_columns(saved, labels) if saved else {}
+    for label in labels:
+        names = _aliases(label)
+        hit = next((explicit[k] for k in names if k in explicit), None)
+        if hit is not None:
+            mapping[label], how[label] = hit.strip(), "angegeben"
+        elif columns:
+            mapping[label], how[label] = IGNORE, "nicht angegeben"
+        elif label in from_profile:
+            target, kind, old = from_profile[label]
+            mapping[label] = target if target is not None else IGNORE
+            how[label] = "Vorlage" if kind == "gleich" else f"Vorlage, ähnlich „{old}“ – bitte bestätigen"
         else:
-            raise ValidationError(f"Unbekanntes Layout „{layout}“ (long oder wide).")
-        long["name"] = frame[nc].to_numpy()[long["row"].to_numpy() - 2] if nc else None
-        parts.append(long)
-    data = pd.concat(parts, ignore_index=True)
+            target = next((known[k] for k in [label, *names, *map(norm_name, names)] if k in known), None)
+            mapping[label], how[label] = target, ("bekannt" if target else "neu?")
+    return mapping, how
+
+
+def _aliases(label: str) -> list[str]:
+    """Names a column goes by (lower case): its label, without its date, its part under a group header."""
+    stem = column_date(label)[0]
+    return list(dict.fromkeys(n.strip().lower() for n in (label, stem, label.split(" – ")[-1], stem.split(" – ")[-1])))
+
+
+def read_values(path: Path, opts: dict, columns: dict[str, str] | None, column_years: dict[str, int] | None,
+                saved: dict | None, known: dict[str, str]) -> tuple[pd.DataFrame, dict]:
+    """Long frame (sheet, row, key, name, indicator, column, year, value, status) and what was found."""
+    sheets, sep = read_sheets(path, opts["sheet"], opts["header_row"], opts["skip_rows"])
+    parts, found = [], {"rows": [], "columns": {}, "how": {}, "candidates": [], "layout": [], "totals": [], "warnings": []}
+    for sh in sheets:
+        t, src = sh.table, sh.name
+        frame, rows = t.frame, np.asarray(t.rows)
+        found["layout"].append(f"{src}: {t.summary()}")
+        kc = _column(frame, opts["key_col"], "Gebietsschlüssel", src)
+        nc = _column(frame, opts["name_col"], "Gebietsname", src)
+        base = {"sheet": src, "row": rows, "key": frame[kc].to_numpy(),
+                "name": frame[nc].to_numpy() if nc else None, "total": np.isin(rows, t.totals)}
+        found["rows"].append(pd.DataFrame(base))
+        if opts["layout"] == "long":
+            ic = _column(frame, opts["indicator_col"], "Indikator", src)
+            vc = _column(frame, opts["value_col"], "Wert", src)
+            fixed = opts["year"] or sh.year
+            yc = _column(frame, opts["year_col"], "Jahr", src) if fixed is None else None
+            parts.append(pd.DataFrame(base | {"indicator": frame[ic].str.strip().to_numpy(), "cell": frame[vc].to_numpy(),
+                                              "column": vc, "year": _years(frame[yc], rows, src) if yc else fixed}))
+            continue
+        if opts["layout"] != "wide":
+            raise ValidationError(f"Unbekanntes Layout „{opts['layout']}“ (long oder wide).")
+        yc = None if opts["year"] else (_find(frame, opts["year_col"]) if opts["year_col"] == DEFAULTS["year_col"]
+                                        else _column(frame, opts["year_col"], "Jahr", src))
+        labels = [c for c in frame.columns if c not in (kc, nc, yc)]
+        for col in (columns or {}):
+            if not any(col.strip().lower() in _aliases(lab) for lab in labels):
+                raise ValidationError(f"{src}: Spalte „{col}“ aus der Zuordnung fehlt in der Datei. Vorhanden: "
+                                      + ", ".join(f"„{c}“" for c in labels[:30]) + ".")
+        mapping, how = map_columns(labels, columns, (saved or {}).get("columns"), known)
+        row_years = _years(frame[yc], rows, src) if yc else None
+        for label in labels:
+            target = mapping[label]
+            found["columns"][label], found["how"][label] = target or None, how[label]
+            stem, header_year, date = column_date(label)
+            year = (column_years or {}).get(label) or (None if row_years is not None else
+                                                       header_year or opts["year"] or sh.year)
+            if target is None:
+                guess = md.guess(stem, t.descriptions.get(label, ""), "\n".join(t.notes), date)
+                found["candidates"].append(guess | {"column": label, "year": year})
+                continue
+            if target == IGNORE:
+                continue
+            if year is None and row_years is None:
+                raise ValidationError(f"{src}: Für Spalte „{label}“ ist kein Jahr bekannt – weder im Spaltennamen "
+                                      "noch als Jahresspalte. Bitte ein Jahr angeben (--year bzw. „Jahr“ im "
+                                      "Assistenten).")
+            parts.append(pd.DataFrame(base | {"indicator": target, "cell": frame[label].to_numpy(), "column": label,
+                                              "year": row_years if year is None else year}))
+        found["totals"] += [f"{src}, Zeile {r}" for r in t.totals]
+    data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["sheet", "row", "key", "name", "total", "indicator", "cell", "column", "year"])
     data["key"] = data["key"].astype(str).str.strip()
-    if key_width:
-        data["key"] = data["key"].str.zfill(key_width)
-    values, status, bad = parse_values(data["cell"], decimal, dash)
+    if opts["key_width"]:
+        data["key"] = data["key"].str.zfill(opts["key_width"])
+    data["value"], data["status"] = _parse(data, opts, sep, found)
+    return data.drop(columns=["cell"]), found
+
+
+def _parse(data: pd.DataFrame, opts: dict, sep: str | None, found: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers with the decimal separator of each column; refuses cells that are no number."""
+    decimal = opts["decimal"]
+    if decimal == "auto" and len(data):
+        per_column, unsure = column_decimals(data["cell"], data["column"], "," if sep == ";" else ".")
+        decimal = data["column"].map(per_column).to_numpy()
+        for col in unsure:
+            found["questions"] = found.get("questions", []) + [col]
+            found["warnings"].append(f"Spalte „{col}“: Zahlen wie „1.234“ können 1234 oder 1,234 bedeuten. Bitte "
+                                     "das Dezimalzeichen angeben (--decimal bzw. Auswahl im Assistenten).")
+    values, status, bad = parse_values(data["cell"], decimal, opts["dash"], opts["empty"])
     if bad.any():
         sample = data[bad].head(MAX_LISTED)
-        listed = "; ".join(f"Zeile {r}, Spalte „{c}“: „{v}“" for r, c, v in zip(sample["row"], sample["column"],
-                                                                           sample["cell"]))
-        raise ValidationError(f"{path.name}: {int(bad.sum())} Zellen sind keine Zahl ({listed}). "
-                              "Erlaubt sind Zahlen (auch „1.234,5“) und die Zeichen „k. A.“, „.“, „*“, „-“ "
-                              "oder leere Zellen.")
-    data["value"], data["status"] = values, status
-    return data.drop(columns=["cell"]), warnings
+        listed = "; ".join(f"{s}, Zeile {r}, Spalte „{c}“: „{v}“" for s, r, c, v in zip(
+            sample["sheet"], sample["row"], sample["column"], sample["cell"]))
+        raise ValidationError(f"{int(bad.sum())} Zellen sind keine Zahl ({listed}). Erlaubt sind Zahlen (auch "
+                              "„1.234,5“) und die Zeichen „k. A.“, „.“, „*“, „-“ oder leere Zellen.")
+    return values, status
 
 
 def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = "long", key_col: str = "key",
                   name_col: str | None = None, indicator_col: str = "indicator", year_col: str = "year",
                   value_col: str = "value", year: int | None = None, sheet: str | None = None,
-                  columns: dict[str, str] | None = None, metadata: str | Path | None = None,
-                  decimal: str = "auto", dash: str = "missing", key_width: int | None = None,
-                  dry_run: bool = True, user: User | None = None, progress: Progress = no_progress) -> ImportReport:
-    """Check (and with ``dry_run=False`` write) indicator values for the areas of one level."""
+                  columns: dict[str, str] | None = None, column_years: dict[str, int] | None = None,
+                  metadata: str | Path | None = None, indicators: list[dict] | None = None,
+                  decimal: str = "auto", dash: str = "missing", empty: str = "missing", key_width: int | None = None,
+                  header_row: int | None = None, skip_rows: int | None = None, profile: str | None = None,
+                  save_profile: str | None = None, dry_run: bool = True, user: User | None = None,
+                  progress: Progress = no_progress) -> ImportReport:
+    """Check (and with ``dry_run=False`` write) indicator values for the areas of one level.
+
+    ``columns``: value column → indicator key ("" = ignore); ``column_years``: value column → year;
+    ``indicators``: metadata of new indicators (as rows of a metadata file); ``empty``: what an empty cell
+    means ("missing" or "suppressed"); ``header_row``/``skip_rows``: fix the table detection; ``profile``:
+    a saved Importvorlage whose settings apply where the arguments are left at their defaults;
+    ``save_profile``: store this import's settings and mapping under that name (with the commit).
+    """
     path = check_file(path)
     report = ImportReport("Indikatorwerte", path.name)
-    areas = read_df(wh, "SELECT key, name FROM area WHERE level = ?", [level])
-    if areas.empty:
+    given = {"layout": layout, "key_col": key_col, "name_col": name_col, "indicator_col": indicator_col,
+             "year_col": year_col, "value_col": value_col, "year": year, "sheet": sheet, "decimal": decimal,
+             "dash": dash, "empty": empty, "key_width": key_width, "header_row": header_row, "skip_rows": skip_rows}
+    saved = profiles.load(wh, profile) if profile else None
+    opts = {k: (saved[k] if saved and v == DEFAULTS[k] and saved.get(k) is not None else v) for k, v in given.items()}
+    levels = _levels(wh, level)
+    areas = read_df(wh, "SELECT level, key, name FROM area WHERE list_contains(?, level)", [list(levels)])
+    if not (areas["level"] == level).any():
         raise ValidationError(f"Die Raumebene „{level}“ hat keine Gebiete. Bitte zuerst die Gebiete importieren.")
     inds = read_df(wh, "SELECT key, name FROM indicator")
-    known = {k: k for k in inds["key"]} | {n.lower(): k for k, n in zip(inds["key"], inds["name"])}
-    meta_frame = md.read_metadata(metadata) if metadata else None
+    meta_frame = _metadata(metadata, indicators)
+    known = ({k: k for k in inds["key"]} | {n.lower(): k for k, n in zip(inds["key"], inds["name"])}
+             | {norm_name(n): k for k, n in zip(inds["key"], inds["name"])})
     if meta_frame is not None:
         known |= {str(k).strip(): str(k).strip() for k in meta_frame.get("key", [])}
+        known |= {str(n).strip().lower(): str(k).strip() for k, n in zip(meta_frame.get("key", []),
+                                                                         meta_frame.get("name", []))}
     progress(0.05, "Datei wird gelesen …")
-    data, report.warnings = read_values(path, layout, key_col, name_col, indicator_col, year_col, value_col, year,
-                                        sheet, columns, decimal, dash, key_width, known)
-    report.rows_read = int(data["row"].nunique()) if layout == "wide" else len(data)
+    data, found = read_values(path, opts, columns, column_years, saved, known)
+    report.warnings += found["warnings"]
+    report.details |= {"layout": found["layout"], "columns": found["columns"], "column_rules": found["how"],
+                       "candidates": found["candidates"]}
+    for c in found["candidates"]:
+        report.warnings.append(f"Spalte „{c['column']}“ ist noch kein Indikator und wird nicht importiert "
+                               f"(Vorschlag: neuer Indikator „{c['name']}“, Schlüssel „{c['key']}“).")
+    for col, how in found["how"].items():
+        if "ähnlich" in how:
+            report.warnings.append(f"Spalte „{col}“ nach der Importvorlage zugeordnet ({how}).")
     progress(0.4, "Gebiete werden zugeordnet …")
-    resolve = {i: known.get(i, known.get(str(i).lower(), i)) for i in data["indicator"].unique()}
-    data["indicator"] = data["indicator"].map(resolve)
+    data["indicator"] = data["indicator"].map(lambda i: known.get(i, known.get(str(i).lower(), i)))
     new_keys = sorted(set(data["indicator"]) - set(inds["key"]))
     new_inds = []
     if new_keys:
         if meta_frame is None:
             raise ValidationError("Unbekannte Indikatoren: " + ", ".join(f"„{k}“" for k in new_keys[:MAX_LISTED])
-                                  + ". Bitte zuerst anlegen oder eine Metadaten-Datei mitgeben (Pflichtfelder: "
-                                  + ", ".join(md.LABELS.values()) + ").")
+                                  + ". Bitte zuerst anlegen oder Metadaten mitgeben (" + md.HELP + ")")
         topics = dict(read_df(wh, "SELECT key, name FROM topic").itertuples(index=False))
-        new_inds = md.validate(meta_frame, new_keys, topics)
-    _match_areas(data, areas, report)
+        new_inds = md.validate(meta_frame, new_keys, topics, set(inds["key"]))
+    rows = pd.concat(found["rows"], ignore_index=True)
+    rows["key"] = rows["key"].astype(str).str.strip()
+    if opts["key_width"]:
+        rows["key"] = rows["key"].str.zfill(opts["key_width"])
+    report.rows_read = len(rows)
+    matched_rows = _match_rows(rows, areas, levels, level, report)
+    data = data.merge(matched_rows[["sheet", "row", "level", "area_key"]], on=["sheet", "row"], how="left")
     matched = data[data["area_key"].notna()].copy()
-    dup = matched.duplicated(["indicator", "area_key", "year"], keep=False)
+    if len(rows) and matched_rows["area_key"].notna().sum() == 0:
+        raise ValidationError(f"{path.name}: keine Zeile passt zu einem Gebiet der Ebene „{levels[level]}“ – nichts "
+                              "importiert. Stimmen Raumebene und Schlüsselspalte?" + _first_unmatched(report))
+    dup = matched.duplicated(["indicator", "level", "area_key", "year"], keep=False)
     if dup.any():
         sample = matched[dup].head(MAX_LISTED)
         raise ValidationError(f"{path.name}: Werte sind doppelt vorhanden ("
                               + "; ".join(f"Zeile {r}: {k}, {i}, {y}" for r, k, i, y in zip(
                                   sample["row"], sample["area_key"], sample["indicator"], sample["year"])) + ").")
+    counts = matched["status"].value_counts()
     report.matched = len(matched)
-    report.details["status_counts"] = matched["status"].value_counts().to_dict()
-    report.details["indicators"] = sorted(set(matched["indicator"]))
-    report.details["years"] = sorted(int(y) for y in set(matched["year"]))
+    report.details |= {"matched_rows": int(matched_rows["area_key"].notna().sum()), "values": int(counts.get("ok", 0)),
+                       "suppressed": int(counts.get("suppressed", 0)), "missing": int(counts.get("missing", 0)),
+                       "status_counts": counts.to_dict(), "indicators": sorted(set(matched["indicator"])),
+                       "years": sorted(int(y) for y in set(matched["year"]))}
     progress(0.6, "Änderungen werden ermittelt …")
-    frame = matched.assign(level=level)[["indicator", "level", "area_key", "year", "value", "status"]]
+    frame = matched[["indicator", "level", "area_key", "year", "value", "status"]]
     _diff(wh, frame, report)
+    if not dry_run and found.get("questions") and opts["decimal"] == "auto":
+        raise ValidationError("Dezimalzeichen unklar in " + ", ".join(f"„{c}“" for c in found["questions"])
+                              + " – bitte angeben (--decimal , oder --decimal .). Nichts gespeichert.")
+    if not dry_run and frame.empty:
+        raise ValidationError(f"{path.name}: keine Spalte ist einem Indikator zugeordnet – nichts importiert. Bitte "
+                              "Spalten zuordnen (--map Spalte=Indikator, neue Indikatoren mit --metadata; im "
+                              "Assistenten in der Tabelle „Spalten zuordnen“).")
     if dry_run:
         progress(1.0, "Probelauf fertig")
         return report
@@ -186,6 +313,8 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
         tx.cur.unregister("new_frame")
         progress(0.9, "Gröbere Ebenen werden neu berechnet …")
         aggregation.refresh_aggregates(tx)
+        if save_profile:
+            profiles.save(tx, save_profile, opts | {"level": level}, found["columns"])
         tx.audit("indicator_value", path.name, {"changed_sample": [list(r) for r in before]}, report.as_dict())
 
     touched = store.indicator_resources(wh.cursor(), report.details["indicators"],
@@ -196,27 +325,89 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
     return report
 
 
-def _match_areas(data: pd.DataFrame, areas: pd.DataFrame, report: ImportReport) -> None:
-    """Keys exactly (as strings); names as a fallback where a name is unique on the level."""
-    keys = set(areas["key"])
-    data["area_key"] = data["key"].where(data["key"].isin(keys))
-    if data["name"].notna().any():
-        counts = areas["name"].str.strip().str.lower().value_counts()
-        unique = {n.strip().lower(): k for k, n in zip(areas["key"], areas["name"]) if counts[n.strip().lower()] == 1}
-        todo = data["area_key"].isna() & data["name"].notna()
-        by_name = data.loc[todo, "name"].astype(str).str.strip().str.lower().map(unique)
-        data.loc[todo, "area_key"] = by_name
-        if by_name.notna().any():
-            report.warnings.append(f"{int(by_name.notna().sum())} Werte wurden über den Gebietsnamen zugeordnet, "
-                                   "weil der Schlüssel nicht passte.")
-        ambiguous = data["area_key"].isna() & data["name"].astype(str).str.strip().str.lower().isin(
-            set(counts[counts > 1].index))
-    else:
-        ambiguous = pd.Series(False, index=data.index)
-    missing = data[data["area_key"].isna()].drop_duplicates(["row", "year"])
-    for row, key, amb in zip(missing["row"], missing["key"], ambiguous[missing.index]):
-        reason = (f"Schlüssel „{key}“ unbekannt, Name mehrdeutig" if amb else f"Schlüssel „{key}“ unbekannt")
-        report.unmatched.append({"row": int(row), "key": key, "reason": reason})
+def _metadata(path: str | Path | None, indicators: list[dict] | None) -> pd.DataFrame | None:
+    """Metadata of new indicators from a file and/or given inline (the wizard), German or English fields."""
+    frames = ([md.read_metadata(path)] if path else []) + ([md.normalise(pd.DataFrame(indicators))] if indicators else [])
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _levels(wh: Warehouse, level: str) -> dict[str, str]:
+    """The level and its coarser levels (key → name), finest first."""
+    rows = dict((k, (n, p)) for k, n, p in wh.cursor().execute(
+        "SELECT key, name, parent_level FROM spatial_level").fetchall())
+    if level not in rows:
+        raise ValidationError(f"Die Raumebene „{level}“ gibt es nicht (vorhanden: {', '.join(rows)}).")
+    out, current = {}, level
+    while current in rows and current not in out:
+        out[current] = rows[current][0]
+        current = rows[current][1]
+    return out
+
+
+def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str], level: str,
+                report: ImportReport) -> pd.DataFrame:
+    """Area (and level) of every row: the ladder on the import level, then total rows on the coarser levels."""
+    probe = rows[["sheet", "row", "key", "name", "total"]].copy()
+    probe["name"] = probe["name"].where(probe["name"].notna(), "") if "name" in probe else ""
+    result = probe.assign(level=None, area_key=None, rule=None, reason=None, suggestions=None)
+    todo = pd.Series(True, index=result.index)
+    for lv in levels:
+        candidates = areas[areas["level"] == lv]
+        if candidates.empty or not todo.any():
+            continue
+        names = result.loc[todo, "name"].astype(str)
+        if lv != level:  # a coarser level: "Musterstadt insgesamt" names the town, "Insgesamt" alone too
+            stripped = names.str.replace(_TOTAL_WORDS, "", regex=True).str.strip(" :-–")
+            names = stripped.where(stripped.ne("") | ~result.loc[todo, "total"],
+                                   candidates["name"].iloc[0] if len(candidates) == 1 else "")
+        m = match(pd.DataFrame({"key": result.loc[todo, "key"], "name": names}), candidates)
+        lookup = m.set_index(["key", "name"])
+        idx = pd.MultiIndex.from_arrays([result.loc[todo, "key"].astype(str), names.astype(str)])
+        got = lookup.reindex(idx)
+        hit = got["area_key"].notna().to_numpy()
+        sel = result.index[todo][hit]
+        result.loc[sel, "area_key"] = got["area_key"].to_numpy()[hit]
+        result.loc[sel, "level"] = lv
+        result.loc[sel, "rule"] = [f"{levels[lv]}: " + _rule_label(r) if lv != level else _rule_label(r)
+                                   for r in got["rule"].to_numpy()[hit]]
+        if lv == level:
+            result.loc[result.index[todo], "reason"] = got["reason"].to_numpy()
+            result.loc[result.index[todo], "suggestions"] = got["suggestions"].to_numpy()
+        todo = result["area_key"].isna()
+    report.details["matching"] = [
+        {"sheet": s, "row": int(r), "key": k, "name": n, "level": lv, "area_key": a, "rule": ru}
+        for s, r, k, n, lv, a, ru in result[["sheet", "row", "key", "name", "level", "area_key", "rule"]].itertuples(
+            index=False)]
+    for s, r, k, n, reason, sugg in result.loc[todo, ["sheet", "row", "key", "name", "reason", "suggestions"]
+                                               ].itertuples(index=False):
+        report.unmatched.append({"row": int(r), "key": k, "name": n or None, "reason": reason or "kein Gebiet gefunden",
+                                 "suggestions": list(sugg) if isinstance(sugg, list) else []})
+    on_level = result[result["level"] == level]["rule"].value_counts()
+    by_name = int(on_level.get(RULES["name"], 0) + on_level.get(RULES["name_norm"], 0))
+    if by_name:
+        report.warnings.append(f"{by_name} Zeilen wurden über den Gebietsnamen zugeordnet, weil der Schlüssel nicht "
+                               "passte (Regel je Zeile im Bericht).")
+    if on_level.get(RULES["key_norm"]):
+        report.warnings.append(f"{on_level[RULES['key_norm']]} Zeilen wurden über den normalisierten Schlüssel "
+                               "zugeordnet (führende Nullen bzw. Präfix ignoriert).")
+    coarser = result[result["level"].notna() & (result["level"] != level)]
+    if len(coarser):
+        report.warnings.append(f"{len(coarser)} Zeilen sind Summen gröberer Ebenen und werden dort als gelieferte "
+                               "Werte gespeichert: " + ", ".join(
+                                   f"Zeile {r} → {levels[lv]} {a}" for r, lv, a in zip(
+                                       coarser["row"][:MAX_LISTED], coarser["level"], coarser["area_key"])) + ".")
+    return result
+
+
+def _rule_label(rule: str) -> str:
+    return RULES.get(rule, rule)
+
+
+def _first_unmatched(report: ImportReport) -> str:
+    if not report.unmatched:
+        return ""
+    u = report.unmatched[0]
+    return f" Beispiel: Zeile {u['row']}: {u['reason']}."
 
 
 def _diff(wh: Warehouse, frame: pd.DataFrame, report: ImportReport) -> None:

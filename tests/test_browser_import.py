@@ -1,0 +1,95 @@
+"""Browser test of the import wizard: a publication-style XLSX (title block, merged group header, description
+row, footnotes) with a column that is no indicator yet → map it, create the indicator inline → dry run →
+commit → the new indicator is on the map. Real server, Playwright, Debian's Chromium."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from keck_data import auth
+from keck_data.warehouse import Warehouse, read_df
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, atlas_server, choose, wait_idle
+from tests.conftest import ROOT
+from tests.delivery_files import publication
+
+pytestmark = pytest.mark.browser
+SHOTS = ROOT / "test-artifacts" / "import"  # gitignored; looked at by people
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: scripts/test.sh installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def wizard_server(demo_file, tmp_path_factory):
+    """An internal instance on a private copy of the demo warehouse, with a keck_admin login."""
+    base = tmp_path_factory.mktemp("browser_import")
+    internal = base / "keck.duckdb"
+    shutil.copy(demo_file, internal)
+    with Warehouse(internal) as wh:
+        created = auth.init_auth(wh, base / "auth")
+        areas = read_df(wh, "SELECT key, name FROM area WHERE level = 'sozialraum' ORDER BY key")
+    account = next((u, p) for u, role, p in created if role == "keck_admin")
+    (base / "tmp").mkdir()
+    env = {"KECK_WAREHOUSE": str(internal), "KECK_PUBLIC_WAREHOUSE": str(base / "public.duckdb"),
+           "KECK_AUTH_DIR": str(base / "auth"), "KECK_MODE": "internal", "TMPDIR": str(base / "tmp")}
+    with atlas_server(env, base / "internal.log") as url:
+        yield {"url": url, "account": account, "areas": list(areas.itertuples(index=False)), "base": base}
+
+
+def test_wizard_creates_a_new_indicator_and_it_shows_on_the_map(chromium, wizard_server, tmp_path):
+    areas = wizard_server["areas"]
+    xlsx = publication(tmp_path / "kita_2024.xlsx", 2024, [
+        ("Kinder in Kitas", "Betreute Kinder in Kindertageseinrichtungen am Wohnort",
+         [40 + 3 * i for i in range(len(areas))])], areas, total=[sum(40 + 3 * i for i in range(len(areas)))],
+        group="Kindertagesbetreuung am 01.03.2024")
+    page = chromium.new_context(viewport={"width": 1600, "height": 1200}).new_page()
+    page.goto(wizard_server["url"] + "/import")
+    wait_idle(page)
+    page.get_by_label("Benutzername").fill(wizard_server["account"][0])
+    page.get_by_label("Passwort").fill(wizard_server["account"][1])
+    page.get_by_role("button", name="Anmelden").click()
+    wait_idle(page)
+    page.get_by_role("heading", name="Daten importieren").wait_for(timeout=30_000)
+    page.locator('input[type="file"]').first.set_input_files(str(xlsx))
+    page.get_by_text("Spalten zuordnen").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    page.get_by_text("Gruppenkopf: Zeile 4").first.wait_for(timeout=10_000)  # the recognised layout is shown
+    choose(page, "Zuordnung für Spalte 1", "+ neuer Indikator")
+    row = page.locator(".st-key-map_0")
+    row.get_by_label("Schlüssel").fill("kita_kinder")
+    row.get_by_label("Schlüssel").press("Enter")
+    wait_idle(page)
+    row.get_by_label("Name").fill("Kinder in Kitas")
+    row.get_by_label("Name").press("Enter")
+    wait_idle(page)
+    assert row.get_by_label("Definition").input_value() == "Betreute Kinder in Kindertageseinrichtungen am Wohnort"
+    assert row.get_by_label("Stichtag").input_value() == "01.03.2024"
+    choose(page, "Themenfeld", "Bildung")
+    page.get_by_role("button", name="Probelauf (nichts wird gespeichert)").click()
+    page.get_by_text("Bericht des Probelaufs").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    page.screenshot(path=SHOTS / "import_probelauf.png", full_page=True)
+    assert page.get_by_text("Bitte Spalten zuordnen").count() == 0
+    page.get_by_role("button", name="Jetzt importieren").click()
+    page.get_by_text("Import abgeschlossen").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    page.screenshot(path=SHOTS / "import_fertig.png", full_page=True)
+    assert not list((wizard_server["base"] / "tmp").glob("keck_upload_*"))  # the upload was deleted
+    metrics = page.locator('[data-testid="stMetric"]').all_inner_texts()
+    assert any("zugeordnet" in m and str(len(areas) + 1) in m for m in metrics)  # areas + the town total row
+    href = page.get_by_role("link", name="„kita_kinder“ auf der Karte ansehen").get_attribute("href")
+    assert "ind=kita_kinder" in href and "lvl=sozialraum" in href and "yr=2024" in href
+    page.goto(wizard_server["url"] + "/" + href.lstrip("./") + "&base=none")  # the link opens a new tab
+    wait_idle(page)
+    page.wait_for_function("() => document.querySelector('div.keck-legend') && "
+                           "document.querySelector('div.keck-legend').innerText.includes('Kinder in Kitas')",
+                           timeout=60_000)
+    page.screenshot(path=SHOTS / "import_karte.png", full_page=True)
