@@ -3,15 +3,23 @@
 * Credentials (bcrypt hashes only) live in ``auth_config/credentials.yaml`` in streamlit-authenticator's format;
   roles and topic rights in the warehouse (``user_role``), so changing them is an audited write.
 * The cookie key comes from ``KECK_COOKIE_KEY`` or ``auth_config/secrets.toml`` (both outside git); internal
-  mode refuses to start with a missing, short or example key.
+  mode refuses to start with a missing, short, guessable or example key.
 * Cookies are JWTs signed with that key; a session ends for real on logout or password change because
   ``session_epoch.not_before`` moves forward and older tokens are refused.
-* Failed logins per user name cause a growing wait (never a permanent lock-out an attacker could trigger).
+* Failed logins per user name *and client* cause a growing wait: checked, counted and recorded in one
+  transaction, so parallel guesses are no faster than sequential ones, and an attacker elsewhere cannot lock a
+  user out. ``login_attempt.username`` holds a hash of both (fixed size); rows expire after a day and the
+  table is capped, so unknown names cannot grow the warehouse.
 """
 from __future__ import annotations
 
+import hashlib
+import math
 import os
 import secrets
+import threading
+import tomllib
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +37,11 @@ COOKIE_NAME = "keck_atlas_session"
 COOKIE_EXPIRY_DAYS = 0.5  # 12 hours
 FREE_FAILURES = 2
 MAX_WAIT_SECONDS = 300
+MAX_USERNAME = 100
+MAX_THROTTLE_ROWS = 10_000
+THROTTLE_EXPIRY = timedelta(days=1)
+MIN_KEY_BITS = 128
+_THROTTLE_LOCKS = [threading.Lock() for _ in range(64)]  # one DuckDB writer process: these are global
 
 
 def config_dir() -> Path:
@@ -38,17 +51,31 @@ def config_dir() -> Path:
 # -- secrets and credentials -------------------------------------------------------------------------------
 
 def cookie_key(directory: Path | None = None) -> str:
-    """The cookie signing key; a missing, short or example key stops the internal instance."""
+    """The cookie signing key; a missing, short, guessable or example key stops the internal instance."""
     key = os.environ.get("KECK_COOKIE_KEY")
     path = (directory or config_dir()) / "secrets.toml"
     if not key and path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip().startswith("cookie_key"):
-                key = line.split("=", 1)[1].strip().strip('"')
-    if not key or key == EXAMPLE_KEY or len(key) < 32:
-        raise KeckError("Die interne Instanz startet nicht ohne geheimen Cookie-Schlüssel: bitte KECK_COOKIE_KEY "
-                        f"setzen oder „python -m keck_data init-auth“ ausführen (schreibt {path}).")
+        try:
+            key = tomllib.loads(path.read_text(encoding="utf-8")).get("cookie_key")
+        except tomllib.TOMLDecodeError as exc:
+            raise KeckError(f"{path} ist keine gültige TOML-Datei ({exc}).") from None
+    recipe = ("Einen Schlüssel erzeugen: python -c \"import secrets; print(secrets.token_hex(32))\" und als "
+              f"KECK_COOKIE_KEY setzen oder in {path} als cookie_key = \"…\" eintragen "
+              "(oder „python -m keck_data init-auth“ ausführen).")
+    if not isinstance(key, str) or not key:
+        raise KeckError("Die interne Instanz startet nicht ohne geheimen Cookie-Schlüssel. " + recipe)
+    if "change_me" in key.lower() or EXAMPLE_KEY.lower() in key.lower():
+        raise KeckError("Der Cookie-Schlüssel ist der Beispielschlüssel aus der Dokumentation. " + recipe)
+    if len(key) < 32 or _key_bits(key) < MIN_KEY_BITS:
+        raise KeckError("Der Cookie-Schlüssel ist zu kurz oder zu gleichförmig, um geheim zu sein "
+                        f"(mindestens 32 Zeichen und etwa {MIN_KEY_BITS} Bit Zufall). " + recipe)
     return key
+
+
+def _key_bits(key: str) -> float:
+    """Estimated randomness: length × Shannon entropy of the character frequencies."""
+    counts = Counter(key).values()
+    return -len(key) * sum(c / len(key) * math.log2(c / len(key)) for c in counts)
 
 
 def _credentials_path(directory: Path | None = None) -> Path:
@@ -105,15 +132,27 @@ def init_auth(wh: Warehouse, directory: Path | None = None) -> list[tuple[str, s
 
 # -- login, throttle, sessions ----------------------------------------------------------------------------
 
-def wait_seconds(wh: Warehouse, username: str, now: datetime | None = None) -> float:
-    """How long this user name must wait before the next attempt (0 = may try now)."""
-    row = wh.cursor().execute("SELECT failures, last_failure FROM login_attempt WHERE username = ?",
-                              [username.strip().lower()]).fetchone()
+def _throttle_key(username: str, client: str) -> str:
+    return hashlib.sha256(f"{username.strip().lower()}\0{client}".encode()).hexdigest()
+
+
+def _wait(row: tuple | None, now: datetime) -> float:
     if not row or row[0] <= FREE_FAILURES:
         return 0.0
     delay = min(2 ** (row[0] - FREE_FAILURES), MAX_WAIT_SECONDS)
-    left = delay - ((now or datetime.now()) - row[1]).total_seconds()
-    return max(0.0, left)
+    return max(0.0, delay - (now - row[1]).total_seconds())
+
+
+def wait_seconds(wh: Warehouse, username: str, client: str = "", now: datetime | None = None) -> float:
+    """How long this user name must wait on this client before the next attempt (0 = may try now)."""
+    row = wh.cursor().execute("SELECT failures, last_failure FROM login_attempt WHERE username = ?",
+                              [_throttle_key(username, client)]).fetchone()
+    return _wait(row, now or datetime.now())
+
+
+def _seconds(wait: float) -> str:
+    n = max(1, math.ceil(wait))
+    return f"{n} Sekunde" if n == 1 else f"{n} Sekunden"
 
 
 def user(wh: Warehouse, username: str, directory: Path | None = None) -> User | None:
@@ -136,28 +175,42 @@ def sso_user(wh: Warehouse, username: str) -> User | None:
     return User(username, username, row[0], tuple(row[1] or ()))
 
 
-def authenticate(wh: Warehouse, username: str, password: str, directory: Path | None = None,
+def authenticate(wh: Warehouse, username: str, password: str, client: str = "", directory: Path | None = None,
                  now: datetime | None = None) -> User:
-    """Check a password (after the throttle); raises PermissionDenied with a German message."""
-    now = now or datetime.now()
-    name = username.strip()
-    wait = wait_seconds(wh, name, now)
-    if wait > 0:
-        raise PermissionDenied(f"Zu viele Fehlversuche für „{name}“. Bitte {int(wait) + 1} Sekunden warten.")
-    entry = load_credentials(directory)["usernames"].get(name)
-    ok = bool(entry) and bcrypt.checkpw(password.encode(), entry["password"].encode())
-    found = _active_user(wh, name, entry) if ok else None
+    """Check a password behind the throttle of (user name, client); raises PermissionDenied in German.
 
-    def record(tx: Tx) -> None:
-        if found:
-            tx.cur.execute("DELETE FROM login_attempt WHERE username = ?", [name.lower()])
-        else:
-            tx.cur.execute("INSERT INTO login_attempt VALUES (?, 1, ?) ON CONFLICT (username) DO UPDATE SET "
-                           "failures = login_attempt.failures + 1, last_failure = excluded.last_failure",
-                           [name.lower(), now])
-        tx.audit("login", name, None, {"ok": bool(found)})
-    wh.write(found, "login" if found else "login-failed", [Resource("login", found.username if found else None)],
-             record)
+    Throttle check, password check and the new count are one transaction, serialised per throttle key, so
+    parallel attempts are checked no more often than sequential ones.
+    """
+    name = username.strip()
+    if len(name) > MAX_USERNAME or len(password) > 1_000:
+        raise ValidationError(f"Der Benutzername ist zu lang (höchstens {MAX_USERNAME} Zeichen) oder das Passwort "
+                              "(höchstens 1.000 Zeichen).")
+    key = _throttle_key(name, client)
+    entry = load_credentials(directory)["usernames"].get(name)
+    with _THROTTLE_LOCKS[int(key[:8], 16) % len(_THROTTLE_LOCKS)]:
+        at = now or datetime.now()
+        wait = _wait(wh.cursor().execute("SELECT failures, last_failure FROM login_attempt WHERE username = ?",
+                                         [key]).fetchone(), at)
+        if wait > 0:
+            raise PermissionDenied(f"Zu viele Fehlversuche. Bitte {_seconds(wait)} warten.")
+        ok = bool(entry) and bcrypt.checkpw(password.encode(), entry["password"].encode())
+        found = _active_user(wh, name, entry) if ok else None
+
+        def record(tx: Tx) -> None:
+            if found:
+                tx.cur.execute("DELETE FROM login_attempt WHERE username = ?", [key])
+            else:
+                tx.cur.execute("DELETE FROM login_attempt WHERE last_failure < ?", [at - THROTTLE_EXPIRY])
+                tx.cur.execute("INSERT INTO login_attempt VALUES (?, 1, ?) ON CONFLICT (username) DO UPDATE SET "
+                               "failures = login_attempt.failures + 1, last_failure = excluded.last_failure",
+                               [key, at])
+                tx.cur.execute("DELETE FROM login_attempt WHERE username IN (SELECT username FROM login_attempt "
+                               "ORDER BY last_failure DESC OFFSET ?)", [MAX_THROTTLE_ROWS])
+            # a name that is no account may be a mistyped password: it is not logged
+            tx.audit("login", name if entry else None, None, {"ok": bool(found), "client": client[:64]})
+        wh.write(found, "login" if found else "login-failed",
+                 [Resource("login", found.username if found else None)], record)
     if not found:
         raise PermissionDenied("Benutzername oder Passwort ist falsch (oder das Konto ist deaktiviert).")
     return found

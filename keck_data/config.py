@@ -36,10 +36,19 @@ class Settings:
     public_warehouse_path: Path
     privacy_threshold: int
     suppress_zeros: bool
+    tile_url: str | None = None  # self-hosted base-map tiles ({z}/{x}/{y}); None: no third-party requests
+    client_header: str | None = None  # header the reverse proxy sets to the client address (e.g. X-Real-IP)
 
     @property
     def is_public(self) -> bool:
         return self.mode == "public"
+
+
+def _tile_url(url: str | None) -> str | None:
+    if url and not (url.startswith(("https://", "http://", "/")) and all(p in url for p in ("{z}", "{x}", "{y}"))):
+        raise ValidationError(f"KECK_TILE_URL muss eine Adresse mit {{z}}, {{x}} und {{y}} sein, nicht „{url}“ "
+                              "(z. B. https://karten.example.de/tiles/{z}/{x}/{y}.png).")
+    return url
 
 
 def settings() -> Settings:
@@ -58,4 +67,6 @@ def settings() -> Settings:
         ),
         privacy_threshold=threshold,
         suppress_zeros=_bool_env("KECK_PRIVACY_SUPPRESS_ZEROS", True),
+        tile_url=_tile_url(os.environ.get("KECK_TILE_URL", "").strip() or None),
+        client_header=os.environ.get("KECK_CLIENT_HEADER", "").strip() or None,
     )

@@ -38,7 +38,7 @@ def test_init_auth_writes_hashes_and_a_random_key(wh, accounts, tmp_path):
 
 def test_default_or_missing_cookie_key_refuses_to_start(tmp_path, monkeypatch):
     monkeypatch.setenv("KECK_COOKIE_KEY", auth.EXAMPLE_KEY)
-    with pytest.raises(KeckError, match="Cookie-Schlüssel"):
+    with pytest.raises(KeckError, match="Beispielschlüssel"):
         auth.cookie_key(tmp_path)
     monkeypatch.delenv("KECK_COOKIE_KEY")
     with pytest.raises(KeckError, match="init-auth"):
@@ -52,13 +52,13 @@ def test_login_and_throttle_across_calls(wh, accounts):
     for _ in range(3):
         with pytest.raises(PermissionDenied, match="falsch"):
             auth.authenticate(wh, "statistik", "falsch-falsch", now=t0)
-    assert auth.wait_seconds(wh, "statistik", t0) == pytest.approx(2, abs=0.1)
-    with pytest.raises(PermissionDenied, match="Sekunden warten"):
+    assert auth.wait_seconds(wh, "statistik", now=t0) == pytest.approx(2, abs=0.1)
+    with pytest.raises(PermissionDenied, match="1 Sekunde warten"):
         auth.authenticate(wh, "statistik", password, now=t0 + timedelta(seconds=1))
     # no permanent lock-out: after the wait the right password works and resets the counter
     assert auth.authenticate(wh, "statistik", password, now=t0 + timedelta(seconds=3)).username == "statistik"
     assert auth.wait_seconds(wh, "statistik") == 0
-    assert auth.wait_seconds(wh, "verwaltung") == 0  # per user name
+    assert auth.wait_seconds(wh, "verwaltung") == 0  # per user name (and client)
     failures = read_df(wh, "SELECT count(*) AS n FROM audit_log WHERE action = 'login-failed'")["n"][0]
     assert failures == 3
 

@@ -10,6 +10,7 @@ from streamlit_authenticator.models.cookie_model import CookieModel
 
 from .. import auth
 from ..auth import User
+from ..config import settings
 from .resources import atlas
 
 USER_KEY = "keck_user"
@@ -67,14 +68,29 @@ def user() -> User | None:
     return found
 
 
+def current_user() -> User | None:
+    """The internal instance's user; refuses to run with a missing or example cookie key."""
+    cookie_key()
+    return user()
+
+
 def login(username: str, password: str) -> User:
     """Check the password (throttled) and remember the login in the session and the browser cookie."""
-    found = auth.authenticate(atlas().wh, username, password)
+    found = auth.authenticate(atlas().wh, username, password, client=_client())
     st.session_state[USER_KEY] = (found, datetime.now())
     st.session_state["username"] = found.username  # read by streamlit-authenticator's cookie model
     st.session_state["logout"] = None
     st.session_state["cookie_pending"] = True  # set on the next run: a rerun now would drop the cookie component
     return found
+
+
+def _client() -> str:
+    """The browser's address: from the reverse proxy's header where one is configured (it overwrites the
+    client's own), else the socket's peer."""
+    header = settings().client_header
+    if header:
+        return (st.context.headers.get(header) or "").split(",")[0].strip()
+    return st.context.ip_address or ""
 
 
 def remember_login() -> None:
