@@ -1,6 +1,8 @@
 """Plotly figures for the chart and time series pages (and their export): German labels, source line."""
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -12,13 +14,24 @@ NORMAL = "#6baed6"
 FONT = dict(size=18)
 
 
+def wrap(text: str, width: int = 70) -> str:
+    """Long chart titles wrap (plotly never wraps by itself)."""
+    return "<br>".join(textwrap.wrap(text, width)) or text
+
+
 def _layout(fig: go.Figure, title: str, source: str) -> go.Figure:
-    fig.update_layout(title=dict(text=title, font=dict(size=22)), font=FONT, template="plotly_white",
-                      separators=",.", margin=dict(t=110, b=110),
-                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
-    fig.add_annotation(text=f"Quelle: {source}", xref="paper", yref="paper", x=0, y=-0.3, showarrow=False,
-                       font=dict(size=13), xanchor="left")
+    """German number format, large fonts; the source sits under the title, so it never meets the axis labels."""
+    lines = wrap(title).count("<br>") + 1
+    fig.update_layout(title=dict(text=wrap(title), font=dict(size=22),
+                                 subtitle=dict(text=wrap(f"Quelle: {source}", 110), font=dict(size=13))),
+                      font=FONT, template="plotly_white", separators=",.",
+                      margin=dict(t=90 + 28 * lines, b=40), xaxis=dict(automargin=True), yaxis=dict(automargin=True),
+                      legend=dict(orientation="h", y=1.0, x=1, xanchor="right", yanchor="bottom"))
     return fig
+
+
+def _axis(ind: pd.Series) -> str:
+    return f"{ind['name']} ({ind['unit']})" if ind["unit"] else str(ind["name"])
 
 
 def ranking(values: pd.DataFrame, city: pd.DataFrame, ind: pd.Series, highlight: list[str], horizontal: bool,
@@ -36,7 +49,7 @@ def ranking(values: pd.DataFrame, city: pd.DataFrame, ind: pd.Series, highlight:
     if len(city_ok):
         cv = float(city_ok["value"].iloc[0])
         line = dict(line_dash="dash", line_color="#333",
-                    annotation_text=f"{municipality}: {fmt.number(cv, int(ind['decimals']))}")
+                    annotation_text=f"{municipality}: {fmt.with_unit(cv, int(ind['decimals']), ind['unit'])}")
         if ind["kind"] != "count":
             fig.add_vline(x=cv, **line) if horizontal else fig.add_hline(y=cv, **line)
     hidden = values[values["status"] != "ok"]
@@ -45,9 +58,9 @@ def ranking(values: pd.DataFrame, city: pd.DataFrame, ind: pd.Series, highlight:
         note = f" · ohne Wert (k. A./keine Daten): {len(hidden)} Gebiete"
     if horizontal:
         fig.update_layout(height=max(450, 22 * len(shown) + 150))
-    axis = f"{ind['name']} ({ind['unit']})"
-    fig.update_xaxes(title=axis if horizontal else None)
-    fig.update_yaxes(title=None if horizontal else axis)
+    axis = _axis(ind)
+    fig.update_xaxes(title=axis if horizontal else None, rangemode="tozero")
+    fig.update_yaxes(title=None if horizontal else axis, rangemode="tozero")
     return _layout(fig, f"{ind['name']} {year}", f"{ind['source']}{note}")
 
 
@@ -65,8 +78,8 @@ def scatter(data: pd.DataFrame, ix: pd.Series, iy: pd.Series, r: float | None, h
         fig.add_trace(go.Scatter(x=xs, y=slope * xs + intercept, mode="lines", name="Trendlinie",
                                  line=dict(color="#333", dash="dash")))
     r_text = f"r = {fmt.number(r, 2)}" if r is not None else "r: zu wenige Gebiete"
-    fig.update_xaxes(title=f"{ix['name']} ({ix['unit']})")
-    fig.update_yaxes(title=f"{iy['name']} ({iy['unit']})")
+    fig.update_xaxes(title=_axis(ix))
+    fig.update_yaxes(title=_axis(iy))
     return _layout(fig, f"{iy['name']} und {ix['name']} {year} ({r_text})", f"{ix['source']}; {iy['source']}")
 
 
@@ -79,5 +92,33 @@ def timeseries(ts: pd.DataFrame, ind: pd.Series) -> go.Figure:
                                  connectgaps=False, line=dict(width=4 if city else 3, dash="dash" if city else None),
                                  marker=dict(size=9)))
     fig.update_xaxes(title="Jahr", dtick=1)
-    fig.update_yaxes(title=f"{ind['name']} ({ind['unit']})")
+    # counts and rates start at 0, so a small change does not look dramatic; means and indices keep their range
+    fig.update_yaxes(title=_axis(ind), rangemode="tozero" if ind["kind"] in ("count", "rate") else "normal")
     return _layout(fig, f"{ind['name']} im Zeitverlauf", ind["source"])
+
+
+def comparison(table: pd.DataFrame, keys: list[str], names: list[str], municipality: str, topic: str,
+               normalised: bool) -> go.Figure:
+    """Grouped bars per indicator of a Themenfeld: the chosen areas and the city (raw, or city = 100)."""
+    fig = go.Figure()
+    city = table["city"].to_numpy(dtype=float)
+    labels = [wrap(n, 28) for n in table["name"]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for key, name, color in zip(keys, names, ["#d7301f", "#2b8cbe", "#31a354"]):
+            values = table[f"_num_{key}"].to_numpy(dtype=float)
+            shown = values / city * 100 if normalised else values
+            texts = [t for t in table[name]]
+            fig.add_trace(go.Bar(name=name, x=labels, y=shown, marker_color=color, hovertext=texts,
+                                 hoverinfo="text+name"))
+        fig.add_trace(go.Bar(name=municipality, x=labels, y=np.where(np.isnan(city), np.nan, 100.0)
+                             if normalised else city, marker_color="#7f7f7f", hovertext=list(table["city_text"]),
+                             hoverinfo="text+name"))
+    if normalised:
+        fig.add_hline(y=100, line_dash="dash", line_color="#333",
+                      annotation_text=f"{municipality} = 100")
+    fig.update_layout(barmode="group", height=520)
+    fig.update_yaxes(title=f"Index ({municipality} = 100)" if normalised else "Wert (Einheit je Indikator)",
+                     rangemode="tozero")
+    return _layout(fig, f"Gebietsvergleich: {topic}", "Sozialraum-Atlas; Werte wie in der Tabelle, "
+                   "„k. A.“ und fehlende Werte ohne Balken")
+

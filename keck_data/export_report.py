@@ -85,9 +85,9 @@ def report_pdf(atlas: Atlas, level: str, keys: list[str], year: int, base_year: 
     top = atlas.levels().iloc[0]["key"]
     city = (top, atlas.areas(top)["key"].iloc[0])
 
-    def with_change(text: str, ind: str, lv: str, key: str, decimals: int) -> str:
+    def with_change(text: str, ind: str, lv: str, key: str, decimals: int, unit: str) -> str:
         delta = change.get((ind, lv, key)) if len(change) else None
-        return text if delta is None else f"{text} ({'+' if delta > 0 else ''}{fmt.number(delta, decimals)})"
+        return text if delta is None else f"{text} ({fmt.difference(delta, decimals, unit)})"
 
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm, topMargin=16 * mm,
@@ -107,8 +107,8 @@ def report_pdf(atlas: Atlas, level: str, keys: list[str], year: int, base_year: 
             d = int(r["decimals"])
             cells = [_p(f"{r['name']} ({r['unit']})", SMALL)]
             for key, lab in zip(keys, labels):
-                cells.append(_p(with_change(r[lab], r["indicator"], level, key, d), SMALL))
-            cells.append(_p(with_change(r["city_text"], r["indicator"], *city, d), SMALL))
+                cells.append(_p(with_change(r[lab], r["indicator"], level, key, d, r["unit"]), SMALL))
+            cells.append(_p(with_change(r["city_text"], r["indicator"], *city, d, r["unit"]), SMALL))
             rows.append(cells)
         t = Table(rows, colWidths=col, repeatRows=1)
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.black),

@@ -24,6 +24,14 @@ def with_unit(value: float | None, decimals: int, unit: str | None) -> str:
     return f"{text} {unit}"
 
 
+def difference(value: float | None, decimals: int, unit: str | None) -> str:
+    """A signed difference; differences of percentages are percentage points ("+1,2 Pp."), "" when unknown."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    unit = "Pp." if unit == "%" else unit
+    return ("+" if value > 0 else "") + with_unit(value, decimals, unit)
+
+
 def value_text(value: float | None, status: str, decimals: int, unit: str | None) -> str:
     """A value as shown anywhere: number with unit, "k. A." or "keine Daten"."""
     if status == "suppressed":

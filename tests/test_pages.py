@@ -144,10 +144,10 @@ def test_public_mode_without_snapshot_explains_what_to_do(app, monkeypatch, tmp_
 def test_export_buttons_on_pages(app, mode):
     at = app(mode, areas="0101,0203")
     labels = [b.label for b in at.get("download_button")]
-    assert "Karte herunterladen" in labels
+    assert {"Karte als PNG", "Karte als JPG", "Karte als SVG", "Karte als PDF"} <= set(labels)
     at.switch_page("pages/atlas/gebietsvergleich.py").run()
     assert "Gebietsbericht als PDF" in [b.label for b in at.get("download_button")]
     at.switch_page("pages/atlas/indikatoren.py").run()
     assert any(b.label.startswith("Offene Daten") for b in at.get("download_button"))
     at.switch_page("pages/atlas/diagramme.py").run()
-    assert "Diagramm herunterladen" in [b.label for b in at.get("download_button")]
+    assert "Diagramm als PNG" in [b.label for b in at.get("download_button")]

@@ -15,17 +15,16 @@ from .resources import atlas
 FORMAT_NAMES = {"png": "PNG", "jpg": "JPG", "svg": "SVG", "pdf": "PDF"}
 
 
-def _row(label: str, key: str, maker: Callable[[str], bytes], stem: str, mimes: dict[str, str]) -> None:
-    left, right = st.columns([1, 2])
-    fmt = left.selectbox("Format", list(mimes), key=f"fmt_{key}", format_func=FORMAT_NAMES.get,
-                         label_visibility="collapsed")
-    right.download_button(label, lambda: maker(fmt), file_name=f"{stem}.{fmt}", mime=mimes[fmt],
-                          on_click="ignore", key=f"dl_{key}", width="stretch")
+def _row(what: str, key: str, maker: Callable[[str], bytes], stem: str, mimes: dict[str, str]) -> None:
+    """One button per format: no format picker whose rerun could race a click (a lost deferred download)."""
+    for column, fmt in zip(st.columns(len(mimes)), mimes):
+        column.download_button(f"{what} als {FORMAT_NAMES[fmt]}", lambda f=fmt: maker(f), file_name=f"{stem}.{fmt}",
+                               mime=mimes[fmt], on_click="ignore", key=f"dl_{key}_{fmt}", width="stretch")
 
 
 def map_export(s: MapSettings) -> None:
     a = atlas()
-    _row("Karte herunterladen", "map", lambda f: export_map.render_map(a, s, f),
+    _row("Karte", "map", lambda f: export_map.render_map(a, s, f),
          f"karte_{s.indicator}_{s.level}_{s.year}", export_map.FORMATS)
 
 
@@ -33,7 +32,7 @@ def chart_export(fig: go.Figure, stem: str) -> None:
     if not (shutil.which("chromium") or shutil.which("google-chrome") or shutil.which("chromium-browser")):
         st.caption("Diagramm-Export: braucht einen lokalen Chromium-Browser (Debian: apt-get install chromium).")
         return
-    _row("Diagramm herunterladen", "chart", lambda f: export_chart.chart_bytes(fig, f), stem, export_chart.FORMATS)
+    _row("Diagramm", "chart", lambda f: export_chart.chart_bytes(fig, f), stem, export_chart.FORMATS)
 
 
 def report_download(level: str, keys: list[str], year: int) -> None:

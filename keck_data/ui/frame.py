@@ -18,6 +18,11 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 18px; }
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; padding-bottom: 2rem; }
 h1 { font-size: 2rem !important; padding-top: 0 !important; }
 [data-testid="stSidebarUserContent"] { padding-top: .5rem; }
+[data-testid="stSidebar"] { font-size: 16px; }
+/* Streamlit's file uploader has English texts that cannot be configured: German ones instead */
+[data-testid="stFileUploaderDropzone"] button > * { display: none; }
+[data-testid="stFileUploaderDropzone"] button::after { content: "Datei auswählen"; }
+[data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
 .keck-legend { font-size: 1rem; line-height: 1.7; }
 .keck-legend .sw { display: inline-block; width: 1.4em; height: 1em; margin-right: .5em; vertical-align: middle;
                    border: 1px solid #555; }

@@ -10,6 +10,7 @@ from ..mapdeck import MapResult, MapSettings, build
 from . import resources, state, widgets
 from .resources import atlas
 
+AREA_LAYERS = ("areas", "circles", "circles_ka")
 METADATA_FIELDS = [("definition", "Definition"), ("calculation", "Berechnung"), ("source", "Quelle"),
                    ("reference_date", "Stichtag"), ("interpretation", "Hinweise zur Interpretation"),
                    ("data_owner", "Datenhalter"), ("update_cycle", "Aktualisierung")]
@@ -42,7 +43,8 @@ def map_key() -> str:
     """
     count = st.session_state.setdefault("map_clicks", 0)
     event = st.session_state.get(f"map_{count}")
-    picked = event.selection.objects.get("areas", []) if event and event.get("selection") else []
+    objects = event.selection.objects if event and event.get("selection") else {}
+    picked = [o for layer in AREA_LAYERS for o in objects.get(layer, [])]  # an area or its circle
     if picked:
         state.put("sel", picked[0]["k"])
         st.session_state["map_clicks"] = count = count + 1

@@ -16,10 +16,11 @@ def styled_table(indicators: list[str], level: str, year: int):
     table = resources.table(indicators, level, year)
     meta = resources.indicators().set_index("key")
     cols = {"key": "Schlüssel", "name": "Gebiet"}
+    header = {meta.loc[k, "name"]: f"{meta.loc[k, 'name']} ({meta.loc[k, 'unit']})" for k in indicators}
     numeric = table[["key", "name"]].rename(columns=cols)
     for key in indicators:
-        numeric[meta.loc[key, "name"]] = table[f"_num_{key}"]
-    texts = table[[meta.loc[k, "name"] for k in indicators]]
+        numeric[header[meta.loc[key, "name"]]] = table[f"_num_{key}"]
+    texts = table[list(header)].rename(columns=header)
     ref_mask = table["reference"].to_numpy()
     reference = pd.concat([numeric[["Gebiet"]], texts], axis=1)[ref_mask]
     areas = numeric[~ref_mask].reset_index(drop=True)
@@ -28,8 +29,8 @@ def styled_table(indicators: list[str], level: str, year: int):
     areas[area_texts.columns] = areas[area_texts.columns].fillna(-np.inf)
     styler = areas.style
     for key in indicators:
-        col, dec, unit = meta.loc[key, "name"], int(meta.loc[key, "decimals"]), meta.loc[key, "unit"]
-        styler = styler.format(lambda v, d=dec, u=unit: fmt.with_unit(v, d, u), subset=[col])
+        col, dec = header[meta.loc[key, "name"]], int(meta.loc[key, "decimals"])
+        styler = styler.format(lambda v, d=dec: fmt.number(v, d), subset=[col])
         for label in (LABEL_SUPPRESSED, LABEL_MISSING):
             rows = list(area_texts.index[area_texts[col] == label])
             if rows:
@@ -50,13 +51,16 @@ def download_buttons(indicators: list[str], level: str, year: int) -> None:
 
 
 def change_table(ts: pd.DataFrame, base_year: int, meta: pd.Series) -> pd.DataFrame:
-    """Base-year value, latest value and the difference, as German text."""
+    """Base-year value, latest value and the difference, as German text ("k. A." stays "k. A.")."""
     change = atlas().change_since(ts, base_year)
-    d = int(meta["decimals"])
+    d, unit = int(meta["decimals"]), meta["unit"]
+    base_status = ts[ts["year"] == base_year].set_index("series")["status"]
     return pd.DataFrame({
         "Reihe": change["series"],
-        f"Wert {base_year}": [fmt.with_unit(v, d, meta["unit"]) for v in change["base"]],
-        "Letzter Wert": [fmt.with_unit(v, d, meta["unit"]) + (f" ({y})" if y else "")
+        f"Wert {base_year}": [fmt.value_text(v, base_status.get(s, "missing"), d, unit)
+                              for s, v in zip(change["series"], change["base"])],
+        "Letzter Wert": [fmt.with_unit(v, d, unit) + (f" ({y})" if y else "")
                          for v, y in zip(change["last"], change["last_year"])],
-        "Veränderung": [("+" if c > 0 else "") + fmt.number(c, d) for c in change["change"]],
+        f"Veränderung{' (Prozentpunkte)' if unit == '%' else ''}": [
+            fmt.difference(c, d, unit) or "–" for c in change["change"]],
     })

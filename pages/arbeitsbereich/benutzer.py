@@ -2,23 +2,29 @@
 import streamlit as st
 
 from keck_data import auth, policy
-from keck_data.ui import session, widgets
+from keck_data.ui import resources, session, widgets
 from keck_data.ui.resources import atlas
 
 user = policy.require(session.user(), "open", "Verwaltung")
 wh = atlas().wh
 st.markdown("# Benutzer")
 users = auth.list_users(wh)
+topics = resources.topics()
+topic_names = dict(zip(topics["key"], topics["name"]))
+users["role"] = users["role"].map(policy.role_label)
+users["topics"] = users["topics"].map(lambda t: ", ".join(topic_names.get(k, k) for k in t) if t is not None and len(t)
+                                      else "alle")
+users["active"] = users["active"].map({True: "ja", False: "nein"})
 st.dataframe(users.rename(columns={"username": "Benutzername", "name": "Name", "role": "Rolle",
                                    "topics": "Themenfelder", "active": "aktiv"}), hide_index=True, width="stretch")
-topics = widgets.load("topics")
 with st.form("user"):
     st.subheader("Benutzer anlegen oder ändern")
     username = st.text_input("Benutzername")
     name = st.text_input("Name")
-    role = st.selectbox("Rolle", list(policy.ROLES), format_func=policy.role_label)
+    roles = list(policy.ROLES)
+    role = st.selectbox("Rolle", roles, index=roles.index(policy.LEAST_ROLE), format_func=policy.role_label)
     chosen = st.multiselect("Bearbeitungsrechte nur für diese Themenfelder (leer = alle)", list(topics["key"]),
-                            format_func=dict(zip(topics["key"], topics["name"])).get)
+                            format_func=topic_names.get, placeholder="alle Themenfelder")
     password = st.text_input("Neues Passwort (leer = unverändert; beendet alle Sitzungen)", type="password")
     active = st.checkbox("aktiv", value=True)
     if st.form_submit_button("Speichern", type="primary"):

@@ -1,25 +1,30 @@
 """Einrichtungen pflegen: list, filter, add (click on the map or enter coordinates), edit, delete."""
+import pandas as pd
 import streamlit as st
 
-from keck_data import editing, policy
+from keck_data import editing, fmt, policy
 from keck_data.errors import KeckError
 from keck_data.mapdeck import placement_deck
-from keck_data.ui import session, widgets
+from keck_data.ui import resources, session, widgets
 from keck_data.ui.poi_form import poi_form
 from keck_data.ui.resources import atlas
 
 user = policy.require(session.user(), "open", "Arbeitsbereich")
 wh = atlas().wh
-cats = widgets.load("poi_categories")
+cats = resources.poi_categories()
 cat_names = dict(zip(cats["key"], cats["name"]))
 st.markdown("# Einrichtungen pflegen")
+if flash := st.session_state.pop("poi_flash", None):  # after a save the page reruns, so the list is current
+    st.success(flash)
 left, right = st.columns(2)
 chosen = left.multiselect("Kategorien", list(cats["key"]), default=list(cats["key"]), format_func=cat_names.get)
 search = right.text_input("Name enthält")
-pois = widgets.load("pois", chosen)
+pois = resources.pois(chosen)
 if search:
     pois = pois[pois["name"].str.contains(search, case=False, regex=False)]
-st.dataframe(pois[["id", "name", "category_name", "address", "capacity", "website"]].rename(
+listed = pois[["id", "name", "category_name", "address", "capacity", "website"]].assign(
+    capacity=pois["capacity"].map(lambda v: "" if pd.isna(v) else fmt.number(v, 0))).fillna("")
+st.dataframe(listed.rename(
     columns={"id": "Nr.", "name": "Name", "category_name": "Kategorie", "address": "Adresse", "capacity": "Kapazität",
              "website": "Web"}), hide_index=True, width="stretch", height=300)
 
@@ -27,7 +32,7 @@ mode = st.radio("Aktion", ["Bearbeiten", "Neu anlegen"], horizontal=True)
 if mode == "Neu anlegen":
     st.caption("In die Karte klicken, um die Lage zu setzen – oder Koordinaten eintragen.")
     marker = st.session_state.get("new_poi_pos")
-    event = st.pydeck_chart(placement_deck(atlas(), widgets.load("display_shapes", widgets.load("levels")["key"]
+    event = st.pydeck_chart(placement_deck(atlas(), resources.display_shapes(resources.levels()["key"]
                                                                   .iloc[-1]), marker),
                             on_select="rerun", selection_mode="single-object", key="place", height=420)
     picked = event.selection.objects.get("grid", []) if event and event.selection else []
@@ -40,7 +45,8 @@ if mode == "Neu anlegen":
         try:
             new_id = editing.create_poi(wh, user, data)
             st.session_state.pop("new_poi_pos", None)
-            st.success(f"„{data['name']}“ angelegt (Nr. {new_id}).")
+            st.session_state["poi_flash"] = f"„{data['name']}“ angelegt (Nr. {new_id})."
+            st.rerun()
         except KeckError as err:
             st.error(str(err))
 elif not pois.empty:
@@ -52,7 +58,8 @@ elif not pois.empty:
         try:
             editing.update_poi(wh, user, int(poi_id), data, version)
             st.session_state[f"poi_version_{poi_id}"] = editing.get_poi(wh, int(poi_id))["version"]
-            st.success("Gespeichert.")
+            st.session_state["poi_flash"] = f"Gespeichert: „{data['name']}“."
+            st.rerun()
         except KeckError as err:
             st.error(str(err))
     with st.expander("Löschen"):

@@ -1,23 +1,43 @@
 """Gebietsvergleich: up to three areas side by side, all indicators by Themenfeld, city value and difference."""
 import streamlit as st
 
-from keck_data.ui import downloads, frame, resources, widgets
+from keck_data import charts
+from keck_data.ui import downloads, frame, resources, state, widgets
+
+VIEWS = {"index": "Gesamtstadt = 100", "raw": "Werte"}
 
 with frame.controls(3) as cols:
-    level, year = widgets.level_and_year(cols[0], cols[1])
-    with cols[2]:
+    level, year = widgets.level_and_year(cols[0], cols[0])
+    with cols[1]:
         chosen = widgets.areas(level, "Gebiete (höchstens 3)")
-
 st.markdown(f"# Gebietsvergleich {year}")
 if not chosen:
-    st.info("Bitte bis zu drei Gebiete wählen – hier oder in der Karte mit „Zum Gebietsvergleich hinzufügen“.")
+    st.info("Bitte bis zu drei Gebiete wählen – links unter „Gebiete“ oder in der Karte mit "
+            "„Zum Gebietsvergleich hinzufügen“.")
 else:
-    downloads.report_download(level, chosen, year)
     table = resources.compare(level, chosen, year)
+    names = resources.area_label(level)
     city = resources.municipality()
-    for topic, group in table.groupby("topic", sort=False):
-        st.subheader(topic)
-        shown = group.drop(columns=["topic", "indicator", "unit", "decimals", "city"]).rename(
-            columns={"name": "Indikator", "city_text": city})
-        st.dataframe(shown, hide_index=True, width="stretch", height=35 * (len(shown) + 1) + 3)
-widgets.state.sync_url(["lvl", "yr", "areas"])
+    topics = list(dict.fromkeys(table["topic"]))
+    with cols[2]:
+        topic = state.widget(st.selectbox, "Themenfeld im Diagramm", topics, "ctopic", topics[0])
+        view = state.widget(st.radio, "Diagramm zeigt", list(VIEWS), "cview", "index", format_func=VIEWS.get)
+    counts = set(resources.indicators().query("kind == 'count'")["key"])
+    rows = table[(table["topic"] == topic) & ~table["indicator"].isin(counts)]  # counts: see the tables
+    if view == "index":
+        rows = rows[rows["city"].notna() & (rows["city"] != 0)]
+    if rows.empty:
+        st.info(f"Keine Daten für „{topic}“ im Jahr {year}.")
+    else:
+        fig = charts.comparison(rows, chosen, [names[k] for k in chosen], city, topic, view == "index")
+        st.plotly_chart(fig, width="stretch")
+        downloads.chart_export(fig, f"gebietsvergleich_{year}")
+    downloads.report_download(level, chosen, year)
+    for name, group in table.groupby("topic", sort=False):
+        st.subheader(name)
+        shown = group[["name", *(names[k] for k in chosen), "city_text", *(f"Δ {names[k]}" for k in chosen)]]
+        st.dataframe(shown.rename(columns={"name": "Indikator", "city_text": city}), hide_index=True,
+                     width="stretch", height="content")
+    st.caption("Diagramm: Anteile, Quoten, Mittelwerte und Indizes (Anzahlen nur in den Tabellen). "
+               "Δ: Unterschied zur Gesamtstadt; bei Anteilen in Prozentpunkten (Pp.). Für Anzahlen kein Δ.")
+state.sync_url(["lvl", "yr", "areas", "ctopic", "cview"])

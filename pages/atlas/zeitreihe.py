@@ -14,14 +14,17 @@ with frame.controls(3) as cols:
     with cols[2]:
         years = resources.years(ind)
         base = int(state.widget(st.selectbox, "Basisjahr für die Veränderung", years, "by", years[0]))
-
 meta = resources.indicator(ind)
 ts = resources.timeseries(ind, level, chosen)
-fig = charts.timeseries(ts, meta)
-st.plotly_chart(fig, width="stretch")
-downloads.chart_export(fig, f"zeitreihe_{ind}")
-if ts["value"].isna().any():
-    st.caption("Lücken in den Linien: Jahre ohne Wert (keine Daten oder k. A.) – nicht als 0 dargestellt.")
-st.subheader(f"Veränderung seit {base}")
-st.dataframe(change_table(ts, base, meta), hide_index=True, width="stretch")
+if ts.empty or ts["value"].isna().all():
+    st.markdown(f"# {meta['name']} im Zeitverlauf")
+    st.info(f"Keine Daten für {meta['name']} in den gewählten Gebieten.")
+else:
+    fig = charts.timeseries(ts, meta)
+    st.plotly_chart(fig, width="stretch")
+    downloads.chart_export(fig, f"zeitreihe_{ind}")
+    if ts["value"].isna().any():
+        st.caption("Lücken in den Linien: Jahre ohne Wert (keine Daten oder k. A.) – nicht als 0 dargestellt.")
+    st.subheader(f"Veränderung seit {base}")
+    st.dataframe(change_table(ts, base, meta), hide_index=True, width="stretch")
 state.sync_url(["ind", "topic", "lvl", "areas", "by"])
