@@ -13,19 +13,24 @@ SOURCE_BAU = "Bauverwaltung / Gutachterausschuss (synthetisch)"
 SOURCE_KITA = "Kita-Bedarfsplanung Musterstadt (synthetisch)"
 
 
-def _c(key, name, topic, source, definition, polarity="neutral", unit="Personen", released=True):
-    """A count indicator (summed to coarser levels)."""
+def _c(key, name, topic, source, definition, polarity="neutral", unit="Personen", released=True, parts=None):
+    """A count indicator (summed to coarser levels); ``parts``: it is the sum of these counts ("a + b")."""
     return dict(key=key, name=name, topic=topic, unit=unit, kind="count", aggregation="sum", polarity=polarity,
-                decimals=0, source=source, definition=definition, calculation="Anzahl zum Stichtag",
-                released=released)
+                decimals=0, source=source, definition=definition,
+                calculation=f"Anzahl zum Stichtag (= {parts})" if parts else "Anzahl zum Stichtag",
+                released=released, parts=parts)
 
 
 def _r(key, name, topic, num, den, source, definition, polarity, scale=100.0, unit="%", released=True):
-    """A rate recomputed as Σ numerator / Σ denominator × scale at every level."""
+    """A rate recomputed as Σ numerator / Σ denominator × scale at every level.
+
+    Percentages are shares (the numerator counts a part of the denominator); per-mille rates and ratios such as
+    places per child are not.
+    """
     per = "je 100" if scale == 100 else f"je {int(scale):,}".replace(",", ".")
     return dict(key=key, name=name, topic=topic, unit=unit, kind="rate", aggregation="ratio", numerator=num,
                 denominator=den, scale=scale, polarity=polarity, decimals=1, source=source, definition=definition,
-                calculation=f"{num} / {den} × {int(scale)} ({per})", released=released)
+                calculation=f"{num} / {den} × {int(scale)} ({per})", released=released, share=unit == "%")
 
 
 def _m(key, name, topic, weight, unit, source, definition, polarity="neutral", released=True):
@@ -37,12 +42,15 @@ def _m(key, name, topic, weight, unit, source, definition, polarity="neutral", r
 
 INDICATORS: list[dict] = [
     # Demografie
-    _c("ew_gesamt", "Einwohnerinnen und Einwohner", "demografie", SOURCE_EWR, "Personen mit Hauptwohnsitz."),
+    _c("ew_gesamt", "Einwohnerinnen und Einwohner", "demografie", SOURCE_EWR, "Personen mit Hauptwohnsitz.",
+       parts="ew_u15 + ew_15_65 + ew_65plus"),
     _c("ew_u3", "Kinder unter 3 Jahren", "demografie", SOURCE_EWR, "Kinder im Alter von 0 bis unter 3 Jahren."),
     _c("ew_3_6", "Kinder von 3 bis unter 6 Jahren", "demografie", SOURCE_EWR, "Kinder im Alter von 3 bis unter 6 Jahren."),
-    _c("ew_u6", "Kinder unter 6 Jahren", "demografie", SOURCE_EWR, "Kinder im Alter von 0 bis unter 6 Jahren."),
+    _c("ew_u6", "Kinder unter 6 Jahren", "demografie", SOURCE_EWR, "Kinder im Alter von 0 bis unter 6 Jahren.",
+       parts="ew_u3 + ew_3_6"),
     _c("ew_6_15", "Kinder von 6 bis unter 15 Jahren", "demografie", SOURCE_EWR, "Kinder im Alter von 6 bis unter 15 Jahren."),
-    _c("ew_u15", "Kinder unter 15 Jahren", "demografie", SOURCE_EWR, "Kinder im Alter von 0 bis unter 15 Jahren."),
+    _c("ew_u15", "Kinder unter 15 Jahren", "demografie", SOURCE_EWR, "Kinder im Alter von 0 bis unter 15 Jahren.",
+       parts="ew_u6 + ew_6_15"),
     _c("ew_u18", "Minderjährige", "demografie", SOURCE_EWR, "Personen unter 18 Jahren."),
     _c("ew_15_65", "Einwohner von 15 bis unter 65 Jahren", "demografie", SOURCE_EWR, "Personen im erwerbsfähigen Alter."),
     _c("ew_65plus", "Einwohner ab 65 Jahren", "demografie", SOURCE_EWR, "Personen ab 65 Jahren."),

@@ -38,6 +38,7 @@ class Settings:
     suppress_zeros: bool
     tile_url: str | None = None  # self-hosted base-map tiles ({z}/{x}/{y}); None: no third-party requests
     client_header: str | None = None  # header the reverse proxy sets to the client address (e.g. X-Real-IP)
+    privacy_width: int | None = None  # protection width of hidden cells; None: threshold + 1
 
     @property
     def is_public(self) -> bool:
@@ -69,4 +70,5 @@ def settings() -> Settings:
         suppress_zeros=_bool_env("KECK_PRIVACY_SUPPRESS_ZEROS", True),
         tile_url=_tile_url(os.environ.get("KECK_TILE_URL", "").strip() or None),
         client_header=os.environ.get("KECK_CLIENT_HEADER", "").strip() or None,
+        privacy_width=_int_env("KECK_PRIVACY_WIDTH", threshold + 1),
     )

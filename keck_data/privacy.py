@@ -1,26 +1,34 @@
 """Statistical disclosure control: small counts become "k. A." before any value leaves keck_data.
 
-* primary suppression: counts from 0 (or 1, when zeros may be shown) up to the threshold;
-* secondary suppression: in every parent/children group of an additive count where the parent is shown, a
-  single hidden child would follow from the total, so the next-smallest sibling is hidden too; a hidden
-  parent whose children are all shown would follow from their sum, so its smallest child is hidden;
-* rates and shares are hidden where their numerator or denominator count is hidden.
+* **primary** suppression on the internal raw counts: values from 0 (or 1, when zeros may be shown) up to the
+  threshold — whether or not the indicator is released;
+* **secondary** suppression over every declared relation (:mod:`keck_data.relations`: spatial sums, indicator
+  identities, rests of shares) until the LP attacker (:mod:`keck_data.disclosure`) can narrow no hidden cell —
+  and no small rest of a share — to an interval narrower than the protection width (threshold + 1 by default);
+  each round hides the cheapest published cells (fewest, smallest, finest level) that give the missing room;
+* rates are hidden where their numerator or denominator count is hidden (also where the rate would read
+  "keine Daten": that label would reveal a denominator of 0).
 
-Status ``suppressed`` (value removed) stays distinct from ``missing`` (no data) and from a real 0.
+Status ``suppressed`` (value removed) stays distinct from ``missing`` (no data) and from a real 0; ``reason``
+says why a cell is hidden (for internal users; the public snapshot carries no reasons).
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from scipy.sparse import csgraph
 
+from . import disclosure, relations
 from .config import settings
 
 SUPPRESSED = "suppressed"
 LABEL_SUPPRESSED = "k. A."
 LABEL_MISSING = "keine Daten"
+KEY = relations.KEY
+MAX_ROUNDS = 50
 
 
 @dataclass(frozen=True)
@@ -29,92 +37,167 @@ class PrivacyRule:
 
     threshold: int = 3
     suppress_zeros: bool = True
+    width: int | None = None  # protection width; None: threshold + 1
 
     @classmethod
     def from_settings(cls) -> "PrivacyRule":
         s = settings()
-        return cls(threshold=s.privacy_threshold, suppress_zeros=s.suppress_zeros)
+        return cls(threshold=s.privacy_threshold, suppress_zeros=s.suppress_zeros, width=s.privacy_width)
 
-    def is_small(self, values: pd.Series) -> pd.Series:
+    @property
+    def protection(self) -> int:
+        return self.threshold + 1 if self.width is None else self.width
+
+    def is_small(self, values):
         lower = values >= 0 if self.suppress_zeros else values > 0
         return lower & (values <= self.threshold)
 
 
-def apply(values: pd.DataFrame, meta: pd.DataFrame, areas: pd.DataFrame, rule: PrivacyRule) -> pd.DataFrame:
+def apply(values: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, rule: PrivacyRule,
+          protected: bool = False) -> pd.DataFrame:
     """Return ``values`` with small and derivable counts (and rates built on them) suppressed.
 
-    ``values``: indicator, level, area_key, year, value, status — all levels of the indicators and, for rates,
-    of their numerator and denominator; ``meta``: indicator metadata indexed by key; ``areas``: level, key,
-    parent_level, parent_key.
+    ``values``: indicator, level, area_key, year, value, status (+ any columns) — the internal raw values of
+    *all* indicators, so that the decision does not depend on what is released or asked for; ``meta``: indicator
+    metadata indexed by key (kind, aggregation, numerator, denominator, parts, share); ``tree``: level, key,
+    parent_level, parent_key. ``protected``: the values are a published snapshot that was protected already, so
+    only the primary rule is checked again (a fence). Adds ``reason`` (why a cell is hidden).
     """
-    out = values.copy()
+    out = values.sort_values(KEY).reset_index(drop=True)
+    out["reason"] = np.where(out["status"].eq(SUPPRESSED), "bei der Lieferung unterdrückt", None)
     kind = out["indicator"].map(meta["kind"])
     primary = kind.eq("count") & out["status"].eq("ok") & rule.is_small(out["value"])
-    out.loc[primary, "status"] = SUPPRESSED
-
-    additive = out["indicator"].isin(meta.index[(meta["kind"] == "count") & (meta["aggregation"] == "sum")])
-    hidden_pairs = out.loc[additive & out["status"].eq(SUPPRESSED), ["indicator", "year"]].drop_duplicates()
-    if len(hidden_pairs):
-        children = _children(areas)
-        for ind, year in hidden_pairs.itertuples(index=False):
-            part = out[(out["indicator"] == ind) & (out["year"] == year)]
-            out.loc[_secondary(part, children), "status"] = SUPPRESSED
-
-    rates = meta[meta["kind"] == "rate"]
-    hidden = out.loc[out["status"] == SUPPRESSED, ["indicator", "level", "area_key", "year"]]
-    if not rates.empty and len(hidden):
-        for key, ind in rates.iterrows():
-            is_rate = (out["indicator"] == key).to_numpy()
-            if not is_rate.any():
-                continue
-            sub = out.loc[is_rate, ["level", "area_key", "year"]]
-            deps = [d for d in (ind["numerator"], ind["denominator"]) if isinstance(d, str)]
-            dep_hidden = hidden[hidden["indicator"].isin(deps)].drop(columns="indicator").drop_duplicates()
-            flagged = sub.merge(dep_hidden.assign(_h=True), on=["level", "area_key", "year"], how="left")["_h"]
-            rows = out.index[is_rate][flagged.eq(True).to_numpy()]
-            out.loc[rows[out.loc[rows, "status"].eq("ok").to_numpy()], "status"] = SUPPRESSED
+    out.loc[primary, ["status", "reason"]] = [SUPPRESSED, f"primär: Fallzahl höchstens {rule.threshold}"]
+    if not protected:
+        for _, year in out.groupby("year", sort=True):  # no relation spans two years
+            system = relations.build(year, meta, tree)
+            hidden = Protection(system, tree, rule).run()
+            if hidden:
+                secondary = system.cells.iloc[list(hidden)][KEY].assign(why=list(hidden.values()))
+                rows = out.reset_index().merge(secondary, on=KEY)
+                out.loc[rows["index"].to_numpy(), ["status", "reason"]] = np.column_stack(
+                    [np.full(len(rows), SUPPRESSED), rows["why"].to_numpy()])
+    _follow_rates(out, meta)
     out.loc[out["status"] == SUPPRESSED, "value"] = np.nan
     return out
 
 
-def _children(areas: pd.DataFrame) -> dict[tuple, list[tuple]]:
-    kids: dict[tuple, list[tuple]] = defaultdict(list)
-    linked = areas.dropna(subset=["parent_key", "parent_level"])
-    for lv, key, plv, pkey in zip(linked["level"], linked["key"], linked["parent_level"], linked["parent_key"]):
-        kids[(plv, pkey)].append((lv, key))
-    return kids
+def _follow_rates(out: pd.DataFrame, meta: pd.DataFrame) -> None:
+    """Hide every rate whose numerator or denominator is hidden (in place)."""
+    place = out.groupby(["level", "area_key", "year"], sort=False).ngroup().to_numpy()
+    rows_of = out.groupby("indicator").indices
+    hidden = out["status"].eq(SUPPRESSED).to_numpy()
+    for key, rate in meta[meta["kind"] == "rate"].iterrows():
+        deps = [rows_of[d] for d in (rate["numerator"], rate["denominator"]) if isinstance(d, str) and d in rows_of]
+        if key not in rows_of or not deps:
+            continue
+        dep = np.concatenate(deps)
+        rows = rows_of[key][np.isin(place[rows_of[key]], place[dep[hidden[dep]]]) & ~hidden[rows_of[key]]]
+        out.loc[rows, ["status", "reason"]] = [SUPPRESSED, "Zähler oder Nenner ist „k. A.“"]
 
 
-def _secondary(part: pd.DataFrame, children: dict[tuple, list[tuple]]) -> list:
-    """Row labels (of ``part``: one additive indicator, one year) that need secondary suppression."""
-    node = {(lv, ak): i for i, lv, ak in zip(part.index, part["level"], part["area_key"])}
-    value = dict(zip(part.index, part["value"]))
-    status = dict(zip(part.index, part["status"]))
-    added = []
+class Protection:
+    """Secondary suppression on one relation system: hide published cells until every hidden cell is safe."""
 
-    def hide_smallest(candidates: list) -> bool:
-        shown = [i for i in candidates if status[i] == "ok"]
-        if not shown:
-            return False
-        pick = min(shown, key=lambda i: value[i])
-        status[pick] = SUPPRESSED
-        added.append(pick)
-        return True
+    def __init__(self, system: relations.System, tree: pd.DataFrame, rule: PrivacyRule):
+        self.system, self.rule = system, rule
+        cells = system.cells
+        self.values = cells["value"].to_numpy(float)
+        status = cells["status"].to_numpy()
+        small = np.asarray(rule.is_small(cells["value"]), bool)
+        self.unknown = status != "ok"
+        self.check = (status == SUPPRESSED) | ((status == "rest") & small)
+        self.solver = disclosure.Solver(system, self.values)
+        self._areas(tree)
+        self.component = _components(system.matrix)
+        self.members = pd.Series(np.arange(len(cells))).groupby(self.component).apply(np.asarray).to_dict()
+        self.key = list(cells[KEY].itertuples(index=False, name=None))
 
-    changed = True
-    while changed:
-        changed = False
-        for parent, kids in children.items():
-            p = node.get(parent)
-            if p is None:
-                continue
-            kid_rows = [node[k] for k in kids if k in node]
-            hidden = len(kids) - sum(status[i] == "ok" for i in kid_rows)
-            if status[p] == "ok" and hidden == 1:
-                if not hide_smallest(kid_rows):
-                    status[p] = SUPPRESSED
-                    added.append(p)
-                changed = True
-            elif status[p] == SUPPRESSED and hidden == 0 and kid_rows:
-                changed = hide_smallest(kid_rows) or changed
-    return added
+    def _areas(self, tree: pd.DataFrame) -> None:
+        """Ancestors of every cell's area (by depth), the cost of hiding each cell."""
+        t = tree.reset_index(drop=True)
+        ids = {(lv, k): i for i, (lv, k) in enumerate(zip(t["level"], t["key"]))}
+        parent = np.array([ids.get((pl, pk), -1) for pl, pk in zip(t["parent_level"], t["parent_key"])])
+        depth = np.zeros(len(t), int)
+        for _ in range(len(t)):
+            d = np.where(parent >= 0, depth[np.maximum(parent, 0)] + 1, 0)
+            if (d == depth).all():
+                break
+            depth = d
+        anc = np.full((len(t), depth.max() + 1 if len(t) else 1), -1)
+        node = np.arange(len(t))
+        while (node >= 0).any():
+            ok = node >= 0
+            anc[np.flatnonzero(ok), depth[node[ok]]] = node[ok]
+            node = np.where(ok, parent[np.maximum(node, 0)], -1)
+        cell_area = np.array([ids.get((lv, k), -1) for lv, k in zip(self.system.cells["level"],
+                                                                    self.system.cells["area_key"])])
+        self.area, self.parent, self.depth, self.anc = cell_area, parent, depth, anc
+        height = depth.max() - depth[cell_area] if len(t) else np.zeros(len(cell_area))
+        root = parent[cell_area] < 0
+        v = np.nan_to_num(self.values)
+        self.cost = 1 + 0.25 * height + 8.0 * root + 0.1 * v / (1 + v.max(initial=0))
+
+    def run(self) -> dict[int, str]:
+        """Cells hidden additionally (secondary), each with the reason."""
+        hidden: dict[int, str] = {}
+        width = self.rule.protection
+        starts = self.check.copy()
+        for _ in range(MAX_ROUNDS):
+            lo, hi = disclosure.intervals(self.solver, self.unknown, self.check, width, starts)
+            failing = np.flatnonzero(self.check & (hi - lo < width))
+            if not len(failing):
+                return hidden
+            starts = np.zeros_like(self.check)
+            for cell in failing:
+                if starts[self.solver.component(cell, self.unknown)].any():  # changed in this round: look again
+                    lo[cell], hi[cell] = disclosure.interval(self.solver, self.unknown, cell)
+                    if hi[cell] - lo[cell] >= width:
+                        continue
+                picks = self._cheapest(cell, lo[cell], hi[cell], width)
+                self.unknown[picks] = True
+                self.check[picks] = True
+                starts[picks] = True
+                hidden.update({int(p): self._reason(p, cell) for p in picks})
+        raise RuntimeError("secondary suppression did not converge")
+
+    def _cheapest(self, cell: int, lo: float, hi: float, width: int) -> np.ndarray:
+        """The cheapest published cells whose hiding gives ``cell`` an interval of at least ``width``."""
+        targets = [(lo + width, None)] + ([(None, hi - width)] if np.isfinite(hi) and hi - width >= 0 else [])
+        for scope in (self._local(cell), self.members[self.component[cell]]):
+            options = [found for at_least, at_most in targets
+                       if (found := disclosure.cover(self.solver, self.unknown, scope, cell, at_least, at_most,
+                                                     self.cost)) is not None and len(found[0])]
+            if options:
+                return min(options, key=lambda o: (round(o[1], 6), len(o[0]), tuple(o[0])))[0]
+        rows = self.solver.rows_of([cell])  # nothing cheaper is possible: hide the cell's whole relations
+        cols = self.solver.cols_of(rows)
+        return cols[~self.unknown[cols]]
+
+    def _local(self, cell: int) -> np.ndarray:
+        """Cells of the same relation component under the parent area of ``cell`` (its siblings' subtrees)."""
+        area = self.area[cell]
+        top = self.parent[area] if area >= 0 and self.parent[area] >= 0 else area
+        same = self.members[self.component[cell]]
+        if top < 0:
+            return same
+        areas = self.area[same]
+        return same[(areas >= 0) & (self.anc[np.maximum(areas, 0), self.depth[top]] == top)]
+
+    def _reason(self, pick: int, protected: int) -> str:
+        rows = self.solver.rows_of([pick])
+        shared = [r for r in rows if protected in set(self.solver.cols_of([r]))]
+        label = self.system.labels[(shared or list(rows))[0]] if len(rows) else ""
+        indicator, _, area, year = self.key[protected]
+        what = f"Rest von {indicator[len(relations.REST):]}" if indicator.startswith(relations.REST) else indicator
+        return f"sekundär: schützt {what} {area} {year} – {label}"
+
+
+def _components(matrix: sparse.csr_matrix) -> np.ndarray:
+    """Connected component of every cell through the relations (cells and rows as one bipartite graph)."""
+    n_rows, n_cells = matrix.shape
+    link = abs(matrix).astype(bool).astype(float)
+    graph = sparse.bmat([[None, link], [link.T, None]], format="csr") if n_rows else sparse.csr_matrix(
+        (n_cells, n_cells))
+    _, labels = csgraph.connected_components(graph, directed=False)
+    return labels[n_rows:] if n_rows else labels

@@ -84,24 +84,34 @@ class Atlas:
 
     # -- values with privacy ---------------------------------------------------
     def values(self, indicators: list[str], years: list[int] | None = None) -> pd.DataFrame:
-        """Values of all levels, privacy applied; rates bring their numerator/denominator along for the rule."""
+        """Values of all levels with privacy applied.
+
+        Returns indicator, level, area_key, year, value (NaN unless ``status`` is ok), status (``ok`` |
+        ``suppressed`` = "k. A." | ``missing`` = "keine Daten"), note, reason (why a cell is "k. A."; internal
+        only, None in public mode).
+        """
         meta = self._meta()
         unknown = [k for k in indicators if k not in meta.index]
         if unknown:
             raise NotFoundError(f"Unbekannte oder nicht freigegebene Indikatoren: {', '.join(unknown)}.")
-        needed = set(indicators)
-        for key in indicators:
-            for dep in (meta.loc[key, "numerator"], meta.loc[key, "denominator"]):
-                if isinstance(dep, str) and dep in meta.index:
-                    needed.add(dep)
-        sql = ("SELECT indicator, level, area_key, year, value, status, note FROM indicator_value "
-               "WHERE list_contains(?, indicator) AND (? IS NULL OR list_contains(?, year))")
-        raw = read_df(self.wh, sql, [sorted(needed), years, years])
+        safe = self._cached(("protected",), self._protected)
+        chosen = safe["indicator"].isin(indicators)
+        if years is not None:
+            chosen &= safe["year"].isin(years)
+        return safe[chosen].reset_index(drop=True)
+
+    def _protected(self) -> pd.DataFrame:
+        """Every value of the warehouse with privacy decided on all internal counts (released or not)."""
+        raw = read_df(self.wh, "SELECT indicator, level, area_key, year, value, status, note FROM indicator_value")
+        meta = read_df(self.wh, "SELECT * FROM indicator").set_index("key")
         tree = self._cached(("tree",), lambda: read_df(
             self.wh, "SELECT a.level, a.key, l.parent_level, a.parent_key FROM area a "
-                     "JOIN spatial_level l ON l.key = a.level"))
-        safe = privacy.apply(raw, meta, tree, self.rule)
-        return safe[safe["indicator"].isin(indicators)].reset_index(drop=True)
+                     "JOIN spatial_level l ON l.key = a.level ORDER BY l.ordering, a.key"))
+        snapshot = self.wh.meta("privacy_protected") is not None  # published: protected when it was written
+        safe = privacy.apply(raw, meta, tree, self.rule, protected=snapshot)
+        if self.public:
+            safe["reason"] = None
+        return safe
 
     def _meta(self) -> pd.DataFrame:
         return self._cached(("meta",), lambda: read_df(
@@ -166,14 +176,17 @@ class Atlas:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
     def change_since(self, ts: pd.DataFrame, base_year: int) -> pd.DataFrame:
-        """Per series: the value in the base year, the last year with a value, and the difference."""
+        """Per series: series, base (value in the base year), base_status (ok | suppressed | missing), last_year,
+        last (the last value shown) and change."""
         rows = []
         for series, g in ts.groupby("series", sort=False):
             base = g.loc[(g["year"] == base_year) & g["value"].notna(), "value"]
             last = g[g["value"].notna()].tail(1)
             b = float(base.iloc[0]) if len(base) else np.nan
             lv = float(last["value"].iloc[0]) if len(last) else np.nan
-            rows.append({"series": series, "base": b, "last_year": int(last["year"].iloc[0]) if len(last) else None,
+            status = g.loc[g["year"] == base_year, "status"]
+            rows.append({"series": series, "base": b, "base_status": status.iloc[0] if len(status) else "missing",
+                         "last_year": int(last["year"].iloc[0]) if len(last) else None,
                          "last": lv, "change": lv - b})
         return pd.DataFrame(rows)
 
@@ -206,9 +219,9 @@ class Atlas:
                 st = a["status"].iloc[0] if len(a) else "missing"
                 val = float(a["value"].iloc[0]) if len(a) and st == "ok" else np.nan
                 row[names[key]] = fmt.value_text(val, st, int(ind["decimals"]), ind["unit"])
+                row[f"_num_{key}"] = val
                 diff = np.nan if ind["kind"] == "count" else val - cv  # a count differs from the total anyway
-                row[f"Δ {names[key]}"] = "" if np.isnan(diff) else ("+" if diff > 0 else "") + fmt.number(
-                    diff, int(ind["decimals"]))
+                row[f"Δ {names[key]}"] = fmt.difference(diff, int(ind["decimals"]), ind["unit"])
             rows.append(row)
         return pd.DataFrame(rows)
 

@@ -80,4 +80,14 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    4,
+    """
+    -- declared relations for disclosure control: "a + b" = the indicator is the sum of these counts;
+    -- share = the numerator counts a part of the denominator (the rest is a count that must stay protected)
+    ALTER TABLE indicator ADD COLUMN parts VARCHAR;
+    ALTER TABLE indicator ADD COLUMN share BOOLEAN DEFAULT FALSE;
+    """,
+))
+
 LATEST_VERSION = MIGRATIONS[-1][0]
