@@ -346,34 +346,37 @@ def _levels(wh: Warehouse, level: str) -> dict[str, str]:
 
 def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str], level: str,
                 report: ImportReport) -> pd.DataFrame:
-    """Area (and level) of every row: the ladder on the import level, then total rows on the coarser levels."""
-    probe = rows[["sheet", "row", "key", "name", "total"]].copy()
-    probe["name"] = probe["name"].where(probe["name"].notna(), "") if "name" in probe else ""
-    result = probe.assign(level=None, area_key=None, rule=None, reason=None, suggestions=None)
-    todo = pd.Series(True, index=result.index)
+    """Area (and level) of every row; key evidence beats name evidence: a key of the import level, then a key
+    of a coarser level (a total row such as "002 Rodenkirchen"), then a name of the import level, then a name
+    of a coarser level ("Musterstadt insgesamt", or "Insgesamt" alone for the town)."""
+    result = rows[["sheet", "row", "key", "name", "total"]].copy()
+    result["name"] = result["name"].where(result["name"].notna(), "").astype(str)
+    per_level = {}
     for lv in levels:
         candidates = areas[areas["level"] == lv]
-        if candidates.empty or not todo.any():
+        if candidates.empty:
             continue
-        names = result.loc[todo, "name"].astype(str)
-        if lv != level:  # a coarser level: "Musterstadt insgesamt" names the town, "Insgesamt" alone too
+        names = result["name"]
+        if lv != level:
             stripped = names.str.replace(_TOTAL_WORDS, "", regex=True).str.strip(" :-–")
-            names = stripped.where(stripped.ne("") | ~result.loc[todo, "total"],
+            names = stripped.where(stripped.ne("") | ~result["total"],
                                    candidates["name"].iloc[0] if len(candidates) == 1 else "")
-        m = match(pd.DataFrame({"key": result.loc[todo, "key"], "name": names}), candidates)
-        lookup = m.set_index(["key", "name"])
-        idx = pd.MultiIndex.from_arrays([result.loc[todo, "key"].astype(str), names.astype(str)])
-        got = lookup.reindex(idx)
-        hit = got["area_key"].notna().to_numpy()
-        sel = result.index[todo][hit]
-        result.loc[sel, "area_key"] = got["area_key"].to_numpy()[hit]
-        result.loc[sel, "level"] = lv
-        result.loc[sel, "rule"] = [f"{levels[lv]}: " + _rule_label(r) if lv != level else _rule_label(r)
-                                   for r in got["rule"].to_numpy()[hit]]
-        if lv == level:
-            result.loc[result.index[todo], "reason"] = got["reason"].to_numpy()
-            result.loc[result.index[todo], "suggestions"] = got["suggestions"].to_numpy()
-        todo = result["area_key"].isna()
+        m = match(pd.DataFrame({"key": result["key"], "name": names}), candidates).set_index(["key", "name"])
+        got = m.reindex(pd.MultiIndex.from_arrays([result["key"].astype(str), names.astype(str)]))
+        per_level[lv] = got.reset_index(drop=True).set_axis(result.index)
+    result = result.assign(level=None, area_key=None, rule=None)
+    for rules, coarser in (({"key", "key_norm"}, False), ({"key", "key_norm"}, True), ({"name", "name_norm"}, False),
+                           ({"name", "name_norm"}, True)):
+        for lv, got in per_level.items():
+            if (lv != level) != coarser:
+                continue
+            take = result["area_key"].isna() & got["rule"].isin(rules)
+            result.loc[take, "area_key"] = got.loc[take, "area_key"]
+            result.loc[take, "level"] = lv
+            result.loc[take, "rule"] = [(f"{levels[lv]}: " if coarser else "") + RULES[r] for r in got.loc[take, "rule"]]
+    todo = result["area_key"].isna()
+    own = per_level.get(level, pd.DataFrame({"reason": None, "suggestions": None}, index=result.index))
+    result["reason"], result["suggestions"] = own["reason"], own["suggestions"]
     report.details["matching"] = [
         {"sheet": s, "row": int(r), "key": k, "name": n, "level": lv, "area_key": a, "rule": ru}
         for s, r, k, n, lv, a, ru in result[["sheet", "row", "key", "name", "level", "area_key", "rule"]].itertuples(
@@ -397,10 +400,6 @@ def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
                                    f"Zeile {r} → {levels[lv]} {a}" for r, lv, a in zip(
                                        coarser["row"][:MAX_LISTED], coarser["level"], coarser["area_key"])) + ".")
     return result
-
-
-def _rule_label(rule: str) -> str:
-    return RULES.get(rule, rule)
 
 
 def _first_unmatched(report: ImportReport) -> str:
