@@ -100,7 +100,7 @@ def create_poi(wh: Warehouse, user: User, data: dict) -> int:
                              clean["opening_hours"], clean["target_group"], clean["capacity"], clean["website"],
                              clean["contact"], clean["description"], clean["public"], user.username,
                              datetime.now()]).fetchone()[0]
-        tx.audit("poi", str(new_id), None, clean)
+        tx.audit("poi", str(new_id), None, {**clean, "version": 1})
         return new_id
     return wh.write(user, "create-poi", [Resource("poi")], write)
 
@@ -124,7 +124,7 @@ def update_poi(wh: Warehouse, user: User, poi_id: int, data: dict, expected_vers
             [clean["name"], clean["category"], clean["address"], clean["lon"], clean["lat"], clean["opening_hours"],
              clean["target_group"], clean["capacity"], clean["website"], clean["contact"], clean["description"],
              clean["public"], user.username, datetime.now(), poi_id])
-        tx.audit("poi", str(poi_id), {k: current[k] for k in POI_FIELDS}, clean)
+        tx.audit("poi", str(poi_id), {k: current[k] for k in POI_FIELDS}, {**clean, "version": expected_version + 1})
     wh.write(user, "update-poi", [Resource("poi", str(poi_id))], write)
 
 
@@ -151,7 +151,8 @@ def save_indicator(wh: Warehouse, user: User, meta: dict) -> None:
         raise ValidationError("Pflichtfelder fehlen: " + ", ".join(missing) + ".")
     old = read_df(wh, "SELECT * FROM indicator WHERE key = ?", [meta["key"]])
     merged = {**(old.iloc[0].to_dict() if not old.empty else {}), **meta}
-    merged.setdefault("aggregation", {"count": "sum", "rate": "ratio", "mean": "weighted_mean"}.get(meta["kind"], "none"))
+    merged.setdefault("aggregation",
+                      {"count": "sum", "rate": "ratio", "mean": "weighted_mean"}.get(meta["kind"], "none"))
     merged.setdefault("polarity", "neutral")
     if merged["aggregation"] == "ratio" and not (merged.get("numerator") and merged.get("denominator")):
         raise ValidationError("Eine Quote braucht Zähler- und Nenner-Indikator.")
@@ -276,24 +277,35 @@ UNDOABLE = {"update-poi", "delete-poi", "create-poi", "release", "withdraw"}
 
 
 def undo(wh: Warehouse, user: User, audit_id: int) -> None:
-    """Undo one change where that is safe: POI edits (if unchanged since) and release decisions."""
+    """Undo one change if nobody changed the object since; otherwise ConflictError showing both versions.
+
+    POI edits carry the version they produced, so the restoring write itself checks it (optimistic lock).
+    """
     row = read_df(wh, "SELECT action, entity, entity_key, before, after FROM audit_log WHERE id = ?", [audit_id])
     if row.empty or row["action"][0] not in UNDOABLE or row["entity"][0] not in ("poi", "indicator.released"):
         raise ValidationError("Diese Änderung kann nicht automatisch rückgängig gemacht werden.")
-    action, key = row["action"][0], row["entity_key"][0]
+    action, entity, key = row["action"][0], row["entity"][0], row["entity_key"][0]
     before = json.loads(row["before"][0]) if row["before"][0] else None
+    after = json.loads(row["after"][0]) if row["after"][0] else None
+    later = read_df(wh, "SELECT actor, CAST(changed_at AS VARCHAR) AS changed_at FROM audit_log WHERE entity = ? "
+                        "AND entity_key = ? AND id > ? AND action <> 'verweigert' ORDER BY id DESC LIMIT 1",
+                    [entity, key, audit_id])
+    if not later.empty:
+        by = f"{later['actor'][0]} ({later['changed_at'][0][:16]})"
+        if entity == "indicator.released":
+            raise ConflictError(f"Die Freigabe von „{key}“ wurde inzwischen von {by} erneut entschieden; "
+                                "nichts wurde geändert.")
+        current = _poi_row(wh.cursor(), int(key))
+        raise ConflictError(f"Die Einrichtung Nr. {key} wurde inzwischen von {by} geändert; nichts wurde "
+                            "geändert. Gespeicherte Fassung: " + (_describe(current) if current else "gelöscht")
+                            + f" – Fassung vor Änderung Nr. {audit_id}: " + (_describe(before) if before else
+                                                                            "nicht vorhanden") + ".")
     if action in ("release", "withdraw"):
         set_released(wh, user, key, bool(before))
-        return
-    if action == "create-poi":
-        current = get_poi(wh, int(key))
-        delete_poi(wh, user, int(key), current["version"])
+    elif action == "create-poi":
+        delete_poi(wh, user, int(key), after.get("version", 1))
     elif action == "update-poi":
-        current = get_poi(wh, int(key))
-        after = json.loads(row["after"][0])
-        if any(str(current[k]) != str(after[k]) for k in ("name", "address", "capacity", "website")):
-            raise ConflictError("Die Einrichtung wurde danach noch einmal geändert; bitte von Hand korrigieren.")
-        update_poi(wh, user, int(key), before, current["version"])
+        update_poi(wh, user, int(key), before, after.get("version") or get_poi(wh, int(key))["version"])
     else:  # delete-poi: restore as a new POI
         create_poi(wh, user, before)
 
