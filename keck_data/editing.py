@@ -261,10 +261,29 @@ def delete_bookmark(wh: Warehouse, user: User, bookmark_id: int) -> None:
 
 # -- audit log and undo -----------------------------------------------------------------------------------
 
-def audit_entries(wh: Warehouse, actor: str | None = None, entity: str | None = None, limit: int = 500):
-    return read_df(wh, "SELECT id, CAST(changed_at AS VARCHAR) AS changed_at, actor, action, entity, entity_key, "
-                       "before, after FROM audit_log WHERE (? IS NULL OR actor = ?) AND (? IS NULL OR entity = ?) "
-                       "ORDER BY id DESC LIMIT ?", [actor, actor, entity, entity, limit])
+MAX_SHOWN = 2_000  # characters of one before/after value in the protocol (the log keeps them whole)
+
+
+def audit_entries(wh: Warehouse, actor: str | None = None, entity: str | None = None, limit: int = 500,
+                  offset: int = 0) -> pd.DataFrame:
+    """One page of the audit log, newest first; long values shortened to MAX_SHOWN characters (…).
+
+    Columns: id, changed_at, actor, action, entity, entity_key, before, after.
+    """
+    return read_df(wh, "SELECT id, CAST(changed_at AS VARCHAR) AS changed_at, left(actor, 100) AS actor, action, "
+                       "entity, left(entity_key, 200) AS entity_key, "
+                       "CASE WHEN length(before) > ? THEN left(CAST(before AS VARCHAR), ?) || '…' "
+                       "ELSE CAST(before AS VARCHAR) END AS before, "
+                       "CASE WHEN length(after) > ? THEN left(CAST(after AS VARCHAR), ?) || '…' "
+                       "ELSE CAST(after AS VARCHAR) END AS after "
+                       "FROM audit_log WHERE (? IS NULL OR actor = ?) AND (? IS NULL OR entity = ?) "
+                       "ORDER BY id DESC LIMIT ? OFFSET ?",
+                   [MAX_SHOWN, MAX_SHOWN, MAX_SHOWN, MAX_SHOWN, actor, actor, entity, entity, limit, offset])
+
+
+def audit_count(wh: Warehouse, actor: str | None = None, entity: str | None = None) -> int:
+    return wh.cursor().execute("SELECT count(*) FROM audit_log WHERE (? IS NULL OR actor = ?) AND "
+                               "(? IS NULL OR entity = ?)", [actor, actor, entity, entity]).fetchone()[0]
 
 
 def audit_filter_options(wh: Warehouse) -> tuple[list[str], list[str]]:
