@@ -4,10 +4,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from . import auth, data_commands, demo, policy
+from . import auth, data_commands, demo, policy, privacy_audit
 from .config import settings
 from .errors import KeckError, WarehouseError
+from .privacy import PrivacyRule
 from .publish import publish
 from .warehouse import Warehouse, read_df
 
@@ -57,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="als ein JSON-Objekt ausgeben")
     p = sub.add_parser("publish", help="öffentlichen Schnappschuss schreiben")
     p.add_argument("--target", help="Zieldatei (Standard: KECK_PUBLIC_WAREHOUSE)")
+    p = sub.add_parser("audit-privacy", help="Angriffstest: lässt sich ein „k. A.“-Wert aus dem Veröffentlichten "
+                                              "berechnen oder eingrenzen? (Exit-Code 1, wenn ja)")
+    p.add_argument("--snapshot", help="öffentlicher Schnappschuss (Standard: KECK_PUBLIC_WAREHOUSE)")
     data_commands.add_parsers(sub)
     args = parser.parse_args(argv)
     cfg = settings()
@@ -88,7 +93,13 @@ def main(argv: list[str] | None = None) -> int:
             with Warehouse(cfg.warehouse_path) as wh:
                 result = publish(wh, args.target or cfg.public_warehouse_path, policy.system("cli"))
             print(f"Veröffentlicht: {result['indicators']} Indikatoren, {result['values']} Werte "
-                  f"({result['suppressed']} als „k. A.“) nach {result['path']}.")
+                  f"({result['suppressed']} als „k. A.“, davon {result['secondary']} sekundär) nach {result['path']}. "
+                  f"Angriffstest: {result['audit']}.")
+        elif args.command == "audit-privacy":
+            result, note = privacy_audit.audit_files(Path(args.snapshot or cfg.public_warehouse_path),
+                                                     cfg.warehouse_path, PrivacyRule.from_settings())
+            print("\n".join([result.summary()] + result.details() + ([note] if note else [])))
+            return 0 if result.ok else 1
         else:
             return data_commands.run(args, cfg.warehouse_path)
     except KeckError as err:

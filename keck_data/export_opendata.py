@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import privacy
 from .export_table import neutralise
 from .queries import Atlas
 from .warehouse import Warehouse, read_df
@@ -23,16 +24,20 @@ Inhalt
 - werte.csv: alle freigegebenen Indikatorwerte im Langformat (UTF-8 mit BOM, Trennzeichen ';', Dezimalkomma).
   status: ok = Wert, suppressed = aus Datenschutzgründen keine Angabe („k. A.“), missing = keine Daten.
 - metadaten.csv: Definition, Berechnung, Quelle und Stichtag jedes Indikators.
-- gebiete.gpkg: je Raumebene ein Layer mit den Gebieten (EPSG:4326) und den Werten des Jahres {year}.
-- <ebene>_{year}.geojson: dieselben Gebiete mit Werten als GeoJSON.
-Kleine Fallzahlen sind bereits unterdrückt; unterdrückte Werte sind leer.
+- gebiete.gpkg: je Raumebene ein Layer mit den Gebieten (EPSG:4326) und den Werten des Jahres {year};
+  zu jedem Indikator eine Spalte status_<indikator> (ok, suppressed = „k. A.“, missing = keine Daten).
+- <ebene>_{year}.geojson: dieselben Gebiete mit Werten und Status als GeoJSON.
+Kleine Fallzahlen sind bereits unterdrückt (auch Werte, aus denen sie sich berechnen ließen); unterdrückte
+Werte sind leer, ihr Status ist „suppressed“. Quoten und Mittelwerte sind auf ihre angegebenen
+Nachkommastellen gerundet.
 """
 
 
 def open_data_zip(atlas: Atlas, year: int | None = None) -> bytes:
     """The whole open-data package as ZIP bytes (only released indicators: pass a public Atlas)."""
     year = year or atlas.years()[-1]
-    values = atlas.values(list(atlas.indicators()["key"]))
+    inds = atlas.indicators()
+    values = privacy.round_declared(atlas.values(list(inds["key"])), inds.set_index("key"))
     long = values_long(atlas, values)[["level", "area_key", "area_name", "indicator", "year", "value", "status"]]
     meta_cols = ["key", "name", "topic_name", "unit", "kind", "definition", "calculation", "source",
                  "reference_date", "interpretation", "data_owner", "update_cycle"]
@@ -58,6 +63,7 @@ def values_long(atlas: Atlas, values: pd.DataFrame | None = None) -> pd.DataFram
     """All values (privacy applied) in long format with area and indicator names, text made spreadsheet-safe."""
     inds = atlas.indicators()
     values = atlas.values(list(inds["key"])) if values is None else values
+    values = privacy.round_declared(values, inds.set_index("key"))
     names = read_df(atlas.wh, "SELECT level, key AS area_key, name AS area_name FROM area")
     out = values.merge(names, on=["level", "area_key"], how="left").merge(
         inds[["key", "name", "unit"]].rename(columns={"key": "indicator", "name": "indicator_name"}), on="indicator")
@@ -80,6 +86,10 @@ def _level_frame(atlas: Atlas, level: str, values, year: int) -> gpd.GeoDataFram
                            "ORDER BY key", [level])
     gdf = gpd.GeoDataFrame(df[["key", "name", "parent_key"]], geometry=shapely.from_wkb([bytes(b) for b in df["wkb"]]),
                            crs=4326)
-    wide = values[(values["level"] == level) & (values["year"] == year)].pivot(
-        index="area_key", columns="indicator", values="value")
-    return gdf.merge(wide, left_on="key", right_index=True, how="left")
+    rows = values[(values["level"] == level) & (values["year"] == year)]
+    wide = rows.pivot(index="area_key", columns="indicator", values="value")
+    status = rows.pivot(index="area_key", columns="indicator", values="status").add_prefix("status_")
+    out = gdf.merge(wide.join(status), left_on="key", right_index=True, how="left")
+    for key in wide.columns:  # areas without a row: "missing", never an empty status
+        out[f"status_{key}"] = out[f"status_{key}"].fillna("missing")
+    return out

@@ -82,6 +82,13 @@ def apply(values: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, rule: Pr
     return out
 
 
+def round_declared(values: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """``values`` with every value rounded to its indicator's declared decimals (what is published)."""
+    decimals = values["indicator"].map(meta["decimals"]).fillna(6).astype(int).to_numpy()
+    scaled = values["value"].to_numpy(float) * 10.0 ** decimals
+    return values.assign(value=np.round(scaled) / 10.0 ** decimals)
+
+
 def _follow_rates(out: pd.DataFrame, meta: pd.DataFrame) -> None:
     """Hide every rate whose numerator or denominator is hidden (in place)."""
     place = out.groupby(["level", "area_key", "year"], sort=False).ngroup().to_numpy()

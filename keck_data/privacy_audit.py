@@ -17,10 +17,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pathlib import Path
+
 from . import disclosure, relations
+from .errors import WarehouseError
 from .privacy import SUPPRESSED, PrivacyRule
+from .warehouse import Warehouse, read_df
 
 KEY = relations.KEY
+TREE_SQL = ("SELECT a.level, a.key, l.parent_level, a.parent_key FROM area a JOIN spatial_level l "
+            "ON l.key = a.level ORDER BY l.ordering, a.key")
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,10 @@ class AuditResult:
     def ok(self) -> bool:
         return not self.findings
 
+    def details(self, limit: int = 20) -> list[str]:
+        lines = [f.text() for f in self.findings[:limit]]
+        return lines + ([f"… und {len(self.findings) - limit} weitere"] if len(self.findings) > limit else [])
+
     def summary(self) -> str:
         return (f"{self.exact} Zellen rekonstruierbar, {len(self.findings) - self.exact} enger als {self.width} "
                 f"({self.checked} verborgene Zellen in {self.cells} veröffentlichten Werten geprüft)")
@@ -83,6 +93,26 @@ def audit(published: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, rule:
             how = "; ".join(system.labels[r] for r in solver.rows_of([i])[:3])
             findings.append(Finding(ind, area, int(yr), float(lo[i]), float(hi[i]), how))
     return AuditResult(rule.protection, len(published), checked, findings)
+
+
+def audit_snapshot(snapshot: Warehouse, declarations: Warehouse | None, rule: PrivacyRule) -> AuditResult:
+    """Attack everything in a published snapshot; relations as declared in ``declarations`` (the internal
+    warehouse: its unreleased indicators take part as unknowns) or, without it, in the snapshot itself."""
+    published = read_df(snapshot, "SELECT indicator, level, area_key, year, value, status FROM indicator_value")
+    meta = read_df(declarations or snapshot, "SELECT * FROM indicator").set_index("key")
+    return audit(published, meta, read_df(snapshot, TREE_SQL), rule)
+
+
+def audit_files(snapshot: Path, internal: Path, rule: PrivacyRule) -> tuple[AuditResult, str | None]:
+    """:func:`audit_snapshot` for files; returns the result and a note when the internal declarations could not
+    be read (missing, or opened for writing by another process)."""
+    with Warehouse(snapshot, read_only=True) as pub:
+        try:
+            with Warehouse(internal, read_only=True) as declared:
+                return audit_snapshot(pub, declared, rule), None
+        except WarehouseError as err:
+            note = f"Hinweis: Beziehungen nur aus dem Schnappschuss gelesen ({err})"
+            return audit_snapshot(pub, None, rule), note
 
 
 def _add_rate_rows(system: relations.System, year: pd.DataFrame, meta: pd.DataFrame) -> None:

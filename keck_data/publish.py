@@ -1,5 +1,9 @@
 """Veröffentlichen: write the public snapshot (released indicators, privacy applied, public POIs/bookmarks).
 
+Values go out rounded to their declared decimals; before the snapshot replaces the old one, the LP attacker
+(:mod:`keck_data.privacy_audit`) must find no "k. A." cell it can recompute or narrow — otherwise nothing is
+published.
+
 The snapshot is built in a temporary file next to the target and renamed atomically, so a running public
 instance either sees the old or the new file, never half of one.
 """
@@ -9,7 +13,10 @@ import os
 import time
 from pathlib import Path
 
-from . import privacy
+import pandas as pd
+
+from . import privacy, privacy_audit
+from .errors import ValidationError
 from .policy import Resource, User
 from .queries import Atlas
 from .warehouse import Tx, Warehouse
@@ -46,13 +53,15 @@ def publish(wh: Warehouse, target: str | Path, user: User | None, rule: privacy.
 
 
 def _write_snapshot(wh: Warehouse, target: Path, rule: privacy.PrivacyRule | None) -> dict:
-    """Build the snapshot in a temporary file and rename it over ``target``."""
+    """Build the snapshot in a temporary file, attack it, and rename it over ``target`` only if it holds."""
+    rule = rule or privacy.PrivacyRule.from_settings()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
-    atlas = Atlas(wh, public=True, rule=rule or privacy.PrivacyRule.from_settings())
-    released = list(atlas.indicators()["key"])
-    values = atlas.values(released) if released else None
+    atlas = Atlas(wh, rule=rule)  # internal view: privacy decided on every count, reasons kept for the counts
+    inds = atlas.indicators().set_index("key")
+    released = list(inds.index[inds["released"]])
+    values = privacy.round_declared(atlas.values(released), inds) if released else None
     source = wh.cursor()
     try:
         with Warehouse(tmp) as snapshot:  # the schema comes from the normal migrations
@@ -67,14 +76,22 @@ def _write_snapshot(wh: Warehouse, target: Path, rule: privacy.PrivacyRule | Non
                 cur.execute("INSERT INTO indicator_value SELECT indicator, level, area_key, year, value, status, "
                             "'source', note FROM safe_values")
                 cur.unregister("safe_values")
-            cur.execute("INSERT OR REPLACE INTO meta VALUES ('published_at', CAST(now() AS VARCHAR))")
+            cur.execute("INSERT OR REPLACE INTO meta VALUES ('published_at', CAST(now() AS VARCHAR)), "
+                        "('privacy_protected', ?)", [f"Schwelle {rule.threshold}, Schutzbreite {rule.protection}"])
             cur.execute("COMMIT")
             cur.execute("CHECKPOINT")
+            result = privacy_audit.audit_snapshot(snapshot, wh, rule)
+        if not result.ok:
+            raise ValidationError(
+                f"Veröffentlichung abgebrochen: Der Angriffstest findet {result.summary()}. "
+                + " ".join(result.details(5)) + " Der bisherige Schnappschuss bleibt unverändert.")
     except BaseException:
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
         raise
     os.replace(tmp, target)
+    reasons = values["reason"].fillna("") if values is not None else pd.Series(dtype=str)
     return {"indicators": len(released), "values": 0 if values is None else len(values),
             "suppressed": 0 if values is None else int((values["status"] == "suppressed").sum()),
+            "secondary": int(reasons.str.startswith("sekundär").sum()), "audit": result.summary(),
             "path": str(target), "bytes": target.stat().st_size}

@@ -176,17 +176,14 @@ class Atlas:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
     def change_since(self, ts: pd.DataFrame, base_year: int) -> pd.DataFrame:
-        """Per series: series, base (value in the base year), base_status (ok | suppressed | missing), last_year,
-        last (the last value shown) and change."""
+        """Per series: the value in the base year, the last year with a value, and the difference."""
         rows = []
         for series, g in ts.groupby("series", sort=False):
             base = g.loc[(g["year"] == base_year) & g["value"].notna(), "value"]
             last = g[g["value"].notna()].tail(1)
             b = float(base.iloc[0]) if len(base) else np.nan
             lv = float(last["value"].iloc[0]) if len(last) else np.nan
-            status = g.loc[g["year"] == base_year, "status"]
-            rows.append({"series": series, "base": b, "base_status": status.iloc[0] if len(status) else "missing",
-                         "last_year": int(last["year"].iloc[0]) if len(last) else None,
+            rows.append({"series": series, "base": b, "last_year": int(last["year"].iloc[0]) if len(last) else None,
                          "last": lv, "change": lv - b})
         return pd.DataFrame(rows)
 
