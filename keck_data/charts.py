@@ -14,7 +14,7 @@ NORMAL = "#6baed6"
 FONT = dict(size=18)
 
 
-def wrap(text: str, width: int = 70) -> str:
+def wrap(text: str, width: int = 48) -> str:
     """Long chart titles wrap (plotly never wraps by itself)."""
     return "<br>".join(textwrap.wrap(text, width)) or text
 
@@ -23,10 +23,10 @@ def _layout(fig: go.Figure, title: str, source: str) -> go.Figure:
     """German number format, large fonts; the source sits under the title, so it never meets the axis labels."""
     lines = wrap(title).count("<br>") + 1
     fig.update_layout(title=dict(text=wrap(title), font=dict(size=22),
-                                 subtitle=dict(text=wrap(f"Quelle: {source}", 110), font=dict(size=13))),
+                                 subtitle=dict(text=wrap(f"Quelle: {source}", 90), font=dict(size=13))),
                       font=FONT, template="plotly_white", separators=",.",
-                      margin=dict(t=90 + 28 * lines, b=40), xaxis=dict(automargin=True), yaxis=dict(automargin=True),
-                      legend=dict(orientation="h", y=1.0, x=1, xanchor="right", yanchor="bottom"))
+                      margin=dict(t=90 + 28 * lines, b=70), xaxis=dict(automargin=True), yaxis=dict(automargin=True),
+                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left"))
     return fig
 
 

@@ -15,12 +15,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib.patches import FancyArrow, Patch, Rectangle  # noqa: E402
 
-from . import classify  # noqa: E402
+from . import classify, fmt  # noqa: E402
 from .errors import ValidationError  # noqa: E402
-from .mapdeck import MapSettings  # noqa: E402
+from .mapdeck import MapSettings, nice_steps  # noqa: E402
 from .queries import Atlas  # noqa: E402
 from .warehouse import read_df  # noqa: E402
 
@@ -80,17 +81,33 @@ def render_map(atlas: Atlas, s: MapSettings, fmt: str = "png", dpi: int = 200) -
 
 
 def _circles(ax, atlas: Atlas, s: MapSettings, gdf: gpd.GeoDataFrame) -> list:
+    """Proportional circles with a size key of round values (as on screen); "k. A." as empty rings."""
     ind2 = atlas.indicator(s.indicator2)
-    v2 = atlas.level_values(s.indicator2, s.level, s.year)
-    shown = v2[v2["status"] == "ok"].merge(gdf[["key", "geometry"]], on="key")
-    if shown.empty:
-        return []
-    top = shown["value"].abs().max() or 1
-    pts = gpd.GeoSeries(shown["geometry"]).representative_point()
-    ax.scatter(pts.x, pts.y, s=600 * np.abs(shown["value"]) / top, facecolor="#212529", alpha=0.55,
-               edgecolor="white", linewidth=0.6, zorder=3)
-    return [plt.Line2D([], [], marker="o", linestyle="", markersize=10, markerfacecolor="#212529", alpha=0.55,
-                       markeredgecolor="white", label=f"Kreise: {ind2['name']} (Fläche ∝ Wert)")]
+    v2 = atlas.level_values(s.indicator2, s.level, s.year).merge(gdf[["key", "geometry"]], on="key")
+    shown, hidden = v2[v2["status"] == "ok"], v2[v2["status"] == "suppressed"]
+    top = float(shown["value"].abs().max()) if len(shown) else 0.0
+
+    def size(value: float) -> float:  # marker area in pt²
+        return 600 * abs(value) / top if top > 0 else 0.0
+
+    def points(frame: pd.DataFrame) -> gpd.GeoSeries:
+        return gpd.GeoSeries(frame["geometry"]).representative_point()
+
+    handles = []
+    if len(shown):
+        pts = points(shown)
+        ax.scatter(pts.x, pts.y, s=[size(v) for v in shown["value"]], facecolor="#212529", alpha=0.55,
+                   edgecolor="white", linewidth=0.6, zorder=3)
+        handles += [plt.Line2D([], [], marker="o", linestyle="", markersize=math.sqrt(size(v)),
+                               markerfacecolor="#212529", alpha=0.55, markeredgecolor="white",
+                               label=f"{ind2['name']}: {fmt.with_unit(v, int(ind2['decimals']), ind2['unit'])}")
+                    for v in nice_steps(top)]
+    if len(hidden):
+        pts = points(hidden)
+        ax.scatter(pts.x, pts.y, s=60, facecolor="none", edgecolor="#212529", linewidth=1.2, zorder=3)
+        handles.append(plt.Line2D([], [], marker="o", linestyle="", markersize=math.sqrt(60), markerfacecolor="none",
+                                  markeredgecolor="#212529", label=f"{ind2['name']}: k. A. (Datenschutz)"))
+    return handles
 
 
 def _pois(ax, atlas: Atlas, s: MapSettings) -> list:

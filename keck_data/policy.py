@@ -25,6 +25,7 @@ ROLES = {  # role → (German label, capabilities, may be limited to Themenfelde
     "keck_admin": ("KECK-Administration", {READ, BOOKMARK, EDIT, RELEASE, PUBLISH}, True),
     "keck_nutzer": ("KECK-Nutzung (nur lesen)", {READ, BOOKMARK}, False),
 }
+LEAST_ROLE = "keck_nutzer"  # where forms that assign a role start
 SYSTEM_ROLE = "system"  # command line and first start: whoever runs them owns the files anyway
 ALL_CAPABILITIES = {READ, BOOKMARK, EDIT, RELEASE, PUBLISH, MANAGE_USERS}
 DEMO_ACCOUNTS = [("verwaltung", "Kommunen-Admin (Demo)", "kommunen_admin"),

@@ -1,7 +1,9 @@
-"""Start the real atlas server on a free localhost port and drive Debian's Chromium with Playwright."""
+"""Browser tests' plugin: the real atlas servers (internal + public) on free localhost ports, Debian's Chromium
+driven by Playwright, and helpers that operate Streamlit's widgets as a user does."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -10,8 +12,15 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
+from keck_data import auth
+from keck_data.policy import system
+from keck_data.publish import publish
+from keck_data.warehouse import Warehouse
 from tests.conftest import ROOT
 
+ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots of every page (gitignored), looked at before a release
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -59,5 +68,107 @@ def choose(page, label: str, option: str) -> None:
     box = page.locator('[data-testid="stSelectbox"]').filter(
         has=page.locator('[data-testid="stWidgetLabel"]', has_text=label)).first
     box.click()
+    page.keyboard.type(option)  # filters the (virtualised) option list
     page.get_by_role("option", name=option, exact=True).click()
     wait_idle(page)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: scripts/test.sh installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def files(demo_file, tmp_path_factory):
+    """Internal warehouse, a second internal warehouse ("source") that publishes, and the public snapshot."""
+    base = tmp_path_factory.mktemp("browser")
+    internal = base / "keck.duckdb"
+    shutil.copy(demo_file, internal)
+    source = base / "source.duckdb"  # the "other" internal warehouse that publishes while both servers run
+    shutil.copy(demo_file, source)
+    public = base / "public.duckdb"
+    with Warehouse(source) as wh:
+        publish(wh, public, system())
+    return {"internal": internal, "source": source, "public": public, "base": base}
+
+
+@pytest.fixture(scope="session")
+def accounts(files):
+    """One login per role: {role: (username, password)} and the auth folder under "dir"."""
+    directory = files["base"] / "auth"
+    with Warehouse(files["internal"]) as wh:
+        created = auth.init_auth(wh, directory)
+    return {role: (username, password) for username, role, password in created} | {"dir": directory}
+
+
+@pytest.fixture(scope="session")
+def servers(files, accounts):
+    common = {"KECK_WAREHOUSE": str(files["internal"]), "KECK_PUBLIC_WAREHOUSE": str(files["public"]),
+              "KECK_AUTH_DIR": str(accounts["dir"])}
+    with atlas_server({**common, "KECK_MODE": "internal"}, files["base"] / "internal.log") as internal, \
+            atlas_server({**common, "KECK_MODE": "public"}, files["base"] / "public.log") as public:
+        yield {"internal": internal, "public": public}
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def signed_in(page, url: str, account: tuple[str, str]) -> None:
+    """Open ``url`` on the internal instance and log in on the Anmeldung page it shows first."""
+    page.goto(url)
+    wait_idle(page)
+    page.get_by_label("Benutzername").fill(account[0])
+    page.get_by_label("Passwort").fill(account[1])
+    page.get_by_role("button", name="Anmelden").click()
+    wait_idle(page)
+    page.wait_for_selector("text=Abmelden")
+
+
+def widget(page, testid: str, label: str):
+    """The Streamlit widget of a kind (stSelectbox, stMultiSelect, stRadio …) with the given label."""
+    return page.locator(f'[data-testid="{testid}"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]', has_text=label)).first
+
+
+def add_option(page, label: str, option: str) -> None:
+    """Add ``option`` to the multiselect labelled ``label``."""
+    widget(page, "stMultiSelect", label).locator("input").click()  # not the chips: their × removes one
+    page.keyboard.type(option)
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+    wait_idle(page)
+
+
+def pick_radio(page, label: str, option: str) -> None:
+    widget(page, "stRadio", label).get_by_text(option, exact=True).click()
+    wait_idle(page)
+
+
+def type_into(page, label: str, text: str) -> None:
+    """Type into a text input and confirm with Enter (Streamlit reruns on Enter or blur)."""
+    box = page.get_by_label(label, exact=True)
+    box.fill(text)
+    box.press("Enter")
+    wait_idle(page)
+
+
+def holds(page, check, seconds: float = 2.0, timeout: float = 30.0) -> None:
+    """``check()`` becomes true (the view follows) and is still true ``seconds`` later (nothing jumps back)."""
+    deadline = time.time() + timeout
+    while not check():
+        assert time.time() < deadline, f"the view did not follow: {page.url}"
+        page.wait_for_timeout(250)
+    page.wait_for_timeout(int(seconds * 1000))
+    wait_idle(page)
+    assert check(), f"the view jumped back: {page.url}"

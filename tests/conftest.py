@@ -9,7 +9,7 @@ import pytest
 from keck_data.demo import init_demo
 from keck_data.warehouse import Warehouse
 
-pytest_plugins = ["tests.app_harness"]  # AppTest fixtures: internal_file, public_file, logins, app
+pytest_plugins = ["tests.app_harness", "tests.browser_support"]  # AppTest and browser fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data" / "berlin-lor"

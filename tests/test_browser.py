@@ -1,86 +1,22 @@
 """Browser tests: the real server, Playwright, Debian's Chromium (never a downloaded browser)."""
-import shutil
-from pathlib import Path
-
 import openpyxl
 import pytest
 
-from keck_data import auth
 from keck_data.policy import Resource, system
 from keck_data.publish import publish
 from keck_data.warehouse import Warehouse
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, atlas_server, choose, wait_idle
+from tests.browser_support import choose, signed_in, wait_idle
 
 pytestmark = pytest.mark.browser
 UNRELEASED = ["Sozialindex", "Inobhutnahmen"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: scripts/test.sh installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def files(demo_file, tmp_path_factory):
-    base = tmp_path_factory.mktemp("browser")
-    internal = base / "keck.duckdb"
-    shutil.copy(demo_file, internal)
-    source = base / "source.duckdb"  # the "other" internal warehouse that publishes while both servers run
-    shutil.copy(demo_file, source)
-    public = base / "public.duckdb"
-    with Warehouse(source) as wh:
-        publish(wh, public, system())
-    return {"internal": internal, "source": source, "public": public, "base": base}
-
-
-@pytest.fixture(scope="module")
-def logins(files):
-    directory = files["base"] / "auth"
-    with Warehouse(files["internal"]) as wh:
-        created = auth.init_auth(wh, directory)
-    return {role: (username, password) for username, role, password in created} | {"dir": directory}
-
-
-@pytest.fixture(scope="module")
-def servers(files, logins):
-    common = {"KECK_WAREHOUSE": str(files["internal"]), "KECK_PUBLIC_WAREHOUSE": str(files["public"]),
-              "KECK_AUTH_DIR": str(logins["dir"])}
-    with atlas_server({**common, "KECK_MODE": "internal"}, files["base"] / "internal.log") as internal, \
-            atlas_server({**common, "KECK_MODE": "public"}, files["base"] / "public.log") as public:
-        yield {"internal": internal, "public": public}
-
-
-@pytest.fixture()
-def page(browser, tmp_path):
-    context = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
-    pg = context.new_page()
-    yield pg
-    context.close()
 
 
 def _legend(page) -> str:
     return page.locator("div.keck-legend").inner_text()
 
 
-def signed_in(page, url: str, account: tuple[str, str]) -> None:
-    """Open ``url`` on the internal instance and log in on the Anmeldung page it shows first."""
-    page.goto(url)
-    wait_idle(page)
-    page.get_by_label("Benutzername").fill(account[0])
-    page.get_by_label("Passwort").fill(account[1])
-    page.get_by_role("button", name="Anmelden").click()
-    wait_idle(page)
-    page.wait_for_selector("text=Abmelden")
-
-
-def test_map_legend_follows_indicator_and_year(servers, logins, page, tmp_path):
-    signed_in(page, servers["internal"] + "/?base=none", logins["keck_nutzer"])
+def test_map_legend_follows_indicator_and_year(servers, accounts, page, tmp_path):
+    signed_in(page, servers["internal"] + "/?base=none", accounts["keck_nutzer"])
     page.wait_for_selector("div.keck-legend")
     first = _legend(page)
     assert "SGB-II-Quote" in first and "%" in first
@@ -119,8 +55,8 @@ def test_compare_three_areas_and_refuse_a_fourth(servers, page, tmp_path):
     page.get_by_text("höchstens 3 Gebiete").first.wait_for(timeout=20_000)
 
 
-def test_table_excel_download(servers, logins, page, tmp_path):
-    signed_in(page, servers["internal"] + "/tabelle?inds=sgb2_quote_u15,ew_u18", logins["keck_admin"])
+def test_table_excel_download(servers, accounts, page, tmp_path):
+    signed_in(page, servers["internal"] + "/tabelle?inds=sgb2_quote_u15,ew_u18", accounts["keck_admin"])
     page.screenshot(path=tmp_path / "tabelle.png", full_page=True)
     with page.expect_download() as info:
         page.get_by_role("button", name="Als Excel herunterladen").click()
@@ -160,8 +96,8 @@ def test_public_instance_picks_up_a_new_snapshot_without_restart(servers, files,
     page.get_by_role("heading", name="Anmeldung").wait_for(timeout=20_000)
 
 
-def test_nutzer_saves_a_private_bookmark_and_the_cookie_keeps_the_login(servers, logins, page, tmp_path):
-    signed_in(page, servers["internal"] + "/lesezeichen?ind=anteil_alleinerziehend", logins["keck_nutzer"])
+def test_nutzer_saves_a_private_bookmark_and_the_cookie_keeps_the_login(servers, accounts, page, tmp_path):
+    signed_in(page, servers["internal"] + "/lesezeichen?ind=anteil_alleinerziehend", accounts["keck_nutzer"])
     page.get_by_text("Aktuelle Ansicht speichern").click()
     page.get_by_label("Titel").fill("Meine Ansicht Alleinerziehende")
     page.get_by_label("Interpretation (Markdown)").fill("**Wichtig** <script>window.hacked=1</script>")
@@ -175,17 +111,17 @@ def test_nutzer_saves_a_private_bookmark_and_the_cookie_keeps_the_login(servers,
     page.wait_for_selector("text=Abmelden", timeout=15_000)
 
 
-def test_keck_admin_edits_a_poi(servers, logins, page, files, tmp_path):
-    signed_in(page, servers["internal"] + "/einrichtungen", logins["keck_admin"])
+def test_keck_admin_edits_a_poi(servers, accounts, page, files, tmp_path):
+    signed_in(page, servers["internal"] + "/einrichtungen", accounts["keck_admin"])
     page.get_by_label("Kapazität (Plätze bzw. m²)").fill("123")
     page.get_by_role("button", name="Speichern").click()
     wait_idle(page)
-    page.get_by_text("Gespeichert.").first.wait_for(timeout=20_000)
+    page.get_by_text("Gespeichert: „").first.wait_for(timeout=20_000)
     page.screenshot(path=tmp_path / "einrichtungen.png", full_page=True)
 
 
-def test_kommunen_admin_creates_a_user(servers, logins, page, tmp_path):
-    signed_in(page, servers["internal"] + "/benutzer", logins["kommunen_admin"])
+def test_kommunen_admin_creates_a_user(servers, accounts, page, tmp_path):
+    signed_in(page, servers["internal"] + "/benutzer", accounts["kommunen_admin"])
     page.get_by_label("Benutzername").fill("neue.kollegin")
     page.get_by_label("Name", exact=True).fill("Neue Kollegin")
     page.get_by_label("Neues Passwort (leer = unverändert; beendet alle Sitzungen)").fill("ein-sicheres-passwort")
