@@ -13,7 +13,7 @@ import pandas as pd
 import shapely
 
 from . import privacy
-from .export_table import neutralise
+from .cells import csv_bytes
 from .queries import Atlas
 from .warehouse import Warehouse, read_df
 
@@ -41,15 +41,13 @@ def open_data_zip(atlas: Atlas, year: int | None = None) -> bytes:
     long = values_long(atlas, values)[["level", "area_key", "area_name", "indicator", "year", "value", "status"]]
     meta_cols = ["key", "name", "topic_name", "unit", "kind", "definition", "calculation", "source",
                  "reference_date", "interpretation", "data_owner", "update_cycle"]
-    meta = atlas.indicators()[meta_cols].copy()
-    for col in meta.columns:
-        meta[col] = meta[col].map(lambda v: neutralise(v) if isinstance(v, str) else v)
+    meta = atlas.indicators()[meta_cols]
     buf = io.BytesIO()
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("README.txt", README.format(municipality=atlas.municipality(), today=f"{date.today():%d.%m.%Y}",
                                                year=year))
-        z.writestr("werte.csv", long.to_csv(sep=";", decimal=",", index=False).encode("utf-8-sig"))
-        z.writestr("metadaten.csv", meta.to_csv(sep=";", index=False).encode("utf-8-sig"))
+        z.writestr("werte.csv", csv_bytes(long))
+        z.writestr("metadaten.csv", csv_bytes(meta))
         gpkg = Path(tmp) / "gebiete.gpkg"
         for level in atlas.levels()["key"]:
             gdf = _level_frame(atlas, level, values, year)
@@ -60,15 +58,13 @@ def open_data_zip(atlas: Atlas, year: int | None = None) -> bytes:
 
 
 def values_long(atlas: Atlas, values: pd.DataFrame | None = None) -> pd.DataFrame:
-    """All values (privacy applied) in long format with area and indicator names, text made spreadsheet-safe."""
+    """All values (privacy applied) in long format with area and indicator names."""
     inds = atlas.indicators()
     values = atlas.values(list(inds["key"])) if values is None else values
     values = privacy.round_declared(values, inds.set_index("key"))
     names = read_df(atlas.wh, "SELECT level, key AS area_key, name AS area_name FROM area")
     out = values.merge(names, on=["level", "area_key"], how="left").merge(
         inds[["key", "name", "unit"]].rename(columns={"key": "indicator", "name": "indicator_name"}), on="indicator")
-    for col in ("area_name", "indicator_name", "unit"):
-        out[col] = out[col].astype(str).map(neutralise)
     return out[["level", "area_key", "area_name", "indicator", "indicator_name", "unit", "year", "value", "status"]]
 
 
@@ -77,7 +73,7 @@ def export_values(wh: Warehouse, path: str | Path, *, released_only: bool = Fals
     out = values_long(Atlas(wh, public=released_only))
     out["value"] = [("k. A." if s == "suppressed" else "") if np.isnan(v)
                     else f"{v:.6f}".rstrip("0").rstrip(".").replace(".", ",") for v, s in zip(out["value"], out["status"])]
-    Path(path).write_bytes(out.to_csv(sep=";", index=False).encode("utf-8-sig"))
+    Path(path).write_bytes(csv_bytes(out))
     return len(out)
 
 

@@ -9,16 +9,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .cells import csv_bytes, neutralise, safe_frame
 from .queries import Atlas
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FILL = PatternFill("solid", fgColor="DDDDDD")
 REFERENCE_FILL = PatternFill("solid", fgColor="F2F2F2")
-
-
-def neutralise(text: str) -> str:
-    """Cells that a spreadsheet would run as a formula get a leading apostrophe."""
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def table_frame(atlas: Atlas, indicators: list[str], level: str, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -36,12 +31,12 @@ def table_frame(atlas: Atlas, indicators: list[str], level: str, year: int) -> t
 
 def to_xlsx(atlas: Atlas, indicators: list[str], level: str, year: int) -> bytes:
     """A formatted workbook: title, reference rows, the areas, a 'Metadaten' sheet with definitions."""
-    data, meta = table_frame(atlas, indicators, level, year)
+    data, meta = (safe_frame(f) for f in table_frame(atlas, indicators, level, year))
     wb = Workbook()
     ws = wb.active
     ws.title = "Tabelle"
     title = f"Sozialraum-Atlas {atlas.municipality()} – {atlas.level_name(level)}, {year}"
-    ws.append([title])
+    ws.append([neutralise(title)])
     ws["A1"].font = Font(bold=True, size=14)
     ws.append([f"Stand: {date.today():%d.%m.%Y}. „k. A.“ = aus Datenschutzgründen keine Angabe."])
     ws.append([])
@@ -52,7 +47,7 @@ def to_xlsx(atlas: Atlas, indicators: list[str], level: str, year: int) -> bytes
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     decimals = [None, None, None] + [int(d) for d in meta["decimals"]]
     for i, row in enumerate(data.itertuples(index=False)):
-        ws.append([neutralise(v) if isinstance(v, str) else v for v in row])
+        ws.append(list(row))
         for j, cell in enumerate(ws[ws.max_row]):
             if isinstance(cell.value, str):
                 cell.data_type = "s"
@@ -76,7 +71,7 @@ def to_xlsx(atlas: Atlas, indicators: list[str], level: str, year: int) -> bytes
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
     for _, m in meta.iterrows():
-        ms.append([neutralise(str(m[f])) if isinstance(m[f], str) else m[f] for f, _ in fields])
+        ms.append([m[f] for f, _ in fields])
         for cell in ms[ms.max_row]:
             if isinstance(cell.value, str):
                 cell.data_type = "s"
@@ -90,7 +85,6 @@ def to_xlsx(atlas: Atlas, indicators: list[str], level: str, year: int) -> bytes
 def to_csv(atlas: Atlas, indicators: list[str], level: str, year: int) -> bytes:
     """UTF-8 with BOM, ';' separator and decimal comma, formulas neutralised."""
     data, meta = table_frame(atlas, indicators, level, year)
-    data = data.map(lambda v: neutralise(v) if isinstance(v, str) else v)  # text only: numbers stay numbers
     for col, decimals in zip(data.columns[3:], meta["decimals"]):
         data[col] = [f"{v:.{int(decimals)}f}".replace(".", ",") if isinstance(v, float) else v for v in data[col]]
-    return data.to_csv(sep=";", index=False).encode("utf-8-sig")
+    return csv_bytes(data)

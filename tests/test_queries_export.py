@@ -5,7 +5,7 @@ import numpy as np
 import openpyxl
 import pytest
 
-from keck_data import export_table
+from keck_data import cells, export_table
 from keck_data.errors import NotFoundError, ValidationError
 from keck_data.mapdeck import MapSettings, build
 from keck_data.queries import Atlas
@@ -83,7 +83,8 @@ def test_csv_export_is_german_excel_ready(atlas):
     assert "k. A." in text and any("," in line.split(";")[-1] for line in text.splitlines()[1:])
 
 
-@pytest.mark.parametrize("text", ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)"])
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"x\")", "+1+A1", "-2+3", "@SUM(A1)", "\t=1", "-cmd|' /C calc'!A0"])
 def test_formula_injection_is_neutralised(text):
-    assert export_table.neutralise(text) == "'" + text
-    assert export_table.neutralise("Marktplatz") == "Marktplatz"
+    assert cells.neutralise(text) == "'" + text
+    assert cells.neutralise("Marktplatz") == "Marktplatz"
+    assert cells.neutralise("-1.234,5") == "-1.234,5" and cells.neutralise(-3) == -3  # numbers stay numbers
