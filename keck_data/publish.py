@@ -31,9 +31,11 @@ SNAPSHOT_COPIES = [
     ("SELECT * FROM topic", "INSERT OR REPLACE INTO topic BY NAME SELECT * FROM copied"),
     ("SELECT * FROM poi_category", "INSERT OR REPLACE INTO poi_category BY NAME SELECT * FROM copied"),
     ("SELECT * FROM indicator WHERE released", "INSERT INTO indicator BY NAME SELECT * FROM copied"),
-    ("SELECT * REPLACE (ST_AsWKB(geom) AS geom) FROM poi WHERE public",
+    # login names stay internal: no last editor, no bookmark owner in the public snapshot
+    ("SELECT * REPLACE (ST_AsWKB(geom) AS geom, NULL AS updated_by) FROM poi WHERE public",
      "INSERT INTO poi BY NAME SELECT * REPLACE (ST_GeomFromWKB(geom) AS geom) FROM copied"),
-    ("SELECT * FROM bookmark WHERE public", "INSERT INTO bookmark BY NAME SELECT * FROM copied"),
+    ("SELECT * REPLACE ('' AS owner) FROM bookmark WHERE public",
+     "INSERT INTO bookmark BY NAME SELECT * FROM copied"),
 ]
 
 
