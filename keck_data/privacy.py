@@ -94,12 +94,15 @@ def _follow_rates(out: pd.DataFrame, meta: pd.DataFrame) -> None:
     place = out.groupby(["level", "area_key", "year"], sort=False).ngroup().to_numpy()
     rows_of = out.groupby("indicator").indices
     hidden = out["status"].eq(SUPPRESSED).to_numpy()
+    missing = out["status"].eq("missing").to_numpy()
     for key, rate in meta[meta["kind"] == "rate"].iterrows():
         deps = [rows_of[d] for d in (rate["numerator"], rate["denominator"]) if isinstance(d, str) and d in rows_of]
         if key not in rows_of or not deps:
             continue
-        dep = np.concatenate(deps)
-        rows = rows_of[key][np.isin(place[rows_of[key]], place[dep[hidden[dep]]]) & ~hidden[rows_of[key]]]
+        dep, own = np.concatenate(deps), rows_of[key]
+        follows = np.isin(place[own], place[dep[hidden[dep]]]) & ~hidden[own]
+        follows &= ~(missing[own] & np.isin(place[own], place[dep[missing[dep]]]))  # no data stays "keine Daten"
+        rows = own[follows]
         out.loc[rows, ["status", "reason"]] = [SUPPRESSED, "Zähler oder Nenner ist „k. A.“"]
 
 

@@ -8,7 +8,8 @@ declared decimals bounds numerator / denominator (also for counts that are not r
 
 * every hidden count (and the unreleased numerator of every hidden rate) whose feasible interval is narrower
   than the protection width — width 0 means recomputed exactly;
-* every rest of a share (denominator − numerator) that can be pinned inside the small range 0…threshold.
+* every rest of a share (denominator − numerator) and every unreleased count that can be pinned inside the
+  small range 0…threshold.
 """
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ class Finding:
     how: str
 
     def text(self) -> str:
-        bounds = f"= {self.lo:.0f}" if self.lo == self.hi else f"zwischen {self.lo:.0f} und {self.hi:.0f}"
+        lo, hi = f"{self.lo + 0:.0f}", f"{self.hi + 0:.0f}"  # + 0 turns -0 into 0
+        bounds = f"= {lo}" if self.lo == self.hi else f"zwischen {lo} und {hi}"
         return f"{self.indicator} {self.area_key} {self.year}: {bounds} – über {self.how}"
 
 
@@ -71,26 +73,51 @@ class AuditResult:
                 f"({self.checked} verborgene Zellen in {self.cells} veröffentlichten Werten geprüft)")
 
 
+@dataclass
+class Attack:
+    """The attacker's bounds for one year: every cell of ``system`` with ``lo``/``hi`` where examined."""
+
+    system: relations.System
+    lo: np.ndarray
+    hi: np.ndarray
+    hidden: np.ndarray  # hidden counts and unreleased numerators of hidden rates: need the full width
+    derived: np.ndarray  # rests of shares and other unreleased counts: must not be pinned to a small value
+
+    def bounds(self, indicator: str, level: str, area_key: str) -> tuple[float, float]:
+        ids = self.system.ids
+        i = int(ids(indicator, ids.place([level], [area_key]), self.system.cells["year"].iloc[:1].to_numpy())[0])
+        return self.lo[i], self.hi[i]
+
+
+def attack(year: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, rule: PrivacyRule) -> Attack:
+    """Run the attacker on the published values of one year (indicator, level, area_key, year, value, status)."""
+    system = relations.build(year, meta, tree, fill_absent=True)
+    _add_rate_rows(system, year, meta)
+    status = system.cells["status"].to_numpy()
+    values = np.where(status == "ok", system.cells["value"].to_numpy(float), np.nan)
+    hidden = (status == SUPPRESSED) | _absent_numerators(system, year, meta)
+    derived = ((status == "rest") | (status == "absent")) & ~hidden
+    lo, hi = disclosure.intervals(disclosure.Solver(system, values), status != "ok", hidden | derived,
+                                  rule.protection)
+    return Attack(system, lo, hi, hidden, derived)
+
+
 def audit(published: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, rule: PrivacyRule) -> AuditResult:
     """Attack ``published`` (indicator, level, area_key, year, value, status); ``meta`` declares the relations
     (all indicators the reader knows definitions of, indexed by key); ``tree``: level, key, parent_level,
     parent_key."""
     findings, checked = [], 0
     for _, year in published.groupby("year", sort=True):
-        system = relations.build(year, meta, tree, fill_absent=True)
-        _add_rate_rows(system, year, meta)
-        status = system.cells["status"].to_numpy()
-        values = np.where(status == "ok", system.cells["value"].to_numpy(float), np.nan)
-        unknown = status != "ok"
-        hidden = (status == SUPPRESSED) | _absent_numerators(system, year, meta)
-        rest = status == "rest"
-        solver = disclosure.Solver(system, values)
-        lo, hi = disclosure.intervals(solver, unknown, hidden | rest, rule.protection)
-        checked += int(hidden.sum()) + int(rest.sum())
-        bad = (hidden & (hi - lo < rule.protection)) | (rest & (hi <= rule.threshold) & (hi - lo < rule.protection))
+        a = attack(year, meta, tree, rule)
+        lo, hi, width = a.lo, a.hi, rule.protection
+        checked += int(a.hidden.sum()) + int(a.derived.sum())
+        pinned = a.derived & (hi - lo < width) & np.asarray(rule.is_small(hi), bool)  # known to be small
+        bad = (a.hidden & (hi - lo < width)) | pinned
+        solver_rows = a.system.matrix.tocsc()
         for i in np.flatnonzero(bad):
-            ind, _, area, yr = system.cells.loc[i, KEY]
-            how = "; ".join(system.labels[r] for r in solver.rows_of([i])[:3])
+            ind, _, area, yr = a.system.cells.loc[i, KEY]
+            rows = solver_rows.indices[solver_rows.indptr[i]:solver_rows.indptr[i + 1]][:3]
+            how = "; ".join(a.system.labels[r] for r in rows)
             findings.append(Finding(ind, area, int(yr), float(lo[i]), float(hi[i]), how))
     return AuditResult(rule.protection, len(published), checked, findings)
 
@@ -140,7 +167,7 @@ def _add_rate_rows(system: relations.System, year: pd.DataFrame, meta: pd.DataFr
                       rates["year"].to_numpy()[s])]
         system.add_rows((rows, cols, coef), np.concatenate([np.full(n, -np.inf), np.zeros(n)]),
                         np.concatenate([np.zeros(n), np.full(n, np.inf)]), labels * 2)
-    zero = rates["status"].eq("missing").to_numpy() & (status[den] == SUPPRESSED)
+    zero = rates["status"].eq("missing").to_numpy() & (status[den] == SUPPRESSED) & (num >= 0)  # not: no data
     z = np.flatnonzero(zero)
     if len(z):
         labels = [f"{i} „keine Daten“ (Nenner 0) ({a}, {y})" for i, a, y in
