@@ -1,9 +1,14 @@
-"""Import throughput: 1,000,000 values from CSV (wide and long) and XLSX, and the 448 Berlin polygons.
+"""Import throughput: 1,000,000 values from CSV (wide and long) and XLSX; table detection and dry run of a
+100-column publication sheet; peak memory of the shared-strings bomb; 2,000 rows matched against 11,000
+areas; the real Berlin and Köln deliveries.
 
 Run: .venv/bin/python -m benchmarks.bench_import
 """
 from __future__ import annotations
 
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -14,6 +19,7 @@ from openpyxl import Workbook
 
 from benchmarks.common import ROOT, build_warehouse, germany_like
 from keck_data.importing import import_areas, import_values
+from keck_data.importing.matching import match
 from keck_data.policy import system
 from keck_data.warehouse import Warehouse
 
@@ -79,6 +85,57 @@ def main() -> None:
     target.write_bytes(base.read_bytes())
     run("XLSX wide, 1,000,000 values", target,
         lambda wh: import_values(wh, xlsx, level="gebiet", layout="wide", metadata=meta, dry_run=False, user=TESTER))
+    publication_sheet(tmp, base, keys, meta)
+    bomb_memory(tmp)
+    matching_speed()
+    real_deliveries(tmp, meta)
+
+
+def publication_sheet(tmp: Path, base: Path, keys: list[str], meta: Path) -> None:
+    """Detection + dry run of a 100-column × 200-row sheet with title block, group header and description row."""
+    from tests.delivery_files import publication
+    rng = np.random.default_rng(7)
+    areas = [(k, f"Gemeinde {i}") for i, k in enumerate(keys[:200])]
+    columns = [(f"Merkmal {j} (Dez 2024)", f"Beschreibung des Merkmals {j} in einem ganzen Satz",
+                list(rng.integers(0, 9000, len(areas)))) for j in range(100)]
+    path = publication(tmp / "publication.xlsx", 2024, columns, areas, total=[0] * 100)
+    target = tmp / "publication.duckdb"
+    target.write_bytes(base.read_bytes())
+    mapping = {f"Merkmal {j}": "ind000" for j in range(1)} | {f"Merkmal {j}": "" for j in range(1, 100)}
+    run("publication 100 columns × 200 rows: detection + dry run", target, lambda wh: import_values(
+        wh, path, level="gebiet", layout="wide", key_col="Schlüssel", columns=mapping, metadata=meta))
+
+
+def bomb_memory(tmp: Path) -> None:
+    """Peak RSS of a process that tries to import the shared-strings bomb (refused)."""
+    from tests.delivery_files import shared_string_bomb
+    bomb = shared_string_bomb(tmp / "bomb.xlsx")
+    script = ("import re, sys\nfrom pathlib import Path\nfrom keck_data.importing.files import read_grid\n"
+              "try:\n    read_grid(Path(sys.argv[1]))\nexcept Exception as e:\n    print(type(e).__name__)\n"
+              "print(int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)) // 1024)")
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", script, str(bomb)], check=False, cwd=ROOT,
+                         capture_output=True, text=True).stdout
+    outcome, peak = out.split()
+    print(f"{'XLSX shared-strings bomb (' + str(bomb.stat().st_size // 1000) + ' kB, 3.6 GB expanded)':44} "
+          f"{time.perf_counter() - t:6.1f} s  ({outcome}, peak RSS {peak} MB)")
+
+
+def matching_speed() -> None:
+    """2,000 delivered rows (keys in another spelling, some names only) against 11,000 areas."""
+    areas = pd.DataFrame({"key": [f"{i:08d}" for i in range(11_000)], "name": [f"Gemeinde {i}" for i in range(11_000)]})
+    rng = np.random.default_rng(3)
+    picks = rng.choice(11_000, 2_000, replace=False)
+    rows = pd.DataFrame({"key": [str(int(k)) if i % 3 else "" for i, k in enumerate(areas["key"][picks])],
+                         "name": [n.upper() if i % 2 else n for i, n in enumerate(areas["name"][picks])]})
+    rows.loc[:49, "key"], rows.loc[:49, "name"] = "?", "Unbekannter Ort"
+    t = time.perf_counter()
+    got = match(rows, areas)
+    print(f"{'matching 2,000 rows against 11,000 areas':44} {time.perf_counter() - t:6.1f} s  "
+          f"({got['area_key'].notna().sum()} matched, rules {got['rule'].value_counts().to_dict()})")
+
+
+def real_deliveries(tmp: Path, meta: Path) -> None:
     delivery = ROOT.parent / "shared" / "data" / "berlin-lor" / "delivery"
     if delivery.exists():
         target = tmp / "berlin.duckdb"
@@ -88,8 +145,32 @@ def main() -> None:
         run("Berlin 448 PLR (shapefile zip, EPSG:25833)", target, lambda wh: import_areas(
             wh, delivery / "LOR_Planungsraeume_EPSG25833.zip", level="planungsraum", key_col="PLR_ID",
             name_col="PLR_NAME", parent_level="bezirksregion", dry_run=False, user=TESTER))
+        run("Berlin Einwohner CSV (448 PLR, dry run)", target, lambda wh: import_values(
+            wh, delivery / "Einwohner_Alter_31122019.csv", level="planungsraum", layout="wide",
+            key_col="Planungsraum", year=2019, columns={"Einwohner": "ind000"}, metadata=meta))
     else:
-        print("skipped Berlin polygons: ../shared/data not found")
+        print("skipped Berlin: ../shared/data not found")
+    koeln = ROOT.parent / "shared" / "data" / "koeln" / "delivery"
+    if koeln.exists():
+        target = tmp / "koeln.duckdb"
+        run("Köln 9 Stadtbezirke (shapefile zip)", target, lambda wh: import_areas(
+            wh, koeln / "Stadtbezirk.zip", level="stadtbezirk", key_col="STB_NR", name_col="STB_NAME",
+            municipality="Köln", dry_run=False, user=TESTER))
+        run("Köln 86 Stadtteile (shapefile zip)", target, lambda wh: import_areas(
+            wh, koeln / "Stadtteil.zip", level="stadtteil", key_col="STT_NR", name_col="STT_NAME",
+            parent_level="stadtbezirk", dry_run=False, user=TESTER))
+        koeln_meta = tmp / "koeln_meta.csv"
+        koeln_meta.write_text("Schlüssel;Name;Themenfeld;Einheit;Art;Definition;Berechnung;Quelle;Stichtag\n"
+                        "einwohner;Einwohner;Demografie;Personen;Anzahl;EW;Anzahl;Stadt Köln;31.12.\n", encoding="utf-8")
+        population = tmp / "koeln_einwohner.csv"
+        frame = pd.read_csv(koeln / "bevoelkerung_2005-2012.csv", dtype=str)
+        frame[frame["tabelle"] == "Einwohner in Köln"].to_csv(population, index=False)
+        run("Köln Einwohner 2005–2012 (3 levels in one file)", target, lambda wh: import_values(
+            wh, population, level="stadtteil", key_col="raum_id", name_col="raum", indicator_col="zeile",
+            year_col="jahr", value_col="zahl", metadata=koeln_meta, dry_run=False, user=TESTER))
+    else:
+        print("skipped Köln: ../shared/data not found")
+    print(f"peak RSS of this benchmark: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
 
 
 if __name__ == "__main__":

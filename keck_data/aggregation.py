@@ -29,6 +29,12 @@ def aggregate(values: pd.DataFrame, parent_of: pd.Series, meta: pd.DataFrame) ->
     def complete(groups: pd.DataFrame) -> pd.Series:
         return groups["n_ok"].eq(groups["parent"].map(n_children).to_numpy())
 
+    def gaps(groups: pd.DataFrame, full: pd.Series, what: str) -> list[str | None]:
+        """The note of an incomplete parent: how many of its areas lack a value ("2 von 48 Gebieten")."""
+        total = groups["parent"].map(n_children).to_numpy()
+        return [None if f else f"unvollständig: {t - n} von {t} Gebieten ohne {what}"
+                for f, t, n in zip(full, total, groups["n_ok"].astype(int))]
+
     sums = {}
     sum_keys = meta.index[meta["aggregation"] == "sum"]
     sv = v[v["indicator"].isin(sum_keys)]
@@ -37,7 +43,7 @@ def aggregate(values: pd.DataFrame, parent_of: pd.Series, meta: pd.DataFrame) ->
             value=("value", "sum"), n_ok=("ok", "sum"))
         full = complete(g)
         g["status"] = np.where(full, "ok", "missing")
-        g["note"] = np.where(full, None, "unvollständig: nicht für alle Teilgebiete Werte vorhanden")
+        g["note"] = gaps(g, full, "Wert")
         g.loc[~full, "value"] = np.nan
         out.append(g)
         sums = {k: grp.set_index(["parent", "year"])["value"] for k, grp in g.groupby("indicator")}
@@ -70,7 +76,7 @@ def aggregate(values: pd.DataFrame, parent_of: pd.Series, meta: pd.DataFrame) ->
         full = complete(g) & (g["w"] > 0)
         g["value"] = np.where(full, g["vw"] / g["w"].where(g["w"] > 0), np.nan)
         g["status"] = np.where(full, "ok", "missing")
-        g["note"] = np.where(full, None, "unvollständig: Wert oder Gewicht fehlt")
+        g["note"] = gaps(g, full, "Wert oder Gewicht")
         out.append(g.assign(indicator=key))
 
     none_keys = meta.index[meta["aggregation"] == "none"]

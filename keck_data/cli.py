@@ -92,9 +92,13 @@ def main(argv: list[str] | None = None) -> int:
                                      "Zuerst „python -m keck_data init-demo“ oder Daten importieren.")
             with Warehouse(cfg.warehouse_path) as wh:
                 result = publish(wh, args.target or cfg.public_warehouse_path, policy.system("cli"))
-            print(f"Veröffentlicht: {result['indicators']} Indikatoren, {result['values']} Werte "
-                  f"({result['suppressed']} als „k. A.“, davon {result['secondary']} sekundär) nach {result['path']}. "
-                  f"Angriffstest: {result['audit']}.")
+            if not result["indicators"]:
+                print(f"0 Indikatoren freigegeben – zuerst freigeben (python -m keck_data release INDIKATOR …), "
+                      f"dann erneut veröffentlichen. {result['path']} enthält keine Indikatoren.")
+            else:
+                print(f"Veröffentlicht: {result['indicators']} Indikatoren, {result['values']} Werte "
+                      f"({result['suppressed']} als „k. A.“, davon {result['secondary']} sekundär) nach {result['path']}. "
+                      f"Angriffstest: {result['audit']}.")
         elif args.command == "audit-privacy":
             result, note = privacy_audit.audit_files(Path(args.snapshot or cfg.public_warehouse_path),
                                                      cfg.warehouse_path, PrivacyRule.from_settings())

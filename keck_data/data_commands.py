@@ -1,4 +1,5 @@
-"""CLI commands import-areas, import-values, import-pois (each with --dry-run), export-values, export-opendata."""
+"""CLI commands import-areas, import-values, import-pois (each with --dry-run), release, export-values,
+export-opendata."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import editing
 from .errors import ValidationError
 from .export_opendata import export_values, open_data_zip
 from .importing import import_areas, import_pois, import_values
@@ -81,6 +83,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--field", action="append", help="Feld=Spalte[,Spalte] (address, website, …)")
     p.add_argument("--capacity", help="Spalte mit der Kapazität")
     p.add_argument("--internal", action="store_true", help="nicht öffentlich anzeigen")
+    p = sub.add_parser("release", help="Indikatoren freigeben (oder mit --withdraw zurückziehen)")
+    p.add_argument("indicators", nargs="+", metavar="INDIKATOR", help="Schlüssel der Indikatoren")
+    p.add_argument("--withdraw", action="store_true", help="Freigabe zurückziehen")
     p = sub.add_parser("export-values", help="alle Werte als CSV (Langformat, Datenschutz angewandt)")
     p.add_argument("file")
     p.add_argument("--released-only", action="store_true", help="nur freigegebene Indikatoren")
@@ -91,6 +96,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, warehouse: Path) -> int:
     with Warehouse(warehouse) as wh:
+        if args.command == "release":
+            for key in args.indicators:
+                editing.set_released(wh, system("cli"), key, not args.withdraw)
+            state = "zurückgezogen" if args.withdraw else "freigegeben"
+            print(f"{len(args.indicators)} Indikatoren {state}: {', '.join(args.indicators)}. Für die öffentliche "
+                  "Instanz danach „python -m keck_data publish“.")
+            return 0
         if args.command == "export-values":
             n = export_values(wh, args.file, released_only=args.released_only)
             print(f"{n} Werte nach {args.file} geschrieben.")

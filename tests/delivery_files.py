@@ -41,8 +41,8 @@ def publication(path: Path, year: int, columns: list[tuple[str, str, list]], key
 def shared_string_bomb(path: Path, cells: int = 120_000, length: int = 30_000) -> Path:
     """A small XLSX whose one long shared string is referenced by every cell: a reader that copies shared
     strings per cell needs cells × length characters (here 3.6 GB) for a file of a few hundred kB."""
-    sheet = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>']
+    sheet = [('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+              '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')]
     per_row = 20
     for r in range(1, cells // per_row + 1):
         sheet.append(f'<row r="{r}">' + "".join(f'<c r="{_col(c)}{r}" t="s"><v>0</v></c>' for c in range(per_row))

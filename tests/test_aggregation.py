@@ -64,7 +64,7 @@ def test_incomplete_children_give_missing_not_a_partial_sum():
     vals = _frame([("n", "a", 2020, 1, "ok"), ("n", "b", 2020, None, "missing"), ("n", "c", 2020, 5, "ok")])
     out = aggregate(vals, PARENT, META).set_index(["indicator", "area_key"])
     assert out.loc[("n", "P"), "status"] == "missing" and np.isnan(out.loc[("n", "P"), "value"])
-    assert "unvollständig" in out.loc[("n", "P"), "note"]
+    assert out.loc[("n", "P"), "note"] == "unvollständig: 1 von 2 Gebieten ohne Wert"
     assert out.loc[("n", "Q"), "value"] == 5
 
 

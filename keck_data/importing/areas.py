@@ -179,9 +179,9 @@ def import_areas(wh: Warehouse, path: str | Path, *, level: str, key_col: str, n
         parents = _parent_areas(wh, parent_level)
         gdf["parent_key"] = _parents(gdf, parents, parent_rule, parent_col, prefix_len)
         orphans = gdf[gdf["parent_key"].isna()]
-        for i, key in zip(orphans.index, orphans["key"]):
-            report.unmatched.append({"row": int(i) + 1, "key": key,
-                                     "reason": f"kein übergeordnetes Gebiet ({parent_level}) gefunden"})
+        for i, key, name in zip(orphans.index, orphans["key"], orphans["name"]):
+            report.unmatched.append({"row": int(i) + 1, "key": key, "name": name, "reason":
+                                     f"{name} (Schlüssel {key}): kein übergeordnetes Gebiet ({parent_level}) gefunden"})
     else:
         gdf["parent_key"] = None
     report.matched = len(gdf) - len(report.unmatched)

@@ -107,8 +107,7 @@ def safe_unzip(path: Path, dest: Path, wanted: tuple[str, ...]) -> list[Path]:
                 continue
             target = dest / Path(m.filename.replace("\\", "/")).name
             with open(target, "wb") as dst:
-                for chunk in _chunks(archive, m, path, MAX_UNZIPPED_BYTES):
-                    dst.write(chunk)
+                dst.writelines(_chunks(archive, m, path, MAX_UNZIPPED_BYTES))
             out.append(target)
         return out
 
@@ -169,10 +168,10 @@ def _csv_rows(path: Path) -> tuple[list[list[str]], str]:
     sep = csv_separator(text)
     reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
     rows: list[list[str]] = []
-    line = 1
+    line, quoted = 1, '"' in text
     try:
         for row in reader:
-            if any("\n" in c and sep in c for c in row):
+            if quoted and any("\n" in c and sep in c for c in row):
                 raise csv.Error("unclosed quote")
             rows.append(row)
             if len(rows) > MAX_ROWS:
@@ -337,9 +336,9 @@ def parse_values(cells: pd.Series, decimal: str | np.ndarray = "auto", dash: str
     return values, status, bad
 
 
-_COMMA_DECIMAL = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+),\d+\s*%?$")
-_POINT_DECIMAL = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+\.\d+|\d+\.(\d{1,2}|\d{4,}))\s*%?$")
-_AMBIGUOUS = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+$")
+_COMMA_DECIMAL = r"^[-+]?(\d{1,3}(\.\d{3})+|\d+),\d+\s*%?$"
+_POINT_DECIMAL = r"^[-+]?(\d{1,3}(,\d{3})+\.\d+|\d+\.(\d{1,2}|\d{4,}))\s*%?$"
+_AMBIGUOUS = r"^[-+]?\d{1,3}(\.\d{3})+$"
 
 
 def column_decimals(cells: pd.Series, columns: pd.Series, default: str) -> tuple[dict[str, str], list[str]]:
@@ -347,11 +346,16 @@ def column_decimals(cells: pd.Series, columns: pd.Series, default: str) -> tuple
     whose only evidence is "1.234" (thousands or three decimals?) follows the rest of the file, else
     ``default``; it stays ambiguous (a question for the user) where the file's evidence is mixed or
     contradicts ``default``. Returns (column → separator, ambiguous columns)."""
-    frame = pd.DataFrame({"c": cells.astype(str).str.strip(), "col": columns.astype(str)})
-    frame = frame[frame["c"] != ""]
-    comma = frame["c"].str.match(_COMMA_DECIMAL).groupby(frame["col"]).any()
-    point = frame["c"].str.match(_POINT_DECIMAL).groupby(frame["col"]).any()
-    ambiguous = frame["c"].str.match(_AMBIGUOUS).groupby(frame["col"]).any()
+    con = duckdb.connect()
+    try:
+        con.register("cells", pd.DataFrame({"c": cells.to_numpy(dtype=object), "col": columns.to_numpy(dtype=object)}))
+        found = con.execute(
+            "SELECT col, bool_or(regexp_matches(trim(c), ?)), bool_or(regexp_matches(trim(c), ?)), "
+            "bool_or(regexp_matches(trim(c), ?)) FROM cells GROUP BY col", [_COMMA_DECIMAL, _POINT_DECIMAL, _AMBIGUOUS]
+        ).df().set_index("col")
+    finally:
+        con.close()
+    comma, point, ambiguous = (found.iloc[:, i].astype(bool) for i in range(3))
     both = sorted(comma.index[comma & point])
     if both:
         raise ValidationError("Dezimaltrennzeichen widersprüchlich: in " + ", ".join(f"„{c}“" for c in both[:10])

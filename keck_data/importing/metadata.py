@@ -140,8 +140,8 @@ def template() -> bytes:
     ws = wb.active
     ws.title = "Metadaten"
     ws.append([LABELS[c] for c in REQUIRED + OPTIONAL])
-    ws.append(["kinder_u6", "Kinder unter 6 Jahren", "Demografie", "Personen", "Einwohnerinnen und Einwohner unter "
-               "6 Jahren mit Hauptwohnsitz", "Anzahl", "Einwohnerregister", "31.12.", "Anzahl", "", "", "", "",
+    ws.append(["kinder_u6", "Kinder unter 6 Jahren", "Demografie", "Personen",
+               "Einwohnerinnen und Einwohner unter 6 Jahren mit Hauptwohnsitz", "Anzahl", "Einwohnerregister", "31.12.", "Anzahl", "", "", "", "",
                "Statistikstelle", "jährlich", "neutral", 0, ""])
     for cell in ws[1]:
         cell.font = openpyxl.styles.Font(bold=True)

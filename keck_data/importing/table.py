@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
@@ -20,6 +21,7 @@ _NO_VALUE = (SUPPRESSED_TOKENS | MISSING_TOKENS | {"/", "x"}) - {""}
 _TOTAL = re.compile(r"\b(insgesamt|gesamt|summe|zusammen|total)\b", re.IGNORECASE)
 _YEAR = re.compile(r"^(19|20)\d\d$")
 MAX_PREVIEW = 40
+EDGE = 300  # rows at the top and bottom that are classified cell by cell (title, header, totals, footnotes)
 
 ROLES = {"title": "Titel", "group": "Gruppenkopf", "header": "Spaltennamen", "description": "Beschreibung",
          "data": "Daten", "total": "Summenzeile", "note": "Fußnote", "skipped": "übersprungen", "empty": "leer"}
@@ -62,6 +64,12 @@ class Table:
             span = f"Zeile {rows[0]}" if len(rows) == 1 else f"Zeilen {rows[0]}–{rows[-1]}"
             parts.append(f"{ROLES[role]}: {span}" + (f" ({len(rows)})" if role in ("data", "total") else ""))
         return "; ".join(parts)
+
+
+def map_unique(values: pd.Series, fn) -> pd.Series:
+    """``fn`` applied once per distinct value (a million cells usually hold a few thousand values)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return pd.Series(np.array([fn(u) for u in uniques], dtype=object)[codes], index=values.index)
 
 
 def is_value(cell: str) -> bool:
@@ -122,9 +130,10 @@ def detect(grid: list[list[str]], name: str, header_row: int | None = None, skip
     ``header_row`` (1-based) fixes the row of the column names; ``skip_rows`` fixes how many rows after it
     are not data (e.g. a description row). Without them both are detected.
     """
-    rows = [[str(c) if c is not None else "" for c in r] for r in grid]
-    blank = [not _filled(r) for r in rows]
-    flags = [_is_data(r) for r in rows]
+    rows, n = grid, len(grid)
+    edge = set(range(min(EDGE, n))) | set(range(max(0, n - EDGE), n))  # classified cell by cell
+    blank = [not _filled(r) if i in edge else not any(r) for i, r in enumerate(rows)]
+    flags = [_is_data(r) if i in edge else len(r) - r.count("") >= 2 for i, r in enumerate(rows)]
     if header_row is not None:
         h = header_row - 1
         if not 0 <= h < len(rows) or blank[h]:
@@ -172,21 +181,23 @@ def detect(grid: list[list[str]], name: str, header_row: int | None = None, skip
     for i in range(start, end + 1):
         if blank[i]:
             continue
-        extra = [c for c in rows[i][width:] if c.strip()]
+        extra = [c for c in rows[i][width:] if c.strip()] if len(rows[i]) > width else []
         if extra:
             raise ValidationError(f"{name}, Zeile {i + 1}: {width + len(extra)} gefüllte Felder, aber nur {width} "
                                   "Spalten in der Kopfzeile – die Werte wären verschoben. Bitte die Zeile prüfen "
                                   "(Trennzeichen im Text? fehlende Anführungszeichen?).")
         data_idx.append(i)
-        is_total = any(_TOTAL.search(c) for c in rows[i][:3] if not is_value(c))
+        is_total = i in edge and any(_TOTAL.search(c) for c in rows[i][:3] if not is_value(c))
         roles[i] = "total" if is_total else "data"
         if is_total:
             totals.append(i + 1)
     for i in range(end + 1, len(rows)):
         if not blank[i]:
             roles[i] = "note"
-    frame = pd.DataFrame([[c.strip() for c in (rows[i] + [""] * width)[:width]] for i in data_idx], columns=labels,
-                         dtype=str)
+    pad = [""] * width
+    frame = pd.DataFrame([rows[i] if len(rows[i]) == width else (list(rows[i]) + pad)[:width] for i in data_idx],
+                         columns=labels, dtype=object)
+    frame = pd.DataFrame({c: map_unique(frame[c], str.strip) for c in labels}, columns=labels)
     descriptions = {}
     if description is not None:
         descriptions = {lab: rows[description][j].strip() for j, lab in enumerate(labels)

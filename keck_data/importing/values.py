@@ -8,6 +8,7 @@ column, the date in its header, a fixed year or the sheet name. Rows are matched
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import aggregation, store
+from .. import aggregation, fmt, store
 from ..errors import ValidationError
 from ..policy import User
 from ..warehouse import Tx, Warehouse, read_df
@@ -24,9 +25,10 @@ from . import profiles
 from .files import check_file, column_decimals, parse_values, read_grid
 from .matching import RULES, match, norm_name
 from .report import ImportReport, Progress, no_progress
-from .table import Table, column_date, detect
+from .table import Table, column_date, detect, map_unique
 
 MAX_LISTED = 15
+MAX_REPORTED = 10_000  # rows listed one by one in the report's "matching"
 IGNORE = ""  # mapping target meaning "do not import this column"
 DEFAULTS = {"layout": "long", "key_col": "key", "name_col": None, "indicator_col": "indicator", "year_col": "year",
             "value_col": "value", "year": None, "sheet": None, "decimal": "auto", "dash": "missing",
@@ -80,7 +82,7 @@ def _column(frame: pd.DataFrame, name: str | None, what: str, source: str) -> st
 
 
 def _years(cells: pd.Series, rows: np.ndarray, source: str) -> np.ndarray:
-    years = pd.to_numeric(cells.astype(str).str.strip().str[-4:], errors="coerce")
+    years = pd.to_numeric(map_unique(cells.astype(str), lambda c: c.strip()[-4:]), errors="coerce")
     bad = years.isna() | (years < 1900) | (years > 2100)
     if bad.any():
         listed = ", ".join(f"Zeile {r}: „{c}“" for r, c in zip(rows[bad.to_numpy()][:MAX_LISTED], cells[bad]))
@@ -141,7 +143,7 @@ def read_values(path: Path, opts: dict, columns: dict[str, str] | None, column_y
             vc = _column(frame, opts["value_col"], "Wert", src)
             fixed = opts["year"] or sh.year
             yc = _column(frame, opts["year_col"], "Jahr", src) if fixed is None else None
-            parts.append(pd.DataFrame(base | {"indicator": frame[ic].str.strip().to_numpy(), "cell": frame[vc].to_numpy(),
+            parts.append(pd.DataFrame(base | {"indicator": frame[ic].to_numpy(), "cell": frame[vc].to_numpy(),
                                               "column": vc, "year": _years(frame[yc], rows, src) if yc else fixed}))
             continue
         if opts["layout"] != "wide":
@@ -176,9 +178,8 @@ def read_values(path: Path, opts: dict, columns: dict[str, str] | None, column_y
         found["totals"] += [f"{src}, Zeile {r}" for r in t.totals]
     data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["sheet", "row", "key", "name", "total", "indicator", "cell", "column", "year"])
-    data["key"] = data["key"].astype(str).str.strip()
     if opts["key_width"]:
-        data["key"] = data["key"].str.zfill(opts["key_width"])
+        data["key"] = map_unique(data["key"], lambda k: k.zfill(opts["key_width"]))
     data["value"], data["status"] = _parse(data, opts, sep, found)
     return data.drop(columns=["cell"]), found
 
@@ -251,7 +252,7 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
         if "ähnlich" in how:
             report.warnings.append(f"Spalte „{col}“ nach der Importvorlage zugeordnet ({how}).")
     progress(0.4, "Gebiete werden zugeordnet …")
-    data["indicator"] = data["indicator"].map(lambda i: known.get(i, known.get(str(i).lower(), i)))
+    data["indicator"] = map_unique(data["indicator"], lambda i: known.get(i, known.get(str(i).lower(), i)))
     new_keys = sorted(set(data["indicator"]) - set(inds["key"]))
     new_inds = []
     if new_keys:
@@ -261,9 +262,8 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
         topics = dict(read_df(wh, "SELECT key, name FROM topic").itertuples(index=False))
         new_inds = md.validate(meta_frame, new_keys, topics, set(inds["key"]))
     rows = pd.concat(found["rows"], ignore_index=True)
-    rows["key"] = rows["key"].astype(str).str.strip()
     if opts["key_width"]:
-        rows["key"] = rows["key"].str.zfill(opts["key_width"])
+        rows["key"] = map_unique(rows["key"], lambda k: k.zfill(opts["key_width"]))
     report.rows_read = len(rows)
     matched_rows = _match_rows(rows, areas, levels, level, report)
     data = data.merge(matched_rows[["sheet", "row", "level", "area_key"]], on=["sheet", "row"], how="left")
@@ -286,6 +286,9 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
     progress(0.6, "Änderungen werden ermittelt …")
     frame = matched[["indicator", "level", "area_key", "year", "value", "status"]]
     _diff(wh, frame, report)
+    sums = set(read_df(wh, "SELECT key FROM indicator WHERE aggregation = 'sum'")["key"]) | {
+        i["key"] for i in new_inds if i["aggregation"] == "sum"}
+    _check_totals(wh, frame, levels, level, sums, report)
     if not dry_run and found.get("questions") and opts["decimal"] == "auto":
         raise ValidationError("Dezimalzeichen unklar in " + ", ".join(f"„{c}“" for c in found["questions"])
                               + " – bitte angeben (--decimal , oder --decimal .). Nichts gespeichert.")
@@ -333,8 +336,7 @@ def _metadata(path: str | Path | None, indicators: list[dict] | None) -> pd.Data
 
 def _levels(wh: Warehouse, level: str) -> dict[str, str]:
     """The level and its coarser levels (key → name), finest first."""
-    rows = dict((k, (n, p)) for k, n, p in wh.cursor().execute(
-        "SELECT key, name, parent_level FROM spatial_level").fetchall())
+    rows = {k: (n, p) for k, n, p in wh.cursor().execute("SELECT key, name, parent_level FROM spatial_level").fetchall()}
     if level not in rows:
         raise ValidationError(f"Die Raumebene „{level}“ gibt es nicht (vorhanden: {', '.join(rows)}).")
     out, current = {}, level
@@ -349,8 +351,9 @@ def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
     """Area (and level) of every row; key evidence beats name evidence: a key of the import level, then a key
     of a coarser level (a total row such as "002 Rodenkirchen"), then a name of the import level, then a name
     of a coarser level ("Musterstadt insgesamt", or "Insgesamt" alone for the town)."""
-    result = rows[["sheet", "row", "key", "name", "total"]].copy()
-    result["name"] = result["name"].where(result["name"].notna(), "").astype(str)
+    rows = rows[["sheet", "row", "key", "name", "total"]].assign(
+        name=rows["name"].where(rows["name"].notna(), "").astype(str))
+    result = rows[["key", "name", "total"]].drop_duplicates().reset_index(drop=True)
     per_level = {}
     for lv in levels:
         candidates = areas[areas["level"] == lv]
@@ -374,13 +377,18 @@ def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
             result.loc[take, "area_key"] = got.loc[take, "area_key"]
             result.loc[take, "level"] = lv
             result.loc[take, "rule"] = [(f"{levels[lv]}: " if coarser else "") + RULES[r] for r in got.loc[take, "rule"]]
-    todo = result["area_key"].isna()
     own = per_level.get(level, pd.DataFrame({"reason": None, "suggestions": None}, index=result.index))
     result["reason"], result["suggestions"] = own["reason"], own["suggestions"]
+    result = rows.merge(result, on=["key", "name", "total"], how="left")
+    todo = result["area_key"].isna()
     report.details["matching"] = [
         {"sheet": s, "row": int(r), "key": k, "name": n, "level": lv, "area_key": a, "rule": ru}
-        for s, r, k, n, lv, a, ru in result[["sheet", "row", "key", "name", "level", "area_key", "rule"]].itertuples(
-            index=False)]
+        for s, r, k, n, lv, a, ru in result[["sheet", "row", "key", "name", "level", "area_key", "rule"]].head(
+            MAX_REPORTED).itertuples(index=False)]
+    report.details["matching_rules"] = result["rule"].fillna("nicht zugeordnet").value_counts().to_dict()
+    if len(result) > MAX_REPORTED:
+        report.warnings.append(f"Die Zuordnung je Zeile ist für die ersten {MAX_REPORTED} von {len(result)} Zeilen "
+                               "aufgeführt; die Regeln sind für alle gezählt.")
     for s, r, k, n, reason, sugg in result.loc[todo, ["sheet", "row", "key", "name", "reason", "suggestions"]
                                                ].itertuples(index=False):
         report.unmatched.append({"row": int(r), "key": k, "name": n or None, "reason": reason or "kein Gebiet gefunden",
@@ -400,6 +408,47 @@ def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
                                    f"Zeile {r} → {levels[lv]} {a}" for r, lv, a in zip(
                                        coarser["row"][:MAX_LISTED], coarser["level"], coarser["area_key"])) + ".")
     return result
+
+
+def _check_totals(wh: Warehouse, frame: pd.DataFrame, levels: dict[str, str], level: str, sums: set[str],
+                  report: ImportReport) -> None:
+    """Delivered totals of coarser areas next to the sum of their areas in the same file (counts only):
+    "Gesamtstadt, ew 2023: geliefert 2.950, Summe der Sozialraum-Gebiete 2.950, Differenz 0,0 %"."""
+    coarse = frame[(frame["level"] != level) & frame["status"].eq("ok") & frame["indicator"].isin(sums)]
+    if coarse.empty:
+        return
+    areas = read_df(wh, "SELECT level, key, name, parent_key FROM area WHERE list_contains(?, level)", [list(levels)])
+    parent = {lv: dict(zip(g["key"], g["parent_key"])) for lv, g in areas.groupby("level")}
+    names = dict(zip(zip(areas["level"], areas["key"]), areas["name"]))
+    chain = list(levels)
+    own = areas.loc[areas["level"] == level, "key"]
+    ancestor = pd.Series(own.to_numpy(), index=own.to_numpy())
+    fine = frame[frame["level"] == level].assign(ok=lambda f: f["status"].eq("ok"))
+    lines = []
+    for child, up in itertools.pairwise(chain):
+        ancestor = ancestor.map(parent.get(child, {}))
+        here = coarse[coarse["level"] == up]
+        if here.empty:
+            continue
+        n_areas = ancestor.value_counts()
+        got = fine.assign(up=fine["area_key"].map(ancestor)).groupby(["indicator", "up", "year"]).agg(
+            total=("value", "sum"), n=("ok", "sum"))
+        for ind, key, year, value in zip(here["indicator"], here["area_key"], here["year"], here["value"]):
+            if (ind, key, year) not in got.index:
+                continue
+            total, n = got.loc[(ind, key, year)]
+            head = f"{names[(up, key)]}, {ind} {year}: geliefert {fmt.number(value, 0)}"
+            if n < n_areas.get(key, 0):
+                lines.append(f"{head}, Summe nicht prüfbar ({int(n)} von {n_areas[key]} Gebieten mit Wert)")
+            else:
+                share = (value - total) / total * 100 if total else float("nan")
+                lines.append(f"{head}, Summe der Gebiete ({levels[level]}) {fmt.number(total, 0)}, Differenz "
+                             f"{fmt.number(share, 1)} %")
+    report.details["totals_check"] = lines
+    differing = [line for line in lines if not line.endswith("Differenz 0,0 %")]
+    if differing:
+        report.warnings.append("Gelieferte Summen weichen ab (der gelieferte Wert gilt): " + "; ".join(
+            differing[:MAX_LISTED]) + ("; …" if len(differing) > MAX_LISTED else "") + ".")
 
 
 def _first_unmatched(report: ImportReport) -> str:

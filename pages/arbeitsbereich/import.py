@@ -40,7 +40,7 @@ try:
         table, params["header_row"], params["skip_rows"] = upload.table_step(path)
         labels = list(table.frame.columns)
         profile = upload.profile_step(wh)
-        pick = lambda label, default=None, optional=False: st.selectbox(  # noqa: E731
+        pick = lambda label, default=None, optional=False: st.selectbox(
             label, ([""] if optional else []) + labels,
             index=(labels.index(default) + optional) if default in labels else 0, format_func=lambda c: c or "–")
         left, right = st.columns(2)
@@ -94,7 +94,7 @@ try:
         cols = upload.columns(path)
         cats = resources.poi_categories()
         left, right = st.columns(2)
-        optional = lambda label, default=None: right.selectbox(  # noqa: E731
+        optional = lambda label, default=None: right.selectbox(
             label, [""] + cols, index=cols.index(default) + 1 if default in cols else 0) or None
         params |= {"name_col": left.selectbox("Name", cols, index=cols.index("name") if "name" in cols else 0),
                    "category": left.selectbox("Kategorie", list(cats["key"]),
