@@ -5,7 +5,7 @@ from keck_data.config import settings
 from keck_data.errors import KeckError
 from keck_data.ui import frame, registry, session
 
-st.set_page_config(page_title="Sozialraum-Atlas", page_icon=":material/map:", layout="wide")
+st.set_page_config(page_title="Sozialraum-Atlas", page_icon="🗺️", layout="wide")
 try:
     public = settings().is_public
     user = None if public else session.current_user()

@@ -9,6 +9,7 @@ import html
 import json
 import math
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -16,10 +17,28 @@ import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
 from . import classify, fmt
+from .config import settings
 from .queries import Atlas
 
-BASEMAPS = {"light": "Hell", "dark": "Dunkel", "none": "Ohne Hintergrundkarte"}
-_STYLES = {"light": pdk.map_styles.CARTO_LIGHT, "dark": pdk.map_styles.CARTO_DARK}
+# Visitors' browsers make no third-party requests: area outlines on a plain background, or a municipality's
+# own tile server (KECK_TILE_URL). Leaving pydeck's default style sentinel with no provider keeps Streamlit
+# from substituting its CARTO base map (it does so for map_style=None).
+_NO_BASEMAP = {"map_provider": None}
+
+
+def basemaps() -> dict[str, str]:
+    """Background choices of this deployment (the own tile server only where one is configured)."""
+    own = {"tiles": "Stadtplan (eigener Kartenserver)"} if settings().tile_url else {}
+    return {"none": "Ohne Hintergrundkarte", **own}
+
+
+def _basemap(name: str) -> dict:
+    url = settings().tile_url
+    if name != "tiles" or not url:
+        return _NO_BASEMAP
+    style = {"version": 8, "sources": {"tiles": {"type": "raster", "tiles": [url], "tileSize": 256}},
+             "layers": [{"id": "tiles", "type": "raster", "source": "tiles"}]}
+    return {"map_provider": None, "map_style": "data:application/json," + quote(json.dumps(style))}
 CIRCLE_COLOR = [33, 37, 41, 150]
 CIRCLE_MAX_PX = 30  # radius of the largest circle; circles are sized in screen pixels so the key always fits
 CIRCLE_KA_PX = 9  # "k. A." circles: outline only, a fixed size that is not read as a value
@@ -45,7 +64,7 @@ class MapSettings:
     palette: str = "orange_rot"
     indicator2: str | None = None
     poi_categories: tuple[str, ...] = ()
-    basemap: str = "light"
+    basemap: str = "none"
     manual_breaks: tuple[float, ...] = ()
     selected: tuple[str, ...] = ()  # areas outlined on the map (the clicked one first, then the comparison)
 
@@ -128,7 +147,7 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
         extra["poi_key"] = list(zip(shown["category_name"], shown["color"]))
     deck = CompactDeck(
         layers=layers, initial_view_state=view_state(bounds),
-        map_provider="carto" if s.basemap in _STYLES else None, map_style=_STYLES.get(s.basemap),
+        **_basemap(s.basemap),
         tooltip={"html": "<b>{n}</b><br/>{t}", "style": {"fontSize": "16px"}},
     )
     return MapResult(deck=deck, classification=cls, values=values, **extra)
@@ -207,5 +226,5 @@ def placement_deck(atlas: Atlas, shapes: pd.DataFrame, marker: tuple[float, floa
     if marker:
         layers.append(pdk.Layer("ScatterplotLayer", [{"pos": list(marker)}], id="marker", get_position="pos",
                                 get_radius=cell_m * 0.5, radius_min_pixels=7, get_fill_color=[215, 48, 31, 255]))
-    return CompactDeck(layers=layers, initial_view_state=view_state((minx, miny, maxx, maxy)), map_provider=None,
+    return CompactDeck(layers=layers, initial_view_state=view_state((minx, miny, maxx, maxy)), **_NO_BASEMAP,
                        tooltip={"text": "Hier platzieren"})

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from keck_data.classify import METHODS, PALETTES
-from keck_data.mapdeck import BASEMAPS, MapSettings
+from keck_data.mapdeck import MapSettings, basemaps
 from keck_data.ui import downloads, frame, resources, state, widgets
 from keck_data.ui.maps import area_profile, manual_breaks, map_key, map_result, metadata
 
@@ -28,8 +28,9 @@ with frame.controls(4) as cols:
         cats = resources.poi_categories()
         poi = state.multiselect("Einrichtungen", list(cats["key"]), "poi",
                                 format_func=dict(zip(cats["key"], cats["name"])).get)
-        basemap = state.widget(st.selectbox, "Hintergrundkarte", list(BASEMAPS), "base", "none",
-                               format_func=BASEMAPS.get)
+        backgrounds = basemaps()
+        basemap = state.widget(st.selectbox, "Hintergrundkarte", list(backgrounds), "base", "none",
+                               format_func=backgrounds.get)
 
 key = map_key()  # a click on the map selects its area (read before the map is drawn)
 selected = tuple(a for a in dict.fromkeys([state.get("sel") or "", *(state.get("areas") or [])]) if a)
