@@ -37,13 +37,24 @@ def info(wh: Warehouse) -> dict:
     }
 
 
+def year_ranges(years: list[int]) -> str:
+    """[2011, 2017, 2018, 2019] → "2011, 2017–2019" (gaps visible, not one misleading range)."""
+    runs: list[list[int]] = []
+    for y in sorted(set(years)):
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
 def _print_info(data: dict) -> None:
     print(f"Kommune: {data['municipality']}" + (" (synthetische Demodaten)" if data["demo"] else ""))
     print("Raumebenen: " + ", ".join(f"{lv['name']} ({lv['areas']})" for lv in data["levels"]))
     print(f"Themenfelder ({len(data['topics'])}): " + ", ".join(data["topics"]))
     print(f"Indikatoren: {data['indicators']} (davon freigegeben: {data['indicators_released']})")
     years = data["years"]
-    print(f"Jahre: {years[0]}–{years[-1]}" if years else "Jahre: keine")
+    print(f"Jahre: {year_ranges(years)}" if years else "Jahre: keine")
     print(f"Werte: {data['values']}")
     print("POIs: " + ", ".join(f"{k} ({v})" for k, v in data["pois"].items()))
     print(f"Warehouse-Version: {data['warehouse_version']} (Schema {data['schema_version']})")

@@ -274,21 +274,3 @@ def test_delivered_total_next_to_the_sum_of_its_areas_is_reported(wh, tmp_path):
                                          "(Sozialraum) 4.800, Differenz 1,0 %")
     assert any("Gelieferte Summen weichen ab" in w for w in report.warnings)
 
-
-def test_release_from_the_command_line_and_publish_explains_zero(demo_copy, tmp_path):
-    env = {"KECK_WAREHOUSE": str(demo_copy), "KECK_PUBLIC_WAREHOUSE": str(tmp_path / "p.duckdb")}
-    from keck_data.warehouse import Warehouse
-    with Warehouse(demo_copy) as wh:
-        released = list(read_df(wh, "SELECT key FROM indicator WHERE released")["key"])
-    r = _cli("release", *released, "--withdraw", env=env)
-    assert r.returncode == 0 and "zurückgezogen" in r.stdout
-    r = _cli("publish", env=env)
-    assert r.returncode == 0 and "0 Indikatoren freigegeben – zuerst freigeben" in r.stdout
-    r = _cli("release", "sozialindex", env=env)
-    assert r.returncode == 0 and "1 Indikatoren freigegeben" in r.stdout
-    assert "Veröffentlicht: 1 Indikatoren" in _cli("publish", env=env).stdout
-    r = _cli("release", "gibt_es_nicht", env=env)
-    assert r.returncode == 2 and "gibt_es_nicht" in r.stderr
-    with Warehouse(demo_copy) as wh:
-        audit = read_df(wh, "SELECT count(*) AS n FROM audit_log WHERE action IN ('release', 'withdraw')")["n"][0]
-    assert audit == len(released) + 1
