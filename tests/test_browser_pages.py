@@ -259,7 +259,7 @@ def test_no_english_ui_text_on_any_page(mode, role, servers, accounts, browser):
         for spec in PAGES:  # deep links, also to pages the role may not open
             page.goto(f"{servers[mode]}/{spec.url_path}?areas=0101&ind2=ew_u18")
             wait_idle(page)
-            page.wait_for_selector("h1")
+            page.wait_for_selector("h1, .gtitle")
             text = page.inner_text("body").replace(NOT_CONFIGURABLE, "")
             found = ENGLISH_TEXT.findall(text)
             assert not found, (spec.url_path, found)

@@ -70,6 +70,8 @@ def sidebar(user) -> None:
             if st.button("Abmelden", key="logout_button"):
                 session.logout(user)
                 st.rerun()
+        if user is None and not settings().is_public:
+            return  # the login page: nothing to present yet
         state.toggle("Präsentationsmodus", "present", help="Große Schrift, ohne Bedienelemente; die Adresse "
                                                           "zeigt Kolleginnen und Kollegen dieselbe Ansicht.")
 

@@ -54,8 +54,8 @@ def navigation(public: bool, user) -> dict[str, list[st.Page]] | list[st.Page]:
     refusal page (hidden in the menu); the map is also reachable as /karte besides the root address.
     """
     if not public and user is None:
-        return [st.Page(LOGIN, title="Anmeldung", url_path=p.url_path, default=i == 0, icon=":material/login:")
-                for i, p in enumerate(PAGES)]
+        return [st.Page(LOGIN, title="Anmeldung", url_path=path, default=path == "start", icon=":material/login:")
+                for path in ["start", *(p.url_path for p in PAGES)]]
     sections: dict[str, list[st.Page]] = {}
     refused = []
     for spec in PAGES:

@@ -1,4 +1,5 @@
 """Benutzer: create users, reset passwords, assign role and topic rights, deactivate (Kommunen-Administration)."""
+import numpy as np
 import streamlit as st
 
 from keck_data import auth, policy
@@ -12,8 +13,8 @@ users = auth.list_users(wh)
 topics = resources.topics()
 topic_names = dict(zip(topics["key"], topics["name"]))
 users["role"] = users["role"].map(policy.role_label)
-users["topics"] = users["topics"].map(lambda t: ", ".join(topic_names.get(k, k) for k in t) if t is not None and len(t)
-                                      else "alle")
+users["topics"] = users["topics"].map(lambda t: ", ".join(topic_names.get(k, k) for k in t)
+                                      if isinstance(t, (list, tuple, np.ndarray)) and len(t) else "alle")
 users["active"] = users["active"].map({True: "ja", False: "nein"})
 st.dataframe(users.rename(columns={"username": "Benutzername", "name": "Name", "role": "Rolle",
                                    "topics": "Themenfelder", "active": "aktiv"}), hide_index=True, width="stretch")

@@ -30,7 +30,7 @@ pages = max(1, math.ceil(total / PER_PAGE))
 page = right.number_input("Seite", min_value=1, max_value=pages, value=1, key="audit_page")
 entries = editing.audit_entries(wh, actor or None, entity or None, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
 st.caption(f"{total} Einträge · Seite {page} von {pages} · lange Werte sind gekürzt (…)")
-labels = entries.assign(action=entries["action"].map(lambda a: ACTIONS.get(a, a)))
+labels = entries.assign(action=entries["action"].map(lambda a: ACTIONS.get(a, a))).fillna("")  # not "None"
 st.dataframe(labels.rename(columns={"id": "Nr.", "changed_at": "Zeit (UTC)", "actor": "Wer", "action": "Aktion",
                                     "entity": "Objekt", "entity_key": "Schlüssel", "before": "Vorher",
                                     "after": "Nachher"}), hide_index=True, width="stretch", height=500)
