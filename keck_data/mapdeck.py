@@ -43,6 +43,8 @@ CIRCLE_COLOR = [33, 37, 41, 150]
 CIRCLE_MAX_PX = 30  # radius of the largest circle; circles are sized in screen pixels so the key always fits
 CIRCLE_KA_PX = 9  # "k. A." circles: outline only, a fixed size that is not read as a value
 OUTLINE_COLOR = [0, 0, 0, 255]
+# Streamlit escapes the {fields} itself: the data holds plain text, only this template is HTML
+TOOLTIP = {"html": "<b>{n}</b><br/>{t}<br/>{t2}", "style": {"fontSize": "16px"}}
 
 
 class CompactDeck(pdk.Deck):
@@ -112,23 +114,24 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
     cls = classify.classify(values["value"], values["status"], s.method, s.k, s.palette, ind["polarity"],
                             int(ind["decimals"]), ind["unit"], list(s.manual_breaks) or None)
     color = {k: cls.color_of(int(c), st) for k, c, st in zip(values["key"], cls.classes, values["status"])}
-    text = {k: html.escape(f"{ind['name']}: {t}") for k, t in zip(values["key"], values["text"])}
+    text = {k: f"{ind['name']}: {t}" for k, t in zip(values["key"], values["text"])}
+    text2: dict[str, str] = {}
     layers, extra = [], {}
     if s.indicator2:
         ind2 = atlas.indicator(s.indicator2)
         v2 = atlas.level_values(s.indicator2, s.level, s.year) if values2 is None else values2
         v2 = v2.merge(shapes[["key", "cx", "cy"]], on="key")
-        text2 = {k: html.escape(f"{ind2['name']}: {t}") for k, t in zip(v2["key"], v2["text"])}
-        text = {k: f"{t}<br/>{text2.get(k, '')}" for k, t in text.items()}
-        circle_layers, extra["circle_key"] = _circles(v2, text, ind2)
+        text2 = {k: f"{ind2['name']}: {t}" for k, t in zip(v2["key"], v2["text"])}
+        circle_layers, extra["circle_key"] = _circles(v2, text, text2, ind2)
         layers += circle_layers
         extra["circle_title"] = f"{ind2['name']} ({ind2['unit']})"
     rows = []
     for key, name, rings in zip(shapes["key"], shapes["name"], shapes["rings"]):
-        label = html.escape(f"{key} {name}")
-        info = text.get(key, html.escape(f"{ind['name']}: keine Daten"))
+        label = f"{key} {name}"
+        info = text.get(key, f"{ind['name']}: keine Daten")
         fill = _rgba(color.get(key, classify.COLOR_MISSING))
-        rows.extend({"k": key, "n": label, "t": info, "c": fill, "p": ring} for ring in rings)
+        rows.extend({"k": key, "n": label, "t": info, "t2": text2.get(key, ""), "c": fill, "p": ring}
+                    for ring in rings)
     layers.insert(0, pdk.Layer("PolygonLayer", rows, id="areas", get_polygon="p", get_fill_color="c",
                                get_line_color=[60, 60, 60, 200], line_width_min_pixels=1, pickable=True,
                                auto_highlight=True, stroked=True))
@@ -136,8 +139,7 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
         layers.insert(1, _outline(shapes, s.selected))
     if s.poi_categories:
         pois = atlas.pois(list(s.poi_categories)) if pois is None else pois
-        points = [{"pos": [round(x, 5), round(y, 5)], "c": _rgba(c, 255), "n": html.escape(str(n)),
-                   "t": html.escape(_poi_details(r))}
+        points = [{"pos": [round(x, 5), round(y, 5)], "c": _rgba(c, 255), "n": str(n), "t": _poi_details(r), "t2": ""}
                   for x, y, c, n, r in zip(pois["lon"], pois["lat"], pois["color"], pois["name"],
                                            pois.to_dict("records"))]
         layers.append(pdk.Layer("ScatterplotLayer", points, id="pois", get_position="pos", get_fill_color="c",
@@ -148,7 +150,7 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
     deck = CompactDeck(
         layers=layers, initial_view_state=view_state(bounds),
         **_basemap(s.basemap),
-        tooltip={"html": "<b>{n}</b><br/>{t}", "style": {"fontSize": "16px"}},
+        tooltip=TOOLTIP,
     )
     return MapResult(deck=deck, classification=cls, values=values, **extra)
 
@@ -171,7 +173,7 @@ def nice_steps(top: float) -> list[float]:
     return sorted({round_down(top), round_down(top / 2), round_down(top / 10)}, reverse=True)
 
 
-def _circles(v2: pd.DataFrame, text: dict, ind2: pd.Series) -> tuple[list[pdk.Layer], list[SizeKey]]:
+def _circles(v2: pd.DataFrame, text: dict, text2: dict, ind2: pd.Series) -> tuple[list[pdk.Layer], list[SizeKey]]:
     """Proportional circles (area ∝ value, sized in pixels) at the area centroids; "k. A." as empty rings."""
     ok = v2["status"] == "ok"
     top = float(v2.loc[ok, "value"].abs().max()) if ok.any() else 0.0
@@ -180,8 +182,8 @@ def _circles(v2: pd.DataFrame, text: dict, ind2: pd.Series) -> tuple[list[pdk.La
         return CIRCLE_MAX_PX * math.sqrt(abs(v) / top) if top > 0 else 0.0
 
     def rows(frame: pd.DataFrame) -> list[dict]:
-        return [{"k": k, "pos": [round(x, 5), round(y, 5)], "n": html.escape(f"{k} {n}"), "t": text.get(k, ""),
-                 "r": radius(v) if st == "ok" else CIRCLE_KA_PX}
+        return [{"k": k, "pos": [round(x, 5), round(y, 5)], "n": f"{k} {n}", "t": text.get(k, ""),
+                 "t2": text2.get(k, ""), "r": radius(v) if st == "ok" else CIRCLE_KA_PX}
                 for k, n, x, y, v, st in zip(frame["key"], frame["name"], frame["cx"], frame["cy"], frame["value"],
                                              frame["status"])]
     layers = [pdk.Layer("ScatterplotLayer", rows(v2[ok]), id="circles", get_position="pos", get_radius="r",
@@ -216,8 +218,7 @@ def placement_deck(atlas: Atlas, shapes: pd.DataFrame, marker: tuple[float, floa
     xs, ys = np.linspace(minx, maxx, cells), np.linspace(miny, maxy, cells)
     grid = [{"pos": [round(x, 5), round(y, 5)]} for x in xs for y in ys]
     cell_m = (maxx - minx) / cells * 111_000 * math.cos(math.radians((miny + maxy) / 2))
-    outline = [{"p": ring, "n": html.escape(f"{k} {n}")} for k, n, rings in
-               zip(shapes["key"], shapes["name"], shapes["rings"]) for ring in rings]
+    outline = [{"p": ring} for rings in shapes["rings"] for ring in rings]
     layers = [pdk.Layer("PolygonLayer", outline, id="outline", get_polygon="p", get_fill_color=[230, 230, 230, 120],
                         get_line_color=[80, 80, 80, 200], line_width_min_pixels=1, pickable=False),
               pdk.Layer("ScatterplotLayer", grid, id="grid", get_position="pos", get_radius=cell_m * 0.7,

@@ -12,6 +12,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from keck_data import auth
@@ -22,6 +23,7 @@ from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots of every page (gitignored), looked at before a release
 CHROMIUM = "/usr/bin/chromium"
+TRICKY_NAME = "Hafen & Kanal <b>x</b>"  # must show literally in tooltips: neither markup nor "&amp;"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 
@@ -92,6 +94,9 @@ def files(demo_file, tmp_path_factory):
     shutil.copy(demo_file, internal)
     source = base / "source.duckdb"  # the "other" internal warehouse that publishes while both servers run
     shutil.copy(demo_file, source)
+    for path in (internal, source):  # the area in the middle of the map gets a name with HTML in it
+        with duckdb.connect(str(path)) as con:
+            con.execute("UPDATE area SET name = ? WHERE key = '0307'", [TRICKY_NAME])
     public = base / "public.duckdb"
     with Warehouse(source) as wh:
         publish(wh, public, system())

@@ -10,8 +10,8 @@ import re
 import pytest
 
 from keck_data.ui.registry import PAGES
-from tests.browser_support import (ARTIFACTS, add_option, choose, holds, pick_radio, signed_in, type_into, wait_idle,
-                                   widget)
+from tests.browser_support import (ARTIFACTS, TRICKY_NAME, add_option, choose, holds, pick_radio, signed_in,
+                                   type_into, wait_idle, widget)
 
 pytestmark = pytest.mark.browser
 LAPTOP, PHONE = {"width": 1366, "height": 768}, {"width": 390, "height": 844}
@@ -50,9 +50,11 @@ def check_karte(page, tmp_path) -> None:
     page.wait_for_selector("div.keck-legend")
     choose(page, "Themenfeld", "Bildung")  # the blocker: the Themenfeld jumped back
     holds(page, lambda: param(page, "topic") == "bildung" and heading(page).startswith("Schulanfänger"))
-    # a click on the map selects an area; afterwards the selectbox must still work (it used to snap back)
+    # the tooltip shows names as text (Streamlit escapes the fields; the atlas must not escape them again)
     box = page.locator("canvas").first.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.locator(".deck-tooltip").filter(has_text=f"0307 {TRICKY_NAME}").first.wait_for(timeout=10_000)
+    # a click on the map selects an area; afterwards the selectbox must still work (it used to snap back)
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     wait_idle(page)
     page.wait_for_function("() => /[?&]sel=/.test(location.search)", timeout=20_000)
