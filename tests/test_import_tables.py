@@ -274,3 +274,19 @@ def test_delivered_total_next_to_the_sum_of_its_areas_is_reported(wh, tmp_path):
                                          "(Sozialraum) 4.800, Differenz 1,0 %")
     assert any("Gelieferte Summen weichen ab" in w for w in report.warnings)
 
+
+
+def test_rows_without_an_area_count_towards_the_town(wh, tmp_path):
+    areas = read_df(wh, "SELECT key, name FROM area WHERE level = 'sozialraum' ORDER BY key")
+    rows = "\n".join(f"{k};{n};100;5,0" for k, n in areas.itertuples(index=False))
+    path = tmp_path / "ohne.csv"
+    path.write_text(f"Schlüssel;Name;ew_gesamt;sgb2_quote_u15\n{rows}\n;nicht zuordenbar;12;\n", encoding="utf-8")
+    report = import_values(wh, path, level="sozialraum", layout="wide", key_col="Schlüssel", name_col="Name",
+                           year=2030, dry_run=False, user=TESTER)
+    assert report.unmatched == [] and report.details["unassigned_rows"] == [
+        {"row": len(areas) + 2, "key": "", "name": "nicht zuordenbar"}]
+    assert _value(wh, "ew_gesamt", "0", 2030, "gesamtstadt") == (100.0 * len(areas) + 12, "ok")
+    note = wh.cursor().execute("SELECT note FROM indicator_value WHERE indicator = 'ew_gesamt' AND level = "
+                               "'gesamtstadt' AND year = 2030").fetchone()[0]
+    assert note == "inkl. 12 ohne Gebietszuordnung"
+    assert any("sgb2_quote_u15 2030: kein Anzahl-Indikator" in w for w in report.warnings)

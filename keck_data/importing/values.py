@@ -33,6 +33,9 @@ IGNORE = ""  # mapping target meaning "do not import this column"
 DEFAULTS = {"layout": "long", "key_col": "key", "name_col": None, "indicator_col": "indicator", "year_col": "year",
             "value_col": "value", "year": None, "sheet": None, "decimal": "auto", "dash": "missing",
             "empty": "missing", "key_width": None, "header_row": None, "skip_rows": None}
+_UNASSIGNED = re.compile(r"nicht zu(?:zu)?ord|nicht zugeordnet|ohne (?:angabe|zuordnung|gebiet|festen wohnsitz)|"
+                         r"(?:gebiet|wohnort|bezirk|adresse) unbekannt|unbekannte[rs]? (?:gebiet|wohnort|adresse)",
+                         re.IGNORECASE)
 _TOTAL_WORDS = re.compile(r"\b(insgesamt|gesamt|summe|zusammen|total)\b", re.IGNORECASE)
 
 
@@ -266,7 +269,9 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
         rows["key"] = map_unique(rows["key"], lambda k: k.zfill(opts["key_width"]))
     report.rows_read = len(rows)
     matched_rows = _match_rows(rows, areas, levels, level, report)
-    data = data.merge(matched_rows[["sheet", "row", "level", "area_key"]], on=["sheet", "row"], how="left")
+    data = data.merge(matched_rows[["sheet", "row", "level", "area_key", "unassigned"]], on=["sheet", "row"],
+                      how="left")
+    unassigned = data[data["unassigned"].fillna(False).astype(bool)]
     matched = data[data["area_key"].notna()].copy()
     if len(rows) and matched_rows["area_key"].notna().sum() == 0:
         raise ValidationError(f"{path.name}: keine Zeile passt zu einem Gebiet der Ebene „{levels[level]}“ – nichts "
@@ -289,6 +294,8 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
     sums = set(read_df(wh, "SELECT key FROM indicator WHERE aggregation = 'sum'")["key"]) | {
         i["key"] for i in new_inds if i["aggregation"] == "sum"}
     _check_totals(wh, frame, levels, level, sums, report)
+    frame = pd.concat([frame, _town_with_unassigned(frame, unassigned, areas, levels, level, sums, report)],
+                      ignore_index=True)
     if not dry_run and found.get("questions") and opts["decimal"] == "auto":
         raise ValidationError("Dezimalzeichen unklar in " + ", ".join(f"„{c}“" for c in found["questions"])
                               + " – bitte angeben (--decimal , oder --decimal .). Nichts gespeichert.")
@@ -380,7 +387,13 @@ def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
     own = per_level.get(level, pd.DataFrame({"reason": None, "suggestions": None}, index=result.index))
     result["reason"], result["suggestions"] = own["reason"], own["suggestions"]
     result = rows.merge(result, on=["key", "name", "total"], how="left")
-    todo = result["area_key"].isna()
+    result["unassigned"] = result["area_key"].isna() & (result["name"].str.contains(_UNASSIGNED, regex=True)
+                                                        | result["key"].str.contains(_UNASSIGNED, regex=True))
+    result.loc[result["unassigned"], "rule"] = "ohne Gebiet"
+    todo = result["area_key"].isna() & ~result["unassigned"]
+    report.details["unassigned_rows"] = [{"row": int(r), "key": k, "name": n} for r, k, n in zip(
+        result.loc[result["unassigned"], "row"], result.loc[result["unassigned"], "key"],
+        result.loc[result["unassigned"], "name"])]
     report.details["matching"] = [
         {"sheet": s, "row": int(r), "key": k, "name": n, "level": lv, "area_key": a, "rule": ru}
         for s, r, k, n, lv, a, ru in result[["sheet", "row", "key", "name", "level", "area_key", "rule"]].head(
@@ -449,6 +462,39 @@ def _check_totals(wh: Warehouse, frame: pd.DataFrame, levels: dict[str, str], le
     if differing:
         report.warnings.append("Gelieferte Summen weichen ab (der gelieferte Wert gilt): " + "; ".join(
             differing[:MAX_LISTED]) + ("; …" if len(differing) > MAX_LISTED else "") + ".")
+
+
+def _town_with_unassigned(frame: pd.DataFrame, unassigned: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
+                          level: str, sums: set[str], report: ImportReport) -> pd.DataFrame:
+    """Rows without an area ("nicht zuordenbar") still belong to the town: for counts delivered for every area
+    of the level, the town's value is stored as Σ areas + Σ rows without an area (with a note); otherwise the
+    report says why they could not be counted."""
+    top = list(levels)[-1]
+    town = areas.loc[areas["level"] == top, "key"]
+    if unassigned.empty or top == level or len(town) != 1:
+        return frame.iloc[0:0]
+    n_areas = int((areas["level"] == level).sum())
+    out, lines = [], []
+    for (ind, year), extra in unassigned.groupby(["indicator", "year"]):
+        here = frame[(frame["indicator"] == ind) & (frame["year"] == year)]
+        own = here[here["level"] == level]
+        if ind not in sums:
+            reason = "kein Anzahl-Indikator"
+        elif (here["level"] == top).any():
+            reason = "in der gelieferten Summe der Gesamtstadt enthalten"
+        elif own["status"].eq("ok").sum() < n_areas or not extra["status"].eq("ok").all():
+            reason = "nicht berücksichtigt: nicht alle Gebiete bzw. Zeilen haben einen Wert"
+        else:
+            value = own["value"].sum() + extra["value"].sum()
+            note = f"inkl. {fmt.number(extra['value'].sum(), 0)} ohne Gebietszuordnung"
+            out.append({"indicator": ind, "level": top, "area_key": town.iloc[0], "year": year, "value": value,
+                        "status": "ok", "note": note})
+            reason = f"in der Gesamtstadt mitgezählt ({note})"
+        lines.append(f"{ind} {year}: {reason}")
+    report.details["unassigned"] = lines
+    report.warnings.append(f"{len(report.details['unassigned_rows'])} Zeilen ohne Gebiet (z. B. „nicht "
+                           "zuordenbar“): " + "; ".join(lines[:MAX_LISTED]) + ".")
+    return pd.DataFrame(out, columns=[*frame.columns, "note"])
 
 
 def _first_unmatched(report: ImportReport) -> str:
