@@ -7,7 +7,7 @@ import streamlit as st
 
 from .. import policy
 
-REFUSED = "pages/nicht_freigegeben.py"
+REFUSED = "pages/rahmen/nicht_freigegeben.py"  # not directly in pages/ (see README, Layout)
 LOGIN = "pages/arbeitsbereich/anmeldung.py"
 
 
