@@ -94,11 +94,25 @@ class Atlas:
         unknown = [k for k in indicators if k not in meta.index]
         if unknown:
             raise NotFoundError(f"Unbekannte oder nicht freigegebene Indikatoren: {', '.join(unknown)}.")
-        safe = self._cached(("protected",), self._protected)
+        key = ("protected", self._fingerprint())
+        if key not in self._memo:
+            for stale in [k for k in self._memo if k[0] == "protected"]:
+                del self._memo[stale]
+            self._memo[key] = self._protected()
+        safe = self._memo[key]
         chosen = safe["indicator"].isin(indicators)
         if years is not None:
             chosen &= safe["year"].isin(years)
         return safe[chosen].reset_index(drop=True)
+
+    def _fingerprint(self) -> tuple:
+        """What protection depends on (values, declared relations, areas), so that writes elsewhere — POIs,
+        bookmarks, logins — do not start the secondary suppression again."""
+        return self._cached(("fingerprint",), lambda: tuple(self.wh.cursor().execute(
+            "SELECT (SELECT count(*) || ':' || coalesce(sum(hash(indicator, level, area_key, year, value, status)), 0)"
+            " FROM indicator_value), (SELECT coalesce(sum(hash(key, kind, aggregation, numerator, denominator, "
+            "parts, share)), 0) FROM indicator), (SELECT coalesce(sum(hash(level, key, parent_key)), 0) "
+            "FROM area)").fetchone()))
 
     def _protected(self) -> pd.DataFrame:
         """Every value of the warehouse with privacy decided on all internal counts (released or not)."""
