@@ -87,7 +87,7 @@ def area_profile(level: str, indicator: str, year: int) -> None:
     st.subheader(f"Profil: {names[key]} ({year})")
     st.dataframe(profile[["name", names[key], "city_text", f"Δ {names[key]}"]].rename(
         columns={"name": "Indikator", "city_text": "Gesamtstadt", f"Δ {names[key]}": "Differenz"}),
-        hide_index=True, width="stretch")
+        hide_index=True, width="stretch", height="content")
     chosen = state.get("areas", []) or []
     if st.button("Zum Gebietsvergleich hinzufügen", disabled=key in chosen):
         message = widgets.add_area(key)

@@ -18,7 +18,7 @@ if not chosen:
 else:
     reference, table = styled_table(chosen, level, year)
     st.caption("Vergleichswerte")
-    st.dataframe(reference, hide_index=True, width="stretch")
+    st.dataframe(reference, hide_index=True, width="stretch", height="content")
     st.dataframe(table, hide_index=True, width="stretch", height=600)
     download_buttons(chosen, level, year)
 state.sync_url(["lvl", "yr", "inds"])

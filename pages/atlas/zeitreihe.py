@@ -26,5 +26,5 @@ else:
     if ts["value"].isna().any():
         st.caption("Lücken in den Linien: Jahre ohne Wert (keine Daten oder k. A.) – nicht als 0 dargestellt.")
     st.subheader(f"Veränderung seit {base}")
-    st.dataframe(change_table(ts, base, meta), hide_index=True, width="stretch")
+    st.dataframe(change_table(ts, base, meta), hide_index=True, width="stretch", height="content")
 state.sync_url(["ind", "topic", "lvl", "areas", "by"])
