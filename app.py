@@ -3,18 +3,23 @@ import streamlit as st
 
 from keck_data.config import settings
 from keck_data.errors import KeckError
-from keck_data.ui import frame, registry, session
+from keck_data.ui import frame, registry, resources, session
 
 st.set_page_config(page_title="Sozialraum-Atlas", page_icon="🗺️", layout="wide")
 try:
-    public = settings().is_public
-    user = None if public else session.current_user()
-    page = st.navigation(registry.navigation(public, user),
-                         position="hidden" if not public and user is None else "sidebar")
-    frame.begin(page.url_path)
-    try:
-        page.run()
-    finally:  # below the page's own controls; also on an error page, so logout stays reachable
-        frame.sidebar(user)
+    with resources.reading():  # public: this rerun reads one snapshot to its end
+        public = settings().is_public
+        user = None if public else session.current_user()
+        page = st.navigation(registry.navigation(public, user),
+                             position="hidden" if not public and user is None else "sidebar")
+        frame.begin(page.url_path)
+        try:
+            page.run()
+        finally:  # below the page's own controls; also on an error page, so logout stays reachable
+            frame.sidebar(user)
 except KeckError as err:
     st.error(str(err))
+except Exception:
+    if not settings().is_public:
+        raise  # internal: Streamlit shows the details to staff
+    st.error("Diese Ansicht konnte gerade nicht angezeigt werden. Bitte die Seite neu laden.")  # no traceback

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,29 +23,84 @@ def _open(path: str) -> Warehouse:
     return Warehouse(path)
 
 
+class _Snapshot:
+    """The public instance's open snapshot, shared by all sessions, with a count of the reruns reading it.
+
+    A rerun reads one snapshot from start to end (:func:`reading`). When a new file has been published, the
+    next rerun waits until the last reader of the old one has finished, then closes it and opens the new one:
+    DuckDB hands out the already open database for a path, so the old handle must be closed first, and
+    closing it under a running query is what showed visitors "Connection already closed".
+    """
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.stamp: tuple | None = None
+        self.wh: Warehouse | None = None
+        self.readers = 0
+
+    def acquire(self, path: Path) -> Warehouse:
+        with self.changed:
+            while True:
+                info = os.stat(path)
+                stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+                if self.wh is None or self.stamp == stamp or not self.readers:
+                    break
+                self.changed.wait()  # a new file: let the reruns on the old one finish
+            if self.stamp != stamp or self.wh is None:
+                if self.wh is not None:
+                    self.wh.close()
+                    self.wh = None  # stays None if the new file cannot be opened
+                self.wh, self.stamp = Warehouse(path, read_only=True), stamp
+            self.readers += 1
+            return self.wh
+
+    def release(self) -> None:
+        with self.changed:
+            self.readers -= 1
+            self.changed.notify_all()
+
+
 @st.cache_resource(show_spinner=False)
-def _snapshots() -> dict:
-    """The public instance's open snapshot per path: {path: (file stamp, Warehouse)} guarded by a lock."""
-    return {"lock": threading.Lock()}
+def _snapshots() -> dict[str, _Snapshot]:
+    """One shared :class:`_Snapshot` per path (created under a lock)."""
+    return {}
+
+
+_SNAPSHOTS_LOCK = threading.Lock()
+_held = threading.local()  # the snapshot this thread's rerun reads
+
+
+def _snapshot_for(path: Path) -> _Snapshot:
+    with _SNAPSHOTS_LOCK:
+        return _snapshots().setdefault(str(path), _Snapshot())
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Public instance: the rerun inside reads one snapshot to its end; a publish meanwhile reaches the next."""
+    cfg = settings()
+    path = cfg.public_warehouse_path
+    if not cfg.is_public or getattr(_held, "wh", None) is not None or not path.exists():
+        yield
+        return
+    snapshot = _snapshot_for(path)
+    _held.wh = snapshot.acquire(path)
+    try:
+        yield
+    finally:
+        _held.wh = None
+        snapshot.release()
 
 
 def _snapshot(path: Path) -> Warehouse:
-    """The current public snapshot; after a new publish the old file is closed and the new one opened.
-
-    DuckDB hands out the already open database for a path, so the old handle must be closed first.
-    """
-    info = os.stat(path)
-    stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
-    holder = _snapshots()
-    with holder["lock"]:
-        current = holder.get(str(path))
-        if current and current[0] == stamp:
-            return current[1]
-        if current:
-            current[1].close()
-        wh = Warehouse(path, read_only=True)
-        holder[str(path)] = (stamp, wh)
-        return wh
+    """The snapshot this rerun reads; outside :func:`reading` (tests, tools) the current one."""
+    held = getattr(_held, "wh", None)
+    if held is not None:
+        return held
+    snapshot = _snapshot_for(path)
+    wh = snapshot.acquire(path)
+    snapshot.release()
+    return wh
 
 
 def atlas() -> Atlas:
@@ -83,7 +140,7 @@ def _cached(method: str, *args: Any) -> Any:
     11,000 areas from unpickling the geometry every time.
     """
     a = atlas()
-    key = (str(a.wh.path), a.public, a.wh.version(), os.stat(a.wh.path).st_mtime_ns if a.public else 0)
+    key = (str(a.wh.path), a.public, a.wh.version(), id(a.wh))  # the open handle, not the file on disk
     return _call(a, key, method, tuple(tuple(x) if isinstance(x, list) else x for x in args))
 
 

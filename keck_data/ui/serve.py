@@ -9,12 +9,15 @@ from pathlib import Path
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
+from keck_data.config import settings
+
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 def main() -> None:
     PagesManager.uses_pages_directory = False
-    sys.argv = ["streamlit", "run", str(APP), *sys.argv[1:]]
+    public = ["--client.showErrorDetails", "none"] if settings().is_public else []  # no tracebacks for visitors
+    sys.argv = ["streamlit", "run", str(APP), *public, *sys.argv[1:]]
     cli.main()
 
 
