@@ -6,8 +6,9 @@
   ``denominator − numerator`` is a count too; it enters as a virtual cell (indicator ``rest:<rate>``) that is
   never published but must not become derivable either.
 
-A relation is used only where every cell in it exists (a missing cell drops it) and, where all its values are
-known, where it holds; relations that do not hold are reported ("Summe stimmt nicht: …").
+A relation is used where its total exists (a child area without data counts as 0, as for uninhabited areas;
+a missing part drops an identity) and, where all its values are known, where it holds; relations that do not
+hold are reported ("Summe stimmt nicht: …").
 """
 from __future__ import annotations
 
@@ -153,19 +154,17 @@ def _triples(groups: list[tuple[np.ndarray, float]], n_rows: int) -> tuple[np.nd
 
 
 def _spatial(system: System, meta):
-    """parent − Σ children = 0 for every additive count, year and parent whose children all have values."""
+    """parent − Σ children with values = 0 for every additive count, year and parent with a value (children
+    without data — uninhabited areas — count as 0; where that does not hold, :func:`_drop_broken` drops it)."""
     ids, cells = system.ids, system.cells
     additive = cells["indicator"].isin(meta.index[(meta["kind"] == "count") & (meta["aggregation"] == "sum")])
     child = np.flatnonzero(additive.to_numpy() & (ids.parent[ids.cell_place] >= 0))
     parent_place = ids.parent[ids.cell_place[child]]
     year = cells["year"].to_numpy()[child]
     parent = ids(cells["indicator"].to_numpy()[child], parent_place, year)
-    n_kids = np.bincount(ids.parent[ids.parent >= 0], minlength=len(ids.areas) + 1)
     group = pd.DataFrame({"cell": child, "parent": parent, "ind": cells["indicator"].to_numpy()[child],
                           "place": parent_place, "year": year})
-    group = group[group["parent"] >= 0]
-    complete = group.groupby("parent")["cell"].transform("size").to_numpy() == n_kids[group["place"].to_numpy()]
-    group = group[complete].sort_values(["parent", "cell"])
+    group = group[group["parent"] >= 0].sort_values(["parent", "cell"])
     group["row"] = group.groupby("parent", sort=True).ngroup()
     heads = group.drop_duplicates("row")
     rows = np.concatenate([heads["row"].to_numpy(), group["row"].to_numpy()])
