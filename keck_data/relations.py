@@ -98,13 +98,20 @@ class System:
         self.labels += list(labels)
 
 
-def build(values: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, *, fill_absent: bool = False) -> System:
+def identity_warnings(values: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, limit: int = 5) -> list[str]:
+    """German warnings for declared identities the values break (sums of areas are checked by the import)."""
+    broken = build(values, meta, tree, spatial=False).broken
+    return broken[:limit] + ([f"… und {len(broken) - limit} weitere Summen"] if len(broken) > limit else [])
+
+
+def build(values: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, *, fill_absent: bool = False,
+          spatial: bool = True) -> System:
     """The relation system over the count cells of ``values``.
 
     ``values``: KEY + value, status (any indicators; counts are used); ``meta``: indicator metadata indexed by
     key (kind, aggregation, numerator, denominator, parts, share); ``tree``: level, key, parent_level, parent_key.
     ``fill_absent``: counts that appear in an identity or share but have no values here (not released) enter as
-    unknown cells, as a reader who knows the definitions would treat them.
+    unknown cells, as a reader who knows the definitions would treat them. ``spatial``: include the sums of areas.
     """
     counts = meta.index[meta["kind"] == "count"]
     cells = values.loc[values["indicator"].isin(counts) & values["status"].ne("missing"), KEY + ["value", "status"]]
@@ -112,7 +119,8 @@ def build(values: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, *, fill_
         cells = pd.concat([cells, _absent(cells, values, meta, tree)], ignore_index=True)
     cells = pd.concat([cells, _rests(cells, Lookup(cells, tree), meta)], ignore_index=True)
     system = System(cells, sparse.csr_matrix((0, len(cells))), np.zeros(0), np.zeros(0), [], tree=tree)
-    for entries, labels in (_spatial(system, meta), _identity(system, meta), _complement(system, meta)):
+    kinds = ([_spatial(system, meta)] if spatial else []) + [_identity(system, meta), _complement(system, meta)]
+    for entries, labels in kinds:
         system.add_rows(entries, np.zeros(len(labels)), np.zeros(len(labels)), labels)
     return _drop_broken(system)
 

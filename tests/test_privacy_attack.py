@@ -348,3 +348,15 @@ def test_protection_withstands_the_attacker_on_random_hierarchies(case):
     assert safe.loc[safe["status"] == "suppressed", "value"].isna().all()
     greedy = int(safe["indicator"].isin(["a", "b", "t"]).mul(safe["status"] == "suppressed").sum())
     assert _fewer_cells_suffice(values, tree, rule, (greedy + 1) // 2) is not True  # at most 2 × the optimum
+
+
+def test_import_warns_when_a_declared_identity_does_not_add_up(wh, tmp_path):
+    """Declared relations are validated on import: ew_u6 ≠ ew_u3 + ew_3_6 is reported, the value is kept."""
+    from keck_data.importing.values import import_values
+
+    csv = tmp_path / "u6.csv"
+    csv.write_text("key;indicator;year;value\n0101;ew_u6;2024;5000\n", encoding="utf-8")
+    report = import_values(wh, csv, level="sozialraum", indicator_col="indicator", year_col="year",
+                           value_col="value", dry_run=False, user=policy.system("test"))
+    assert report.committed
+    assert any(w.startswith("Summe stimmt nicht: ew_u6 = ew_u3 + ew_3_6 (0101, 2024)") for w in report.warnings)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import aggregation, fmt, store
+from .. import aggregation, fmt, relations, store
 from ..errors import ValidationError
 from ..policy import User
 from ..warehouse import Tx, Warehouse, read_df
@@ -323,6 +323,12 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
         tx.cur.unregister("new_frame")
         progress(0.9, "Gröbere Ebenen werden neu berechnet …")
         aggregation.refresh_aggregates(tx)
+        report.warnings += relations.identity_warnings(
+            tx.cur.execute("SELECT indicator, level, area_key, year, value, status FROM indicator_value "
+                           "WHERE list_contains(?, year)", [sorted(int(y) for y in frame["year"].unique())]).df(),
+            tx.cur.execute("SELECT * FROM indicator").df().set_index("key"),
+            tx.cur.execute("SELECT a.level, a.key, l.parent_level, a.parent_key FROM area a "
+                           "JOIN spatial_level l ON l.key = a.level").df())
         if save_profile:
             profiles.save(tx, save_profile, opts | {"level": level}, found["columns"])
         tx.audit("indicator_value", path.name, {"changed_sample": [list(r) for r in before]}, report.as_dict())
