@@ -15,23 +15,25 @@ from .warehouse import Tx
 NOT_AGGREGABLE = "nicht auf gröbere Ebenen aggregierbar"
 
 
-def aggregate(values: pd.DataFrame, parent_of: pd.Series, meta: pd.DataFrame) -> pd.DataFrame:
+def aggregate(values: pd.DataFrame, parent_of: pd.Series, meta: pd.DataFrame,
+              uninhabited: frozenset[str] = frozenset()) -> pd.DataFrame:
     """Aggregate one level's values to its parent level.
 
     ``values``: indicator, area_key, year, value, status (one child level); ``parent_of``: child key → parent key;
-    ``meta``: indicator metadata indexed by key. Returns rows for the parent areas with a ``note``.
+    ``meta``: indicator metadata indexed by key; ``uninhabited``: child keys without residents on purpose (their
+    missing values do not make a parent incomplete). Returns rows for the parent areas with a ``note``.
     """
-    n_children = parent_of.value_counts()
+    n_children = parent_of[~parent_of.index.isin(list(uninhabited))].value_counts()
     v = values.assign(parent=values["area_key"].map(parent_of)).dropna(subset=["parent"])
     v = v.assign(ok=v["status"].eq("ok") & v["value"].notna())
     out = []
 
     def complete(groups: pd.DataFrame) -> pd.Series:
-        return groups["n_ok"].eq(groups["parent"].map(n_children).to_numpy())
+        return groups["n_ok"].ge(groups["parent"].map(n_children).fillna(0).to_numpy())
 
     def gaps(groups: pd.DataFrame, full: pd.Series, what: str) -> list[str | None]:
         """The note of an incomplete parent: how many of its areas lack a value ("2 von 48 Gebieten")."""
-        total = groups["parent"].map(n_children).to_numpy()
+        total = groups["parent"].map(n_children).fillna(0).astype(int).to_numpy()
         return [None if f else f"unvollständig: {t - n} von {t} Gebieten ohne {what}"
                 for f, t, n in zip(full, total, groups["n_ok"].astype(int))]
 
@@ -109,7 +111,9 @@ def refresh_aggregates(tx: Tx) -> int:
         ).df()
         if child_values.empty or parent_of.empty:
             continue
-        agg = aggregate(child_values, parent_of, meta).assign(level=parent_level, origin="aggregated")
+        uninhabited = frozenset(k for (k,) in cur.execute("SELECT key FROM uninhabited_area WHERE level = ?",
+                                                           [level]).fetchall())
+        agg = aggregate(child_values, parent_of, meta, uninhabited).assign(level=parent_level, origin="aggregated")
         cur.register("agg_values", agg)
         cur.execute(
             "INSERT INTO indicator_value SELECT a.indicator, a.level, a.area_key, a.year, a.value, a.status, "

@@ -1,5 +1,5 @@
-"""CLI commands import-areas, import-values, import-pois (each with --dry-run), release, export-values,
-export-opendata."""
+"""CLI commands import-areas, import-values, import-pois (each with --dry-run), uninhabited, release,
+export-values, export-opendata."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +10,7 @@ from pathlib import Path
 from . import editing
 from .errors import ValidationError
 from .export_opendata import export_values, open_data_zip
-from .importing import import_areas, import_pois, import_values
+from .importing import import_areas, import_pois, import_values, set_uninhabited
 from .importing import metadata as md
 from .policy import system
 from .queries import Atlas
@@ -83,6 +83,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--field", action="append", help="Feld=Spalte[,Spalte] (address, website, …)")
     p.add_argument("--capacity", help="Spalte mit der Kapazität")
     p.add_argument("--internal", action="store_true", help="nicht öffentlich anzeigen")
+    p = sub.add_parser("uninhabited", help="Gebiete ohne Wohnbevölkerung kennzeichnen (zählen nicht als fehlend)")
+    p.add_argument("keys", nargs="+", metavar="SCHLÜSSEL", help="Gebietsschlüssel")
+    p.add_argument("--level", required=True, help="Raumebene der Gebiete")
+    p.add_argument("--undo", action="store_true", help="Kennzeichnung entfernen")
     p = sub.add_parser("release", help="Indikatoren freigeben (oder mit --withdraw zurückziehen)")
     p.add_argument("indicators", nargs="+", metavar="INDIKATOR", help="Schlüssel der Indikatoren")
     p.add_argument("--withdraw", action="store_true", help="Freigabe zurückziehen")
@@ -96,6 +100,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, warehouse: Path) -> int:
     with Warehouse(warehouse) as wh:
+        if args.command == "uninhabited":
+            n = set_uninhabited(wh, system("cli"), args.level, args.keys, not args.undo)
+            print(f"{n} Gebiete {'wieder als bewohnt' if args.undo else 'als ohne Wohnbevölkerung'} gekennzeichnet; "
+                  "gröbere Ebenen neu berechnet.")
+            return 0
         if args.command == "release":
             for key in args.indicators:
                 editing.set_released(wh, system("cli"), key, not args.withdraw)

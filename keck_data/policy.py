@@ -15,7 +15,7 @@ READ, BOOKMARK, EDIT, RELEASE, PUBLISH, MANAGE_USERS, SIGN_IN = (
     "read", "bookmark", "edit", "release", "publish", "manage_users", "sign_in")
 ACTIONS = {
     "create-poi": EDIT, "update-poi": EDIT, "delete-poi": EDIT, "save-indicator": EDIT, "edit-values": EDIT,
-    "import-values": EDIT, "import-areas": EDIT, "import-pois": EDIT, "release": RELEASE, "withdraw": RELEASE,
+    "import-values": EDIT, "import-areas": EDIT, "flag-areas": EDIT, "import-pois": EDIT, "release": RELEASE, "withdraw": RELEASE,
     "publish": PUBLISH, "save-bookmark": BOOKMARK, "delete-bookmark": BOOKMARK, "save-user": MANAGE_USERS,
     "login": SIGN_IN, "login-failed": SIGN_IN, "logout": SIGN_IN, "password-change": SIGN_IN,
     "init-auth": MANAGE_USERS, "init-demo": EDIT,

@@ -90,4 +90,12 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    5,
+    """
+    -- areas without residents on purpose (harbour, forest, islands): they never make a parent "incomplete"
+    CREATE TABLE uninhabited_area (level VARCHAR NOT NULL, key VARCHAR NOT NULL, PRIMARY KEY (level, key));
+    """,
+))
+
 LATEST_VERSION = MIGRATIONS[-1][0]

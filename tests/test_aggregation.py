@@ -72,3 +72,11 @@ def test_rate_with_zero_denominator_is_missing():
     vals = _frame([("n", "c", 2020, 0, "ok"), ("d", "c", 2020, 0, "ok"), ("r", "c", 2020, None, "missing")])
     out = aggregate(vals, PARENT, META).set_index(["indicator", "area_key"])
     assert out.loc[("r", "Q"), "status"] == "missing"
+
+
+def test_uninhabited_children_do_not_make_the_parent_incomplete():
+    vals = _frame([("n", "a", 2020, 1, "ok"), ("n", "c", 2020, 5, "ok")])  # "b" has no value at all
+    out = aggregate(vals, PARENT, META).set_index(["indicator", "area_key"])
+    assert out.loc[("n", "P"), "note"] == "unvollständig: 1 von 2 Gebieten ohne Wert"
+    out = aggregate(vals, PARENT, META, frozenset({"b"})).set_index(["indicator", "area_key"])
+    assert out.loc[("n", "P"), "value"] == 1 and out.loc[("n", "P"), "status"] == "ok"

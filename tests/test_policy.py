@@ -17,7 +17,7 @@ import pytest
 import keck_data
 from keck_data import auth, editing, policy
 from keck_data.errors import PermissionDenied
-from keck_data.importing import import_areas, import_pois, import_values
+from keck_data.importing import import_areas, import_pois, import_values, set_uninhabited
 from keck_data.policy import Resource, User
 from keck_data.publish import publish
 from tests.conftest import ROOT
@@ -90,6 +90,8 @@ CASES = {
         lambda wh, u, tmp: import_areas(wh, _areas_file(wh, tmp), level="sozialraum", key_col="key", name_col="name",
                                         dry_run=False, user=u),
         {"keck_nutzer", "none", "topic_limited"}),
+    "keck_data.importing.areas.set_uninhabited": (
+        lambda wh, u, tmp: set_uninhabited(wh, u, "sozialraum", ["0101"]), {"keck_nutzer", "none", "topic_limited"}),
     "keck_data.importing.pois.import_pois": (
         lambda wh, u, tmp: import_pois(wh, _pois_file(tmp), category="kita", lat_col="lat", lon_col="lon",
                                        dry_run=False, user=u),

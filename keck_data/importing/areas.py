@@ -218,6 +218,29 @@ def import_areas(wh: Warehouse, path: str | Path, *, level: str, key_col: str, n
     return report
 
 
+def set_uninhabited(wh: Warehouse, user: User | None, level: str, keys: list[str], uninhabited: bool = True) -> int:
+    """Flag areas "ohne Wohnbevölkerung" (or remove the flag): their missing values no longer make the parent
+    incomplete. Returns the number of areas changed."""
+    known = set(read_df(wh, "SELECT key FROM area WHERE level = ?", [level])["key"])
+    unknown = [k for k in keys if k not in known]
+    if unknown:
+        raise ValidationError(f"Gebiete der Ebene „{level}“ nicht gefunden: {', '.join(unknown[:MAX_LISTED])}.")
+    before = sorted(read_df(wh, "SELECT key FROM uninhabited_area WHERE level = ?", [level])["key"])
+
+    def write(tx: Tx) -> None:
+        for key in keys:
+            tx.cur.execute("DELETE FROM uninhabited_area WHERE level = ? AND key = ?", [level, key])
+            if uninhabited:
+                tx.cur.execute("INSERT INTO uninhabited_area VALUES (?, ?)", [level, key])
+        aggregation.refresh_aggregates(tx)
+        after = [k for (k,) in tx.cur.execute("SELECT key FROM uninhabited_area WHERE level = ? ORDER BY key",
+                                             [level]).fetchall()]
+        tx.audit("uninhabited_area", level, before, after)
+
+    wh.write(user, "flag-areas", [Resource("level", level)], write)
+    return len(keys)
+
+
 def _parent_areas(wh: Warehouse, level: str) -> gpd.GeoDataFrame:
     df = read_df(wh, "SELECT key, ST_AsWKB(geom) AS wkb FROM area WHERE level = ?", [level])
     if df.empty:
