@@ -119,6 +119,7 @@ def _highs(a: Sub, row_lo, row_hi, col_lo, col_hi, cost) -> highspy.Highs:
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("presolve", "off")
+    h.setOptionValue("threads", 1)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = a.n_cols, a.n_rows
     inf = highspy.kHighsInf
@@ -196,8 +197,9 @@ def _solve(solver: Solver, cols: np.ndarray, check: np.ndarray, width: float, se
             np.maximum(high, x, out=high)
         return value
 
-    optimum(np.ones(k))
-    optimum(-np.ones(k))
+    if np.isfinite(width):  # two spread-out tables first: most cells are then seen to be safe without their LPs
+        optimum(np.ones(k))
+        optimum(-np.ones(k))
     for i in np.flatnonzero(check[cols]):
         if np.floor(high[i] + EPS) - np.ceil(low[i] - EPS) >= width:
             lo[cols[i]], hi[cols[i]] = np.ceil(low[i] - EPS), np.floor(high[i] + EPS)

@@ -7,7 +7,7 @@
   and no small rest of a share — to an interval narrower than the protection width (threshold + 1 by default);
   each round hides the cheapest published cells (fewest, smallest, finest level) that give the missing room;
 * rates are hidden where their numerator or denominator count is hidden (also where the rate would read
-  "keine Daten": that label would reveal a denominator of 0).
+  "keine Daten": that label would reveal a denominator of 0), means where their weight is hidden.
 
 Status ``suppressed`` (value removed) stays distinct from ``missing`` (no data) and from a real 0; ``reason``
 says why a cell is hidden (for internal users; the public snapshot carries no reasons).
@@ -77,7 +77,7 @@ def apply(values: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, rule: Pr
                 rows = out.reset_index().merge(secondary, on=KEY)
                 out.loc[rows["index"].to_numpy(), ["status", "reason"]] = np.column_stack(
                     [np.full(len(rows), SUPPRESSED), rows["why"].to_numpy()])
-    _follow_rates(out, meta)
+    _follow_parts(out, meta)
     out.loc[out["status"] == SUPPRESSED, "value"] = np.nan
     return out
 
@@ -89,21 +89,25 @@ def round_declared(values: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
     return values.assign(value=np.round(scaled) / 10.0 ** decimals)
 
 
-def _follow_rates(out: pd.DataFrame, meta: pd.DataFrame) -> None:
-    """Hide every rate whose numerator or denominator is hidden (in place)."""
+def _follow_parts(out: pd.DataFrame, meta: pd.DataFrame) -> None:
+    """Hide every rate whose numerator or denominator is hidden, and every mean whose weight is hidden (a shown
+    mean and its parent's would be one more equation on the hidden weight) — in place."""
     place = out.groupby(["level", "area_key", "year"], sort=False).ngroup().to_numpy()
     rows_of = out.groupby("indicator").indices
     hidden = out["status"].eq(SUPPRESSED).to_numpy()
     missing = out["status"].eq("missing").to_numpy()
-    for key, rate in meta[meta["kind"] == "rate"].iterrows():
-        deps = [rows_of[d] for d in (rate["numerator"], rate["denominator"]) if isinstance(d, str) and d in rows_of]
+    weight = meta["weight"] if "weight" in meta else pd.Series(None, index=meta.index)
+    for key, ind in meta[meta["kind"].isin(["rate", "mean"])].iterrows():
+        parts = (ind["numerator"], ind["denominator"]) if ind["kind"] == "rate" else (weight[key],)
+        deps = [rows_of[d] for d in parts if isinstance(d, str) and d in rows_of]
         if key not in rows_of or not deps:
             continue
         dep, own = np.concatenate(deps), rows_of[key]
         follows = np.isin(place[own], place[dep[hidden[dep]]]) & ~hidden[own]
         follows &= ~(missing[own] & np.isin(place[own], place[dep[missing[dep]]]))  # no data stays "keine Daten"
         rows = own[follows]
-        out.loc[rows, ["status", "reason"]] = [SUPPRESSED, "Zähler oder Nenner ist „k. A.“"]
+        why = "Zähler oder Nenner ist „k. A.“" if ind["kind"] == "rate" else "Gewicht ist „k. A.“"
+        out.loc[rows, ["status", "reason"]] = [SUPPRESSED, why]
 
 
 class Protection:

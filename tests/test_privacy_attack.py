@@ -150,6 +150,18 @@ def test_privacy_is_decided_on_unreleased_counts():
     assert audit(privacy.round_declared(public[COLUMNS], meta), meta, tree, RULE).ok
 
 
+def test_a_mean_is_hidden_where_its_weight_is_hidden():
+    """A shown mean next to its parent's mean is one more equation on a hidden weight."""
+    tree = _tree([3])
+    meta = _meta([{"key": "pop"}, {"key": "age", "kind": "mean", "aggregation": "weighted_mean", "weight": "pop",
+                   "decimals": 1}])
+    values = _table(tree, meta, {"pop": {"00": 2, "01": 300, "02": 400}, "age": {"00": 0, "01": 0, "02": 0}}).assign(
+        value=lambda f: np.where(f["indicator"] == "age", 40.0, f["value"]), status="ok")
+    safe = privacy.apply(values, meta, tree, RULE)
+    assert _status(safe, "pop", "00") == "suppressed" and _status(safe, "age", "00") == "suppressed"
+    assert _status(safe, "age", "0") == ("suppressed" if _status(safe, "pop", "0") == "suppressed" else "ok")
+
+
 def test_rates_are_published_at_their_declared_decimals():
     """Finding 7: rates went out at full precision ("26,575542")."""
     meta = _meta([{"key": "q", "kind": "rate", "decimals": 1}, {"key": "c"}])
