@@ -13,25 +13,30 @@ from .errors import PermissionDenied
 # capability a role needs for an action
 READ, BOOKMARK, EDIT, RELEASE, PUBLISH, MANAGE_USERS, SIGN_IN = (
     "read", "bookmark", "edit", "release", "publish", "manage_users", "sign_in")
+CONFERENCE = "conference"  # run a Sozialraumkonferenz and take its notes
 ACTIONS = {
     "create-poi": EDIT, "update-poi": EDIT, "delete-poi": EDIT, "save-indicator": EDIT, "edit-values": EDIT,
     "import-values": EDIT, "import-areas": EDIT, "flag-areas": EDIT, "import-pois": EDIT, "release": RELEASE, "withdraw": RELEASE,
     "publish": PUBLISH, "save-bookmark": BOOKMARK, "delete-bookmark": BOOKMARK, "save-user": MANAGE_USERS,
     "login": SIGN_IN, "login-failed": SIGN_IN, "logout": SIGN_IN, "password-change": SIGN_IN,
     "init-auth": MANAGE_USERS, "init-demo": EDIT,
+    "start-session": CONFERENCE, "drive-session": CONFERENCE, "close-session": CONFERENCE, "save-note": CONFERENCE,
+    "delete-note": CONFERENCE,
 }
+MODERATOR_ONLY = {"drive-session", "close-session"}  # the session's own moderator, nobody else
 ROLES = {  # role → (German label, capabilities, may be limited to Themenfelder)
-    "kommunen_admin": ("Kommunen-Administration", {READ, BOOKMARK, EDIT, RELEASE, PUBLISH, MANAGE_USERS}, False),
-    "keck_admin": ("KECK-Administration", {READ, BOOKMARK, EDIT, RELEASE, PUBLISH}, True),
+    "kommunen_admin": ("Kommunen-Administration", {READ, BOOKMARK, EDIT, RELEASE, PUBLISH, MANAGE_USERS, CONFERENCE},
+                       False),
+    "keck_admin": ("KECK-Administration", {READ, BOOKMARK, EDIT, RELEASE, PUBLISH, CONFERENCE}, True),
     "keck_nutzer": ("KECK-Nutzung (nur lesen)", {READ, BOOKMARK}, False),
 }
 LEAST_ROLE = "keck_nutzer"  # where forms that assign a role start
 SYSTEM_ROLE = "system"  # command line and first start: whoever runs them owns the files anyway
-ALL_CAPABILITIES = {READ, BOOKMARK, EDIT, RELEASE, PUBLISH, MANAGE_USERS}
+ALL_CAPABILITIES = {READ, BOOKMARK, EDIT, RELEASE, PUBLISH, MANAGE_USERS, CONFERENCE}
 DEMO_ACCOUNTS = [("verwaltung", "Kommunen-Admin (Demo)", "kommunen_admin"),
                  ("statistik", "KECK-Admin (Demo)", "keck_admin"),
                  ("planung", "KECK-Nutzerin (Demo)", "keck_nutzer")]
-SECTIONS = {"Atlas": READ, "Arbeitsbereich": EDIT, "Verwaltung": MANAGE_USERS}  # navigation sections
+SECTIONS = {"Atlas": READ, "Konferenz": READ, "Arbeitsbereich": EDIT, "Verwaltung": MANAGE_USERS}  # navigation sections
 WHOLE_TOWN = {"area", "level", "snapshot", "topic"}  # kinds that concern every Themenfeld at once
 
 
@@ -102,6 +107,8 @@ def reason(user: User | None, action: str, resource: Resource | str) -> str | No
         if needed == MANAGE_USERS:
             return "Nur die Kommunen-Administration darf Benutzer verwalten."
         return f"Die Rolle „{user.role_name}“ darf das nicht („{action}“)."
+    if action in MODERATOR_ONLY and resource.owner not in (None, user.username):
+        return f"Nur die Moderation dieser Sitzung ({resource.owner}) steuert sie."
     if _topic_limited(user):
         if resource.kind in WHOLE_TOWN or needed == PUBLISH:
             return ("Diese Änderung betrifft alle Themenfelder; Ihre Bearbeitungsrechte gelten nur für "

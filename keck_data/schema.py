@@ -98,4 +98,27 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    6,
+    """
+    -- Sozialraumkonferenz: sessions, the presenter's live view (one small row), views shown, notes per area
+    CREATE SEQUENCE conf_session_seq;
+    CREATE TABLE conf_session (
+        id BIGINT PRIMARY KEY DEFAULT nextval('conf_session_seq'), title VARCHAR NOT NULL, held_on DATE NOT NULL,
+        level VARCHAR NOT NULL, agenda VARCHAR[] NOT NULL, moderator VARCHAR NOT NULL, participants VARCHAR,
+        closed BOOLEAN NOT NULL DEFAULT FALSE, created_at TIMESTAMP NOT NULL);
+    CREATE TABLE conf_live (session_id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, view JSON NOT NULL);
+    CREATE TABLE conf_shown (session_id BIGINT NOT NULL, seq BIGINT NOT NULL, view JSON NOT NULL,
+        shown_at TIMESTAMP NOT NULL, PRIMARY KEY (session_id, seq));
+    CREATE SEQUENCE conf_note_seq;
+    CREATE TABLE conf_note (
+        id BIGINT PRIMARY KEY DEFAULT nextval('conf_note_seq'), session_id BIGINT NOT NULL,
+        area_key VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL CHECK (kind IN ('observation', 'measure', 'question')), text VARCHAR NOT NULL,
+        responsible VARCHAR, due DATE,
+        status VARCHAR NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'progress', 'done')),
+        author VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP, version INTEGER NOT NULL DEFAULT 1);
+    """,
+))
+
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -163,11 +163,13 @@ class Warehouse:
 
     # -- writes --------------------------------------------------------------
     def write(self, user: User | None, action: str, resources: Sequence[Resource], fn: Callable[[Tx], T], *,
-              retries: int = 8) -> T:
+              retries: int = 8, bump: bool = True) -> T:
         """Run ``fn`` in one transaction with its audit rows and a version bump; retry write conflicts.
 
         First the policy is asked whether ``user`` may do ``action`` to each of ``resources``; a refusal writes
         nothing but an audit row "verweigert" (for a signed-in user) and raises PermissionDenied.
+        ``bump=False`` for writes no cached loader reads (a live session's state and notes): every follower's
+        caches stay warm while the presenter moves on.
         """
         if self.read_only:
             raise WarehouseError("Diese Instanz ist schreibgeschützt (öffentliche Instanz).")
@@ -188,7 +190,8 @@ class Warehouse:
                 if not tx.audits:
                     raise KeckError(f"Interner Fehler: Änderung „{action}“ ohne Protokolleintrag abgelehnt.")
                 _insert_audits(cur, tx.actor, action, tx.audits)
-                cur.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'version'")
+                if bump:
+                    cur.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'version'")
                 cur.execute("COMMIT")
                 self._version = int(self.meta("version", "0"))
                 return result
