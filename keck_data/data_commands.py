@@ -83,6 +83,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--field", action="append", help="Feld=Spalte[,Spalte] (address, website, …)")
     p.add_argument("--capacity", help="Spalte mit der Kapazität")
     p.add_argument("--internal", action="store_true", help="nicht öffentlich anzeigen")
+    p.add_argument("--tolerance-m", type=float, help="Punkte bis zu so vielen Metern außerhalb der Kommune annehmen "
+                   "(Standard: KECK_POI_TOLERANCE_M, sonst 0)")
     p = sub.add_parser("uninhabited", help="Gebiete ohne Wohnbevölkerung kennzeichnen (zählen nicht als fehlend)")
     p.add_argument("keys", nargs="+", metavar="SCHLÜSSEL", help="Gebietsschlüssel")
     p.add_argument("--level", required=True, help="Raumebene der Gebiete")
@@ -143,6 +145,6 @@ def run(args: argparse.Namespace, warehouse: Path) -> int:
                                  category_map=_pairs(args.category_map, "--category-map") or None,
                                  lat_col=args.lat, lon_col=args.lon, x_col=args.x, y_col=args.y, crs=args.crs,
                                  fields=_pairs(args.field, "--field") or None, capacity_col=args.capacity,
-                                 public=not args.internal, **kwargs)
+                                 public=not args.internal, tolerance_m=args.tolerance_m, **kwargs)
     print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else report.summary())
     return 0

@@ -2,6 +2,7 @@
 column names, column drift with profiles, integer keys, empty = suppressed, decimal points in ";" files,
 German metadata headers, broken files with bounded memory, and the CLI's JSON report."""
 import json
+import re
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import openpyxl
 import pytest
 
 from keck_data.errors import ValidationError
-from keck_data.importing import files, import_values, metadata, profiles
+from keck_data.importing import files, import_pois, import_values, metadata, profiles
 from keck_data.importing.table import column_date, detect
 from keck_data.policy import system
 from keck_data.warehouse import read_df
@@ -290,3 +291,24 @@ def test_rows_without_an_area_count_towards_the_town(wh, tmp_path):
                                "'gesamtstadt' AND year = 2030").fetchone()[0]
     assert note == "inkl. 12 ohne Gebietszuordnung"
     assert any("sgb2_quote_u15 2030: kein Anzahl-Indikator" in w for w in report.warnings)
+
+
+def test_pois_outside_the_town_exactly_and_nameless_playgrounds(wh, tmp_path):
+    town = wh.cursor().execute("SELECT ST_XMax(geom), ST_Y(ST_Centroid(geom)) FROM area WHERE level = 'gesamtstadt'"
+                               ).fetchone()
+    east, lat = town
+    path = tmp_path / "spielplaetze.csv"
+    outside = east + 0.004  # east of the town's easternmost point
+    path.write_text("name;lat;lon;strasse\n"
+                    f";{lat};{east - 0.02};Lindenweg 3\n"
+                    f"Am Rand;{lat};{outside};Feldweg 1\n"
+                    f";{lat};{east - 0.03};\n", encoding="utf-8")
+    report = import_pois(wh, path, category="spielplatz", lat_col="lat", lon_col="lon", fields={"address": "strasse"})
+    reasons = {u["row"]: u["reason"] for u in report.unmatched}
+    assert re.fullmatch(r"liegt [\d.]+ m außerhalb der Kommune", reasons[3])
+    assert 200 < int(reasons[3].split()[1].replace(".", "")) < 2000  # the old check let up to ~1 km pass
+    assert reasons[4].startswith("Name fehlt und keine Adresse")
+    assert any("„Spielplatz Lindenweg 3“" in w for w in report.warnings) and report.new == 1
+    tolerant = import_pois(wh, path, category="spielplatz", lat_col="lat", lon_col="lon",
+                           fields={"address": "strasse"}, tolerance_m=2000)
+    assert tolerant.new == 2

@@ -1,6 +1,7 @@
 """Points of interest from GeoJSON/GeoPackage/shapefile zip or CSV/XLSX (lat/lon, or x/y with a CRS)."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -14,12 +15,13 @@ from ..policy import Resource, User
 from ..store import insert_pois
 from ..warehouse import Tx, Warehouse, read_df
 from .areas import read_geofile, to_wgs84
-from .files import check_file, parse_values, read_table
+from .files import check_file, column_decimals, parse_values, read_table
 from .report import ImportReport, Progress, no_progress
 
 TEXT_FIELDS = ["address", "opening_hours", "target_group", "website", "contact", "description"]
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 DUPLICATE_METRES = 25
+TOLERANCE_METRES = float(os.environ.get("KECK_POI_TOLERANCE_M", "0"))  # how far outside the town a point may lie
 
 
 def _text(series: pd.Series, limit: int = 500) -> pd.Series:
@@ -56,8 +58,11 @@ def _points(path: Path, frame_cols: dict, crs: str | None, report: ImportReport)
         for col in (xs, ys):
             if col not in frame.columns:
                 raise ValidationError(f"{path.name}: Koordinatenspalte „{col}“ fehlt.")
-        x, _, xbad = parse_values(frame[xs], dialect["decimal"])
-        y, _, ybad = parse_values(frame[ys], dialect["decimal"])
+        cells = pd.concat([frame[xs], frame[ys]], ignore_index=True)
+        decimals, _ = column_decimals(cells, pd.Series([xs] * len(frame) + [ys] * len(frame)),
+                                      "," if dialect["decimal"] == "," else ".")
+        x, _, xbad = parse_values(frame[xs], decimals[xs])  # 51.52 in a ";" file stays 51.52
+        y, _, ybad = parse_values(frame[ys], decimals[ys])
         bad = xbad | ybad | np.isnan(x) | np.isnan(y)
         if bad.any():
             rows = ", ".join(str(i + 2) for i in np.flatnonzero(bad)[:15])
@@ -76,8 +81,8 @@ def import_pois(wh: Warehouse, path: str | Path, *, name_col: str = "name", cate
                 category_col: str | None = None, category_map: dict[str, str] | None = None,
                 lat_col: str | None = None, lon_col: str | None = None, x_col: str | None = None,
                 y_col: str | None = None, crs: str | None = None, fields: dict[str, str] | None = None,
-                capacity_col: str | None = None, public: bool = True, dry_run: bool = True,
-                user: User | None = None, progress: Progress = no_progress) -> ImportReport:
+                capacity_col: str | None = None, public: bool = True, tolerance_m: float | None = None,
+                dry_run: bool = True, user: User | None = None, progress: Progress = no_progress) -> ImportReport:
     """Check (and with ``dry_run=False`` add) POIs; duplicates and points outside the municipality are reported."""
     path = check_file(path)
     report = ImportReport("Einrichtungen", path.name)
@@ -119,11 +124,13 @@ def import_pois(wh: Warehouse, path: str | Path, *, name_col: str = "name", cate
             report.warnings.append(f"{int(bad_url.sum())} ungültige Webadressen wurden weggelassen.")
             pois.loc[bad_url, "website"] = None
     progress(0.5, "Lage und Dubletten werden geprüft …")
+    _name_nameless(pois, dict(zip(cats["key"], cats["name"])), report)
     no_name = pois["name"].isna()
-    for row in pois.loc[no_name, "_row"]:
-        report.unmatched.append({"row": int(row), "key": "", "reason": "Name fehlt"})
+    for row, lat, lon in zip(pois.loc[no_name, "_row"], pois.loc[no_name, "lat"], pois.loc[no_name, "lon"]):
+        report.unmatched.append({"row": int(row), "key": "", "reason": f"Name fehlt und keine Adresse – bitte in der "
+                                 f"Datei benennen (Lage {lat:.5f}, {lon:.5f})"})
     keep = ~no_name
-    keep &= _inside(wh, pois, report)
+    keep &= _inside(wh, pois, TOLERANCE_METRES if tolerance_m is None else tolerance_m, report)
     keep &= ~_duplicates(wh, pois, keep, report)
     result = pois[keep].drop(columns="_row")
     report.matched = report.new = len(result)
@@ -142,16 +149,31 @@ def import_pois(wh: Warehouse, path: str | Path, *, name_col: str = "name", cate
     return report
 
 
-def _inside(wh: Warehouse, pois: pd.DataFrame, report: ImportReport) -> pd.Series:
-    """Points must lie in the municipality (1 km tolerance at the border)."""
+def _name_nameless(pois: pd.DataFrame, category_names: dict[str, str], report: ImportReport) -> None:
+    """POIs without a name (common for playgrounds) are named by category and address: "Spielplatz Lindenweg 3"."""
+    if "address" not in pois:
+        return
+    fixable = pois["name"].isna() & pois["address"].notna()
+    if fixable.any():
+        pois.loc[fixable, "name"] = pois.loc[fixable, "category"].map(category_names) + " " + pois.loc[fixable, "address"]
+        report.warnings.append(f"{int(fixable.sum())} Einrichtungen ohne Namen wurden nach Kategorie und Adresse "
+                               "benannt (z. B. „" + pois.loc[fixable, "name"].iloc[0] + "“).")
+
+
+def _inside(wh: Warehouse, pois: pd.DataFrame, tolerance_m: float, report: ImportReport) -> pd.Series:
+    """Points must lie in the municipality (exactly, or within ``tolerance_m`` metres of its border)."""
     row = wh.cursor().execute("SELECT ST_AsWKB(ST_Union_Agg(geom)) FROM area WHERE level = "
                               "(SELECT key FROM spatial_level ORDER BY ordering LIMIT 1)").fetchone()
     if not row or not row[0]:
         return pd.Series(True, index=pois.index)
-    town = shapely.from_wkb(bytes(row[0])).buffer(0.01)
-    inside = pd.Series(shapely.contains_xy(town, pois["lon"].to_numpy(), pois["lat"].to_numpy()), index=pois.index)
-    for r, name in zip(pois.loc[~inside, "_row"], pois.loc[~inside, "name"]):
-        report.unmatched.append({"row": int(r), "key": name or "", "reason": "liegt außerhalb der Kommune"})
+    equal_area = 3035  # ETRS89-LAEA: metres anywhere in Europe
+    town = gpd.GeoSeries([shapely.from_wkb(bytes(row[0]))], crs=4326).to_crs(equal_area).iloc[0]
+    points = gpd.GeoSeries(gpd.points_from_xy(pois["lon"], pois["lat"]), crs=4326).to_crs(equal_area)
+    distance = shapely.distance(town, points.to_numpy())
+    inside = pd.Series(distance <= tolerance_m, index=pois.index)
+    for r, name, d in zip(pois.loc[~inside, "_row"], pois.loc[~inside, "name"], distance[~inside.to_numpy()]):
+        report.unmatched.append({"row": int(r), "key": name or "",
+                                 "reason": f"liegt {d:,.0f} m außerhalb der Kommune".replace(",", ".")})
     return inside
 
 

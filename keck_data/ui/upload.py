@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -33,12 +34,21 @@ def stored(upload) -> Path | None:
     key = f"upload_{upload.file_id}"
     if key not in st.session_state:
         discard()
+        _purge_stale()
         folder = Path(tempfile.mkdtemp(prefix="keck_upload_"))
         path = folder / Path(upload.name).name
         path.write_bytes(upload.getbuffer())
         st.session_state[key] = str(path)
         st.session_state[FOLDERS] = [str(folder)]
     return Path(st.session_state[key])
+
+
+def _purge_stale(hours: float = 24) -> None:
+    """Uploads of sessions that ended without an import (older than ``hours``) are deleted too."""
+    limit = time.time() - hours * 3600
+    for folder in Path(tempfile.gettempdir()).glob("keck_upload_*"):
+        if folder.is_dir() and folder.stat().st_mtime < limit:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def side_file(extra, main: Path) -> Path:
@@ -93,8 +103,12 @@ def guess_column(labels: list[str], words: tuple[str, ...]) -> str | None:
 
 
 def mapping_step(table: Table, value_columns: list[str], indicators: pd.DataFrame, topics: pd.DataFrame,
-                 profile: dict | None, fixed_year: int | None) -> tuple[dict[str, str], dict[str, int], list[dict]]:
+                 profile: dict | None, fixed_year: int | None, prefix: str
+                 ) -> tuple[dict[str, str], dict[str, int], list[dict]]:
     """One line per value column: existing indicator, new indicator (metadata inline) or ignore; its year.
+
+    ``prefix`` starts every widget key (the file and the chosen Importvorlage), so another file or profile
+    starts from its own suggestions.
 
     Returns (column → indicator key or "" to ignore, column → year, metadata rows of new indicators).
     """
@@ -112,39 +126,39 @@ def mapping_step(table: Table, value_columns: list[str], indicators: pd.DataFram
             left.markdown(f"**{col}**" + (f"  \n{table.descriptions[col]}" if col in table.descriptions else ""))
             default = suggested.get(col) or IGNORE
             choice = mid.selectbox(f"Zuordnung für Spalte {i + 1}", options, index=options.index(default)
-                                   if default in options else 0, format_func=label_of.get, key=f"target_{i}")
+                                   if default in options else 0, format_func=label_of.get, key=f"{prefix}target_{i}")
             if "ähnlich" in how.get(col, ""):
                 mid.caption(f"aus der Importvorlage: {how[col]}")
-            year = right.number_input("Jahr", 1900, 2100, header_year or fixed_year or 2024, key=f"year_{i}")
+            year = right.number_input("Jahr", 1900, 2100, header_year or fixed_year or 2024, key=f"{prefix}year_{i}")
             mapping[col], years[col] = ("" if choice == IGNORE else choice), int(year)
             if choice == NEW:
                 guess = md.guess(stem, table.descriptions.get(col, ""), notes, date)
-                row = _new_indicator(i, guess, topics, names)
+                row = _new_indicator(f"{prefix}{i}_", guess, topics, names)
                 mapping[col] = row["key"]
                 new.append(row)
     return mapping, years, new
 
 
-def _new_indicator(i: int, guess: dict, topics: pd.DataFrame, names: dict[str, str]) -> dict:
+def _new_indicator(keys: str, guess: dict, topics: pd.DataFrame, names: dict[str, str]) -> dict:
     """The metadata fields of a new indicator, pre-filled from the column, its description and the footnotes."""
     a, b, c, d = st.columns(4)
-    row = {"key": a.text_input("Schlüssel", guess["key"], key=f"new_key_{i}"),
-           "name": b.text_input("Name", guess["name"], key=f"new_name_{i}"),
-           "topic": c.selectbox("Themenfeld", list(topics["name"]), key=f"new_topic_{i}"),
-           "unit": d.text_input("Einheit", guess["unit"], key=f"new_unit_{i}")}
+    row = {"key": a.text_input("Schlüssel", guess["key"], key=f"{keys}new_key"),
+           "name": b.text_input("Name", guess["name"], key=f"{keys}new_name"),
+           "topic": c.selectbox("Themenfeld", list(topics["name"]), key=f"{keys}new_topic"),
+           "unit": d.text_input("Einheit", guess["unit"], key=f"{keys}new_unit")}
     kinds = list(KIND_LABELS)
     row["kind"] = a.selectbox("Art", kinds, index=kinds.index(guess["kind"]), format_func=KIND_LABELS.get,
-                              key=f"new_kind_{i}")
+                              key=f"{keys}new_kind")
     if row["kind"] == "rate":
         parts = [""] + list(names)
-        row["numerator"] = b.selectbox("Zähler", parts, format_func=lambda k: names.get(k, "–"), key=f"new_num_{i}")
+        row["numerator"] = b.selectbox("Zähler", parts, format_func=lambda k: names.get(k, "–"), key=f"{keys}new_num")
         row["denominator"] = c.selectbox("Nenner", parts, format_func=lambda k: names.get(k, "–"),
-                                         key=f"new_den_{i}")
-    row["reference_date"] = d.text_input("Stichtag", guess["reference_date"], key=f"new_date_{i}")
-    row["definition"] = st.text_input("Definition", guess["definition"], key=f"new_def_{i}")
+                                         key=f"{keys}new_den")
+    row["reference_date"] = d.text_input("Stichtag", guess["reference_date"], key=f"{keys}new_date")
+    row["definition"] = st.text_input("Definition", guess["definition"], key=f"{keys}new_def")
     e, f = st.columns(2)
-    row["calculation"] = e.text_input("Berechnung", guess["calculation"], key=f"new_calc_{i}")
-    row["source"] = f.text_input("Quelle", guess["source"], key=f"new_src_{i}")
+    row["calculation"] = e.text_input("Berechnung", guess["calculation"], key=f"{keys}new_calc")
+    row["source"] = f.text_input("Quelle", guess["source"], key=f"{keys}new_src")
     return row
 
 
@@ -153,7 +167,8 @@ def profile_step(wh) -> dict | None:
     saved = profiles.names(wh)
     if not saved:
         return None
-    name = st.selectbox("Importvorlage verwenden", [""] + saved, format_func=lambda n: n or "– keine –")
+    name = st.selectbox("Importvorlage verwenden", [""] + saved, format_func=lambda n: n or "– keine –",
+                        key="import_profile")
     return profiles.load(wh, name) | {"name": name} if name else None
 
 

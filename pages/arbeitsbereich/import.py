@@ -73,7 +73,8 @@ try:
                        "Spaltenname, Beschreibungszeile und Fußnoten vorbelegt) oder nicht importieren.")
             used = {params["key_col"], params["name_col"], params["year_col"]}
             mapping, years, new = upload.mapping_step(table, [c for c in table.numeric_columns() if c not in used],
-                                                      resources.indicators(), resources.topics(), profile, int(fixed))
+                                                      resources.indicators(), resources.topics(), profile, int(fixed),
+                                                      f"{file.file_id}_{(profile or {}).get('name', '')}_")
             params |= {"columns": mapping, "column_years": None if params["year_col"] else years,
                        "indicators": new or None, "year_col": params["year_col"] or "year"}
         params["save_profile"] = st.text_input("Als Importvorlage speichern unter (optional)",
