@@ -18,11 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.sparse import csgraph
-
 from . import disclosure, relations
 from .config import settings
+from .errors import KeckError
 
 SUPPRESSED = "suppressed"
 LABEL_SUPPRESSED = "k. A."
@@ -71,7 +69,7 @@ def apply(values: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, rule: Pr
     if not protected:
         for _, year in out.groupby("year", sort=True):  # no relation spans two years
             system = relations.build(year, meta, tree)
-            hidden = Protection(system, tree, rule).run()
+            hidden = Protection(system, rule).run()
             if hidden:
                 secondary = system.cells.iloc[list(hidden)][KEY].assign(why=list(hidden.values()))
                 rows = out.reset_index().merge(secondary, on=KEY)
@@ -113,7 +111,7 @@ def _follow_parts(out: pd.DataFrame, meta: pd.DataFrame) -> None:
 class Protection:
     """Secondary suppression on one relation system: hide published cells until every hidden cell is safe."""
 
-    def __init__(self, system: relations.System, tree: pd.DataFrame, rule: PrivacyRule):
+    def __init__(self, system: relations.System, rule: PrivacyRule):
         self.system, self.rule = system, rule
         cells = system.cells
         self.values = cells["value"].to_numpy(float)
@@ -122,33 +120,31 @@ class Protection:
         self.unknown = status != "ok"
         self.check = (status == SUPPRESSED) | ((status == "rest") & small)
         self.solver = disclosure.Solver(system, self.values)
-        self._areas(tree)
-        self.component = _components(system.matrix)
+        self._areas()
+        self.component = self.solver.components(np.ones(len(cells), bool))
         self.members = pd.Series(np.arange(len(cells))).groupby(self.component).apply(np.asarray).to_dict()
         self.key = list(cells[KEY].itertuples(index=False, name=None))
 
-    def _areas(self, tree: pd.DataFrame) -> None:
-        """Ancestors of every cell's area (by depth), the cost of hiding each cell."""
-        t = tree.reset_index(drop=True)
-        ids = {(lv, k): i for i, (lv, k) in enumerate(zip(t["level"], t["key"]))}
-        parent = np.array([ids.get((pl, pk), -1) for pl, pk in zip(t["parent_level"], t["parent_key"])])
-        depth = np.zeros(len(t), int)
-        for _ in range(len(t)):
+    def _areas(self) -> None:
+        """Every cell's area, the areas' ancestors by depth, and the cost of hiding each cell."""
+        ids = self.system.ids
+        parent = ids.parent
+        depth = np.zeros(len(parent), int)
+        for _ in range(len(parent)):
             d = np.where(parent >= 0, depth[np.maximum(parent, 0)] + 1, 0)
             if (d == depth).all():
                 break
             depth = d
-        anc = np.full((len(t), depth.max() + 1 if len(t) else 1), -1)
-        node = np.arange(len(t))
+        anc = np.full((len(parent), depth.max(initial=0) + 1), -1)
+        node = np.arange(len(parent))
         while (node >= 0).any():
             ok = node >= 0
             anc[np.flatnonzero(ok), depth[node[ok]]] = node[ok]
             node = np.where(ok, parent[np.maximum(node, 0)], -1)
-        cell_area = np.array([ids.get((lv, k), -1) for lv, k in zip(self.system.cells["level"],
-                                                                    self.system.cells["area_key"])])
-        self.area, self.parent, self.depth, self.anc = cell_area, parent, depth, anc
-        height = depth.max() - depth[cell_area] if len(t) else np.zeros(len(cell_area))
-        root = parent[cell_area] < 0
+        self.area, self.parent, self.depth, self.anc = ids.cell_place, parent, depth, anc
+        known = self.area >= 0
+        height = np.where(known, depth.max(initial=0) - depth[np.maximum(self.area, 0)], 0)
+        root = known & (parent[np.maximum(self.area, 0)] < 0)
         v = np.nan_to_num(self.values)
         self.cost = 1 + 0.25 * height + 8.0 * root + 0.1 * v / (1 + v.max(initial=0))
 
@@ -173,7 +169,8 @@ class Protection:
                 self.check[picks] = True
                 starts[picks] = True
                 hidden.update({int(p): self._reason(p, cell) for p in picks})
-        raise RuntimeError("secondary suppression did not converge")
+        raise KeckError(f"Die sekundäre Geheimhaltung kam nach {MAX_ROUNDS} Runden zu keinem Ende; bitte die "
+                        "Beziehungen der Indikatoren (Summen, Anteile) prüfen.")
 
     def _cheapest(self, cell: int, lo: float, hi: float, width: int) -> np.ndarray:
         """The cheapest published cells whose hiding gives ``cell`` an interval of at least ``width``."""
@@ -205,13 +202,3 @@ class Protection:
         indicator, _, area, year = self.key[protected]
         what = f"Rest von {indicator[len(relations.REST):]}" if indicator.startswith(relations.REST) else indicator
         return f"sekundär: schützt {what} {area} {year} – {label}"
-
-
-def _components(matrix: sparse.csr_matrix) -> np.ndarray:
-    """Connected component of every cell through the relations (cells and rows as one bipartite graph)."""
-    n_rows, n_cells = matrix.shape
-    link = abs(matrix).astype(bool).astype(float)
-    graph = sparse.bmat([[None, link], [link.T, None]], format="csr") if n_rows else sparse.csr_matrix(
-        (n_cells, n_cells))
-    _, labels = csgraph.connected_components(graph, directed=False)
-    return labels[n_rows:] if n_rows else labels
