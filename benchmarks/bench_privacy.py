@@ -39,7 +39,7 @@ def large_town(n_areas: int = 448, n_districts: int = 16) -> tuple[pd.DataFrame,
     ew_u18 = leaf[leaf["indicator"] == "ew_u18"]
     for k, p in zip(EXTRA, (0.003, 0.006, 0.012)):
         leaf = pd.concat([leaf, ew_u18.assign(indicator=k, value=rng.binomial(ew_u18["value"].astype(int), p))])
-    inds = catalogue.INDICATORS + [dict(key=k, kind="count", aggregation="sum") for k in EXTRA]
+    inds = catalogue.INDICATORS + [{"key": k, "kind": "count", "aggregation": "sum"} for k in EXTRA]
     meta = pd.DataFrame(inds).set_index("key")
     parents = pd.Series(soz["parent_key"].to_numpy(), index=soz["key"])
     bez = aggregation.aggregate(leaf, parents, meta).assign(level="stadtbezirk")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
 from . import disclosure, relations
 from .config import settings
 from .errors import KeckError
@@ -38,7 +39,7 @@ class PrivacyRule:
     width: int | None = None  # protection width; None: threshold + 1
 
     @classmethod
-    def from_settings(cls) -> "PrivacyRule":
+    def from_settings(cls) -> PrivacyRule:
         s = settings()
         return cls(threshold=s.privacy_threshold, suppress_zeros=s.suppress_zeros, width=s.privacy_width)
 

@@ -14,11 +14,10 @@ declared decimals bounds numerator / denominator (also for counts that are not r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from pathlib import Path
 
 from . import disclosure, relations
 from .errors import WarehouseError

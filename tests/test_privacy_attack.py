@@ -40,6 +40,12 @@ def _meta(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([base | r for r in rows]).set_index("key")
 
 
+def _rate(numerator: str, denominator: str, **extra) -> dict:
+    """Metadata of the rate "q" (one decimal)."""
+    return {"key": "q", "kind": "rate", "aggregation": "ratio", "numerator": numerator,
+            "denominator": denominator, "decimals": 1} | extra
+
+
 def _tree(shape: list) -> pd.DataFrame:
     """``shape``: children per node, nested (``[3]``: a city with 3 areas; ``[[2, 3]]``: 2 districts …)."""
     rows = [("l0", "0", None, None)]
@@ -115,9 +121,7 @@ def test_identities_across_indicators_are_protected():
 def test_rest_of_a_share_is_protected():
     """Finding 3: 4 of 5 children with a U9 check-up showed that 1 child had none."""
     tree = _tree([3])
-    meta = _meta([{"key": "u9"}, {"key": "kids"},
-                  {"key": "q", "kind": "rate", "aggregation": "ratio", "numerator": "u9", "denominator": "kids",
-                   "share": True, "decimals": 1}])
+    meta = _meta([{"key": "u9"}, {"key": "kids"}, _rate("u9", "kids", share=True)])
     values = _table(tree, meta, {"u9": {"00": 4, "01": 30, "02": 40}, "kids": {"00": 5, "01": 60, "02": 70}})
     safe, result = _protect_and_attack(values, meta, tree)
     assert result.ok, result.details()
@@ -128,9 +132,7 @@ def test_rest_of_a_share_is_protected():
 def test_rate_over_a_hidden_zero_denominator_reads_k_a_not_keine_daten():
     """Finding 4: "keine Daten" (denominator 0) next to "k. A." told the hidden numerator was 0."""
     tree = _tree([3])
-    meta = _meta([{"key": "n"}, {"key": "d"},
-                  {"key": "q", "kind": "rate", "aggregation": "ratio", "numerator": "n", "denominator": "d",
-                   "share": True, "decimals": 1}])
+    meta = _meta([{"key": "n"}, {"key": "d"}, _rate("n", "d", share=True)])
     values = _table(tree, meta, {"n": {"00": 0, "01": 30, "02": 40}, "d": {"00": 0, "01": 60, "02": 70}})
     assert _status(values, "q", "00") == "missing"
     safe, result = _protect_and_attack(values, meta, tree)
@@ -140,9 +142,7 @@ def test_rate_over_a_hidden_zero_denominator_reads_k_a_not_keine_daten():
 def test_privacy_is_decided_on_unreleased_counts():
     """Finding 5: with the count withdrawn, its rate was shown where the count was 0–3."""
     tree = _tree([3])
-    meta = _meta([{"key": "n", "released": False}, {"key": "d"},
-                  {"key": "q", "kind": "rate", "aggregation": "ratio", "numerator": "n", "denominator": "d",
-                   "scale": 1000.0, "decimals": 1}])
+    meta = _meta([{"key": "n", "released": False}, {"key": "d"}, _rate("n", "d", scale=1000.0)])
     values = _table(tree, meta, {"n": {"00": 2, "01": 30, "02": 40}, "d": {"00": 500, "01": 600, "02": 700}})
     safe = privacy.apply(values, meta, tree, RULE)
     public = safe[safe["indicator"] != "n"]
@@ -174,9 +174,7 @@ def test_the_attacker_reads_unreleased_counts_out_of_rates():
     """Finding 5 as the audit sees it: a rate shown over an unreleased numerator of 2 (4.0 ‰ of 500) gives it
     away, at full precision and at the declared decimals alike."""
     tree = _tree([3])
-    meta = _meta([{"key": "n", "released": False}, {"key": "d"},
-                  {"key": "q", "kind": "rate", "aggregation": "ratio", "numerator": "n", "denominator": "d",
-                   "scale": 1000.0, "decimals": 1}])
+    meta = _meta([{"key": "n", "released": False}, {"key": "d"}, _rate("n", "d", scale=1000.0)])
     values = _table(tree, meta, {"n": {"00": 2, "01": 37, "02": 41}, "d": {"00": 500, "01": 600, "02": 700}})
     public = values[values["indicator"] != "n"]
     for shown in (public, privacy.round_declared(public, meta)):
@@ -218,13 +216,13 @@ def test_audit_privacy_on_the_published_demo_prints_0_0(published):
     assert result["audit"].startswith("0 Zellen rekonstruierbar, 0 enger als 4") and result["secondary"] > 0
     env = {**os.environ, "KECK_WAREHOUSE": str(internal), "KECK_PUBLIC_WAREHOUSE": str(snapshot)}
     r = subprocess.run([sys.executable, "-m", "keck_data", "audit-privacy", "--snapshot", str(snapshot)], cwd=ROOT,
-                       capture_output=True, text=True, env=env)
+                       capture_output=True, text=True, env=env, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("0 Zellen rekonstruierbar, 0 enger als 4 (")
 
 
 def test_the_issue_cells_of_the_demo_are_safe(published):
-    raw, shown, meta, tree = _frames(*published[:2])
+    _, shown, meta, tree = _frames(*published[:2])
     a = attack(shown[shown["year"] == 2015], meta, tree, RULE)
     for ind, key in [("sozialwohnungen", "0101"), ("sozialwohnungen", "0102"), ("sozialwohnungen", "0104"),
                      ("ew_u3", "0103")]:
@@ -234,7 +232,7 @@ def test_the_issue_cells_of_the_demo_are_safe(published):
 
 
 def test_no_rest_of_a_share_and_no_zero_denominator_shows_in_the_demo(published):
-    raw, shown, meta, tree = _frames(*published[:2])
+    _, shown, meta, _ = _frames(*published[:2])
     by = shown.set_index(["indicator", "level", "area_key", "year"])
     for key, rate in relations.shares(meta).iterrows():
         num, den = by.loc[rate["numerator"]], by.loc[rate["denominator"]]
@@ -250,7 +248,7 @@ def test_withdrawn_counts_still_decide_what_their_rates_show(demo_copy, tmp_path
     with Warehouse(demo_copy) as wh:
         wh.cursor().execute("UPDATE indicator SET released = false WHERE key IN ('hze_faelle', 'sgb2_u15')")
         publish(wh, tmp_path / "p.duckdb", policy.system("test"))
-    raw, shown, meta, tree = _frames(demo_copy, tmp_path / "p.duckdb")
+    raw, shown, _, _ = _frames(demo_copy, tmp_path / "p.duckdb")
     assert not shown["indicator"].isin(["hze_faelle", "sgb2_u15"]).any()
     for count, rate in (("hze_faelle", "hze_quote"), ("sgb2_u15", "sgb2_quote_u15")):
         small = raw[(raw["indicator"] == count) & raw["value"].between(0, RULE.threshold)]
@@ -262,7 +260,7 @@ def test_withdrawn_counts_still_decide_what_their_rates_show(demo_copy, tmp_path
 def test_open_data_and_timeseries_keep_status_and_decimals(published, tmp_path):
     """Finding 6 (domain side) and 7: GeoJSON/GPKG carry status columns, rates go out at their decimals, the
     time series says which years are "k. A."."""
-    raw, shown, meta, tree = _frames(*published[:2])
+    _, shown, meta, _ = _frames(*published[:2])
     hidden = shown[(shown["indicator"] == "hze_quote") & (shown["level"] == "sozialraum")
                    & (shown["status"] == "suppressed")].iloc[0]
     with Warehouse(published[1], read_only=True) as pub:
@@ -303,8 +301,7 @@ def test_audit_of_a_snapshot_without_internal_declarations(published):
 
 # -- property test: random hierarchies, identities and small counts -------------------------------------------
 META_PROP = _meta([{"key": "a"}, {"key": "b"}, {"key": "t", "parts": "a + b"},
-                   {"key": "q", "kind": "rate", "aggregation": "ratio", "numerator": "a", "denominator": "t",
-                    "share": True, "decimals": 1}])
+                   _rate("a", "t", share=True)])
 
 
 @st.composite
