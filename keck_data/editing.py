@@ -157,6 +157,10 @@ def save_indicator(wh: Warehouse, user: User, meta: dict) -> None:
     if merged["aggregation"] == "ratio" and not (merged.get("numerator") and merged.get("denominator")):
         raise ValidationError("Eine Quote braucht Zähler- und Nenner-Indikator.")
     parts = [p for p in (merged.get("numerator"), merged.get("denominator")) if p]
+    unknown = sorted(set(parts) - set(read_df(wh, "SELECT key FROM indicator")["key"]))
+    if unknown:
+        raise ValidationError(f"„{meta['key']}“: Zähler/Nenner " + ", ".join(f"„{k}“" for k in unknown)
+                              + " gibt es nicht – bitte zuerst als Indikator anlegen.")
     resources = [Resource("indicator", meta["key"], merged.get("topic"))] + store.indicator_resources(wh.cursor(),
                                                                                                        parts)
     if not old.empty:  # moving an indicator out of a Themenfeld needs the rights there too

@@ -312,3 +312,22 @@ def test_pois_outside_the_town_exactly_and_nameless_playgrounds(wh, tmp_path):
     tolerant = import_pois(wh, path, category="spielplatz", lat_col="lat", lon_col="lon",
                            fields={"address": "strasse"}, tolerance_m=2000)
     assert tolerant.new == 2
+
+
+def test_a_rate_whose_parts_do_not_exist_is_refused_when_saved(wh):
+    from keck_data import editing
+    meta = {"key": "quote_neu", "name": "Quote neu", "topic": "demografie", "unit": "%", "kind": "rate",
+            "definition": "Test", "calculation": "a / b × 100", "source": "Test", "reference_date": "31.12.",
+            "numerator": "ew_u3", "denominator": "gibt_es_nicht"}
+    before = fingerprint(wh)
+    with pytest.raises(ValidationError, match="Zähler/Nenner „gibt_es_nicht“ gibt es nicht"):
+        editing.save_indicator(wh, TESTER, meta)
+    assert fingerprint(wh) == before
+
+
+def test_combined_rows_are_recognised_and_reported_not_called_unknown(wh, tmp_path):
+    path = tmp_path / "gemeinsam.csv"
+    path.write_text("Gebiet;ew_gesamt\nMarktplatz und Domviertel;1.234\n0103;7\n", encoding="utf-8")
+    report = import_values(wh, path, level="sozialraum", layout="wide", key_col="Gebiet", name_col="Gebiet",
+                           year=2030)
+    assert report.unmatched[0]["reason"].startswith("gemeinsamer Wert für Marktplatz und Domviertel")

@@ -66,6 +66,12 @@ def match(rows: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
             if reason[i] is None:
                 reason[i] = (f"{RULES[name]} „{pairs.at[i, 'key'] if name.startswith('key') else pairs.at[i, 'name']}“ "
                              f"passt zu mehreren Gebieten ({', '.join(keys[:5])}) – nicht übernommen")
+    by_name = dict(zip(areas["name"].map(norm_name), areas["name"]))
+    for i in area_key.index[area_key.isna()]:
+        members = combined(pairs.at[i, "name"], by_name)
+        if members:
+            reason[i] = (f"gemeinsamer Wert für {' und '.join(members)} – Gebietsgruppen werden noch nicht "
+                         "gespeichert, der Wert wurde nicht übernommen")
     names = list(areas["name"].map(norm_name))
     label = dict(zip(names, areas["key"] + " " + areas["name"]))
     suggestions = pd.Series([[]] * len(pairs), dtype=object)
@@ -77,3 +83,16 @@ def match(rows: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
             what = f"Schlüssel „{pairs.at[i, 'key']}“" + (f", Name „{pairs.at[i, 'name']}“" if pairs.at[i, "name"] else "")
             reason[i] = f"{what} unbekannt"
     return pairs.assign(area_key=area_key, rule=rule, reason=reason, suggestions=suggestions)
+
+
+_JOINERS = re.compile(r"\s+und\s+|\s*[/&+,;]\s*")
+
+
+def combined(name: str, by_name: dict[str, str]) -> list[str]:
+    """The areas a combined row names ("Altstadt und Hafen", "A/B", "A, B"): at least two distinct areas of
+    the level (``by_name``: normalised name → name), every part matched by its normalised name; else []."""
+    parts = [norm_name(p) for p in _JOINERS.split(name or "") if p.strip()]
+    if len(parts) < 2:
+        return []
+    found = [by_name.get(p) for p in parts]
+    return found if all(found) and len(set(found)) == len(found) else []
