@@ -4,16 +4,16 @@ import streamlit as st
 from keck_data import editing, policy
 from keck_data.config import settings
 from keck_data.errors import KeckError
-from keck_data.importing.metadata import KINDS
-from keck_data.ui import session, widgets
+from keck_data.importing.metadata import KIND_NAMES, KINDS
+from keck_data.ui import resources, session, widgets
 from keck_data.ui.resources import atlas
 
 user = policy.require(session.user(), "open", "Arbeitsbereich")
 wh = atlas().wh
-inds = widgets.load("indicators")
+inds = resources.indicators()
 if user.topics:
     inds = inds[inds["topic"].isin(user.topics)]
-topics = widgets.load("topics")
+topics = resources.topics()
 st.markdown("# Indikatoren pflegen")
 key = st.selectbox("Indikator", ["", *inds["key"]], format_func=lambda k: "– neuer Indikator –" if not k else
                    dict(zip(inds["key"], inds["name"]))[k])
@@ -28,7 +28,8 @@ with st.form(f"meta_{key}"):
     topic = left.selectbox("Themenfeld *", topic_keys, index=topic_keys.index(meta["topic"]) if meta.get("topic") in
                            topic_keys else 0, format_func=dict(zip(topics["key"], topics["name"])).get)
     unit = right.text_input("Einheit *", meta.get("unit", ""))
-    kind = left.selectbox("Art *", list(KINDS), index=list(KINDS).index(meta.get("kind", "count")))
+    kind = left.selectbox("Art *", list(KINDS), index=list(KINDS).index(meta.get("kind", "count")),
+                          format_func=lambda k: KIND_NAMES.get(k, k))
     polarity = right.selectbox("Ein hoher Wert ist …", ["high_bad", "high_good", "neutral"],
                                index=["high_bad", "high_good", "neutral"].index(meta.get("polarity", "neutral")),
                                format_func={"high_bad": "ungünstig", "high_good": "günstig", "neutral": "neutral"}.get)
@@ -61,10 +62,10 @@ if key:
         st.rerun()
     st.subheader("Werte bearbeiten")
     left, right = st.columns(2)
-    levels = widgets.load("levels")
+    levels = resources.levels()
     level = left.selectbox("Raumebene", list(levels["key"])[::-1], format_func=dict(zip(levels["key"],
                                                                                          levels["name"])).get)
-    years = widgets.load("years", None)
+    years = resources.years(None)
     year = right.number_input("Jahr", min_value=1990, max_value=2100, value=int(years[-1]) if years else 2024)
     grid = editing.raw_values(wh, user, key, level, int(year))
     edited = st.data_editor(grid.rename(columns={"key": "Schlüssel", "name": "Gebiet", "text": "Wert"}),
