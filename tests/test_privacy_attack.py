@@ -221,6 +221,22 @@ def test_audit_privacy_on_the_published_demo_prints_0_0(published):
     assert r.stdout.startswith("0 Zellen rekonstruierbar, 0 enger als 4 (")
 
 
+def test_audit_privacy_names_the_cells_it_recovers(published, tmp_path):
+    """Showing the secondary cell 0103 (10) again gives 0101, 0102 and 0104 back (123 − 10 − 113 = 0)."""
+    internal, snapshot, _ = published
+    leaky = tmp_path / "leaky.duckdb"
+    shutil.copy(snapshot, leaky)
+    with Warehouse(leaky) as wh:
+        wh.cursor().execute("UPDATE indicator_value SET status = 'ok', value = 10 WHERE indicator = "
+                            "'sozialwohnungen' AND level = 'sozialraum' AND area_key = '0103' AND year = 2015")
+    env = {**os.environ, "KECK_WAREHOUSE": str(internal)}
+    r = subprocess.run([sys.executable, "-m", "keck_data", "audit-privacy", "--snapshot", str(leaky)], cwd=ROOT,
+                       capture_output=True, text=True, env=env, check=False)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert r.stdout.startswith("3 Zellen rekonstruierbar, 0 enger als 4")
+    assert "sozialwohnungen 0101 2015: = 0 – über sozialwohnungen 2015: 01 = Summe seiner Teilgebiete" in r.stdout
+
+
 def test_the_issue_cells_of_the_demo_are_safe(published):
     _, shown, meta, tree = _frames(*published[:2])
     a = attack(shown[shown["year"] == 2015], meta, tree, RULE)
