@@ -17,6 +17,7 @@ with frame.controls(4) as cols:
         y = widgets.indicator("Indikator (y-Achse)", param="y", with_topic=False, exclude=(x,),
                               default=SCATTER_Y) if kind == "scatter" else None
 highlight = state.get("areas", []) or []
+st.markdown(f"# {KINDS[kind]}")
 level_name = resources.level_name(level)
 if kind == "scatter":
     data, r = resources.scatter(x, y, level, year)
@@ -28,7 +29,6 @@ else:
         values, resources.reference_values(x, year), resources.indicator(x), highlight, kind == "bar",
         resources.municipality(), year)
 if fig is None:
-    st.markdown(f"# {KINDS[kind]} {year}")
     st.info(f"Keine Daten für {resources.indicator(x)['name']} ({level_name}, {year}) – "
             "alle Werte fehlen oder sind aus Datenschutzgründen nicht angegeben (k. A.).")
 else:

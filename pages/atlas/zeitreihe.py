@@ -15,9 +15,9 @@ with frame.controls(3) as cols:
         years = resources.years(ind)
         base = int(state.widget(st.selectbox, "Basisjahr für die Veränderung", years, "by", years[0]))
 meta = resources.indicator(ind)
+st.markdown("# Zeitreihe")
 ts = resources.timeseries(ind, level, chosen)
 if ts.empty or ts["value"].isna().all():
-    st.markdown(f"# {meta['name']} im Zeitverlauf")
     st.info(f"Keine Daten für {meta['name']} in den gewählten Gebieten.")
 else:
     fig = charts.timeseries(ts, meta)
