@@ -4,12 +4,13 @@ import hashlib
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import streamlit
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, signed_in, wait_idle
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, signed_in, wait_idle
 from tests.conftest import ROOT
 
 CONF = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
@@ -44,19 +45,57 @@ def test_csp_hashes_match_the_installed_packages():
     assert hashes and hashes <= set(re.split(r"[\s;]+", header("Content-Security-Policy")))
 
 
-@pytest.mark.skipif(not shutil.which("nginx"), reason="nginx is not installed here (apt-get install nginx)")
-def test_nginx_accepts_the_file(tmp_path):
-    conf = tmp_path / "nginx.conf"
-    ssl = tmp_path / "cert.pem"
+NGINX = pytest.mark.skipif(not shutil.which("nginx"), reason="nginx is not installed here (apt-get install nginx)")
+
+
+def nginx_conf(tmp_path: Path, upstream: str = "127.0.0.1:8502", http: int = 80, https: int = 443) -> Path:
+    """deploy/nginx.conf in a runnable frame: a self-signed certificate, ports and upstream for the test."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=atlas.example.de",
-                    "-keyout", str(tmp_path / "key.pem"), "-out", str(ssl), "-days", "1"], check=True,
-                   capture_output=True)
-    site = CONF.replace("/etc/ssl/certs/atlas.example.de.pem", str(ssl)).replace(
-        "/etc/ssl/private/atlas.example.de.key", str(tmp_path / "key.pem"))
+                    "-keyout", str(key), "-out", str(cert), "-days", "1"], check=True, capture_output=True)
+    site = (CONF.replace("/etc/ssl/certs/atlas.example.de.pem", str(cert))
+            .replace("/etc/ssl/private/atlas.example.de.key", str(key))
+            .replace("server 127.0.0.1:8502;", f"server {upstream};")
+            .replace("listen 443 ssl;", f"listen 127.0.0.1:{https} ssl;")
+            .replace("listen 80;", f"listen 127.0.0.1:{http};")
+            .replace("listen [::]:443 ssl;", "").replace("listen [::]:80;", ""))
+    conf = tmp_path / "nginx.conf"
     conf.write_text(f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
                     f"http {{ access_log off; {site} }}\n")
-    result = subprocess.run(["nginx", "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True)
+    return conf
+
+
+@NGINX
+def test_nginx_accepts_the_file(tmp_path):
+    result = subprocess.run(["nginx", "-t", "-c", str(nginx_conf(tmp_path)), "-p", str(tmp_path)],
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@NGINX
+@pytest.mark.browser
+def test_the_atlas_behind_nginx_over_https(servers, browser, tmp_path):
+    """The real proxy in front of the public instance: the websocket works, the headers arrive, no violation."""
+    https = free_port()
+    conf = nginx_conf(tmp_path, servers["public"].removeprefix("http://"), free_port(), https)
+    proxy = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(tmp_path), "-g", "daemon off;"])
+    try:
+        time.sleep(1)
+        context = browser.new_context(ignore_https_errors=True)
+        page = context.new_page()
+        violations = []
+        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+        response = page.goto(f"https://127.0.0.1:{https}/karte")
+        assert response.headers["content-security-policy"] == header("Content-Security-Policy")
+        assert response.headers["strict-transport-security"] and response.headers["x-frame-options"] == "SAMEORIGIN"
+        wait_idle(page)  # the script ran: Streamlit's websocket works through the proxy
+        page.wait_for_selector("div.keck-legend", timeout=30_000)
+        page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=30_000)
+        assert not violations, violations
+        context.close()
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
