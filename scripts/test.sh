@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Install everything the tests need (virtualenv, pip packages, Debian packages) and run the whole suite.
 source "$(dirname "$0")/setup_env.sh" requirements-dev.txt
-# Debian's chromium (browser tests, chart export) and poppler-utils (PDF checks)
-if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then
+# Debian's chromium (browser tests, chart export), poppler-utils (PDF checks), nginx (deploy/nginx.conf tests)
+if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 || ! command -v nginx >/dev/null 2>&1; then
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium poppler-utils >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium poppler-utils nginx >/dev/null
 fi
 exec .venv/bin/python -m pytest "$@"
