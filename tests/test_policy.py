@@ -214,3 +214,11 @@ def test_role_names_appear_only_in_the_policy():
             if isinstance(node, ast.Constant) and node.value in roles:
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not offenders
+
+
+def test_topic_limited_admin_cannot_release_a_rate_over_other_topics(wh):
+    """The red-team case: a "Bildung" rate built from Soziale-Lage counts (created by an unlimited admin)."""
+    editing.save_indicator(wh, EDITOR, CROSS_RATE)
+    with pytest.raises(PermissionDenied, match="soziale_lage"):
+        editing.set_released(wh, BILDUNG, CROSS_RATE["key"], True)
+    assert not wh.cursor().execute("SELECT released FROM indicator WHERE key = ?", [CROSS_RATE["key"]]).fetchone()[0]
