@@ -18,7 +18,7 @@ ACTIONS = {
     "create-poi": EDIT, "update-poi": EDIT, "delete-poi": EDIT, "save-indicator": EDIT, "edit-values": EDIT,
     "import-values": EDIT, "import-areas": EDIT, "flag-areas": EDIT, "import-pois": EDIT, "release": RELEASE, "withdraw": RELEASE,
     "publish": PUBLISH, "save-bookmark": BOOKMARK, "delete-bookmark": BOOKMARK, "save-user": MANAGE_USERS,
-    "login": SIGN_IN, "login-failed": SIGN_IN, "logout": SIGN_IN, "password-change": SIGN_IN,
+    "login": SIGN_IN, "login-failed": SIGN_IN, "logout": SIGN_IN,
     "init-auth": MANAGE_USERS, "init-demo": EDIT,
     "start-session": CONFERENCE, "drive-session": CONFERENCE, "close-session": CONFERENCE, "save-note": CONFERENCE,
     "delete-note": CONFERENCE,
