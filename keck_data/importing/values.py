@@ -160,6 +160,7 @@ def read_values(path: Path, opts: dict, columns: dict[str, str] | None, column_y
                                       + ", ".join(f"„{c}“" for c in labels[:30]) + ".")
         mapping, how = map_columns(labels, columns, (saved or {}).get("columns"), known)
         row_years = _years(frame[yc], rows, src) if yc else None
+        wanted: list[tuple[str, str, np.ndarray]] = []  # (label, indicator, years per row)
         for label in labels:
             target = mapping[label]
             found["columns"][label], found["how"][label] = target or None, how[label]
@@ -176,8 +177,15 @@ def read_values(path: Path, opts: dict, columns: dict[str, str] | None, column_y
                 raise ValidationError(f"{src}: Für Spalte „{label}“ ist kein Jahr bekannt – weder im Spaltennamen "
                                       "noch als Jahresspalte. Bitte ein Jahr angeben (--year bzw. „Jahr“ im "
                                       "Assistenten).")
-            parts.append(pd.DataFrame(base | {"indicator": target, "cell": frame[label].to_numpy(), "column": label,
-                                              "year": row_years if year is None else year}))
+            wanted.append((label, target, row_years if year is None else np.full(len(frame), year)))
+        if wanted:  # one long frame, column after column (no frame per column)
+            k = len(wanted)
+            parts.append(pd.DataFrame({name: np.tile(arr, k) if arr is not None else None
+                                       for name, arr in base.items() if name != "sheet"}
+                                      | {"sheet": src, "indicator": np.repeat([w[1] for w in wanted], len(frame)),
+                                         "cell": frame[[w[0] for w in wanted]].to_numpy().ravel(order="F"),
+                                         "column": np.repeat([w[0] for w in wanted], len(frame)),
+                                         "year": np.concatenate([w[2] for w in wanted])}))
         found["totals"] += [f"{src}, Zeile {r}" for r in t.totals]
     data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["sheet", "row", "key", "name", "total", "indicator", "cell", "column", "year"])
