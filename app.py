@@ -11,7 +11,7 @@ try:
         public = settings().is_public
         user = None if public else session.current_user()
         page = st.navigation(registry.navigation(public, user),
-                             position="hidden" if not public and user is None else "sidebar")
+                             position="hidden" if not public and user is None else frame.nav_position())
         frame.begin(page.url_path)
         try:
             page.run()

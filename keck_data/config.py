@@ -39,6 +39,7 @@ class Settings:
     tile_url: str | None = None  # self-hosted base-map tiles ({z}/{x}/{y}); None: no third-party requests
     client_header: str | None = None  # header the reverse proxy sets to the client address (e.g. X-Real-IP)
     privacy_width: int | None = None  # protection width of hidden cells; None: threshold + 1
+    public_url: str | None = None  # address of the public instance (QR codes of released views point there)
 
     @property
     def is_public(self) -> bool:
@@ -71,4 +72,5 @@ def settings() -> Settings:
         tile_url=_tile_url(os.environ.get("KECK_TILE_URL", "").strip() or None),
         client_header=os.environ.get("KECK_CLIENT_HEADER", "").strip() or None,
         privacy_width=_int_env("KECK_PRIVACY_WIDTH", threshold + 1),
+        public_url=os.environ.get("KECK_PUBLIC_URL", "").strip().rstrip("/") or None,
     )

@@ -43,6 +43,7 @@ CIRCLE_COLOR = [33, 37, 41, 150]
 CIRCLE_MAX_PX = 30  # radius of the largest circle; circles are sized in screen pixels so the key always fits
 CIRCLE_KA_PX = 9  # "k. A." circles: outline only, a fixed size that is not read as a value
 OUTLINE_COLOR = [0, 0, 0, 255]
+NOTE_MARKER_PX = 9
 # Streamlit escapes the {fields} itself: the data holds plain text, only this template is HTML
 TOOLTIP = {"html": "<b>{n}</b><br/>{t}<br/>{t2}", "style": {"fontSize": "16px"}}
 
@@ -69,6 +70,7 @@ class MapSettings:
     basemap: str = "none"
     manual_breaks: tuple[float, ...] = ()
     selected: tuple[str, ...] = ()  # areas outlined on the map (the clicked one first, then the comparison)
+    noted: tuple[str, ...] = ()  # areas with notes of the live session (a marker at their centre)
 
 
 @dataclass
@@ -88,6 +90,7 @@ class MapResult:
     circle_title: str = ""
     circle_key: list[SizeKey] = field(default_factory=list)
     poi_key: list[tuple[str, str]] = field(default_factory=list)  # (category name, hex colour)
+    noted: bool = False  # markers of session notes are shown
 
 
 def _rgba(hex_color: str, alpha: int = 215) -> list[int]:
@@ -137,6 +140,9 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
                                auto_highlight=True, stroked=True))
     if s.selected:
         layers.insert(1, _outline(shapes, s.selected))
+    if s.noted:
+        layers.append(_note_markers(shapes, s.noted))
+        extra["noted"] = True
     if s.poi_categories:
         pois = atlas.pois(list(s.poi_categories)) if pois is None else pois
         points = [{"pos": [round(x, 5), round(y, 5)], "c": _rgba(c, 255), "n": str(n), "t": _poi_details(r), "t2": ""}
@@ -160,6 +166,15 @@ def _outline(shapes: pd.DataFrame, keys: tuple[str, ...]) -> pdk.Layer:
     chosen = shapes[shapes["key"].isin(keys)]
     paths = [{"p": ring} for rings in chosen["rings"] for ring in rings]
     return pdk.Layer("PolygonLayer", paths, id="selected", get_polygon="p", filled=False, stroked=True,
+                     get_line_color=OUTLINE_COLOR, line_width_min_pixels=4, pickable=False)
+
+
+def _note_markers(shapes: pd.DataFrame, keys: tuple[str, ...]) -> pdk.Layer:
+    """A white dot with a thick black ring at the centre of every area with session notes."""
+    chosen = shapes[shapes["key"].isin(keys)]
+    points = [{"pos": [round(x, 5), round(y, 5)]} for x, y in zip(chosen["cx"], chosen["cy"])]
+    return pdk.Layer("ScatterplotLayer", points, id="notes", get_position="pos", get_radius=NOTE_MARKER_PX,
+                     radius_units="'pixels'", get_fill_color=[255, 255, 255, 255], stroked=True,
                      get_line_color=OUTLINE_COLOR, line_width_min_pixels=4, pickable=False)
 
 

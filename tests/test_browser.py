@@ -40,7 +40,7 @@ def test_url_with_state_opens_the_same_view(servers, page, tmp_path):
     page.goto(url + "&present=1")
     wait_idle(page)
     page.get_by_role("button", name="Präsentationsmodus beenden").wait_for(timeout=20_000)
-    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    assert page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true"
     page.screenshot(path=tmp_path / "praesentation.png", full_page=True)
 
 

@@ -12,6 +12,7 @@ import pytest
 from keck_data.ui.registry import PAGES
 from tests.browser_support import (ARTIFACTS, TRICKY_NAME, add_option, choose, holds, pick_radio, signed_in,
                                    type_into, wait_idle, widget)
+from tests.test_browser_conference import start_session
 
 pytestmark = pytest.mark.browser
 LAPTOP, PHONE = {"width": 1366, "height": 768}, {"width": 390, "height": 844}
@@ -93,10 +94,12 @@ def check_karte(page, tmp_path) -> None:
     download(page, "Karte als PNG", tmp_path)
     page.get_by_text("Präsentationsmodus", exact=True).click()
     wait_idle(page)
-    holds(page, lambda: param(page, "present") == "1" and not page.locator('[data-testid="stSidebar"]').is_visible())
+    holds(page, lambda: param(page, "present") == "1" and page.locator('[data-testid="stSidebar"]').get_attribute(
+        "data-collapsed") == "true")
     page.get_by_role("button", name="Präsentationsmodus beenden").click()
     wait_idle(page)
-    holds(page, lambda: param(page, "present") is None and page.locator('[data-testid="stSidebar"]').is_visible())
+    holds(page, lambda: param(page, "present") is None and page.locator('[data-testid="stSidebar"]').get_attribute(
+        "data-collapsed") == "false")
 
 
 def check_tabelle(page, tmp_path) -> None:
@@ -213,11 +216,19 @@ def check_benutzer(page, tmp_path) -> None:
     assert role.startswith("KECK-Nutzung")  # the form starts with the least powerful role
 
 
+def check_sitzung(page, tmp_path) -> None:
+    page.get_by_role("heading", name="Sozialraumkonferenz").wait_for()
+    sid = start_session(page, "Konferenz Süd", ["0101 Marktplatz"])
+    holds(page, lambda: param(page, "sitzung") == sid and heading(page) == "Sitzung: Konferenz Süd")
+    page.get_by_role("heading", name="Maßnahmenliste").wait_for()
+
+
 CHECKS = {"karte": check_karte, "tabelle": check_tabelle, "diagramme": check_diagramme, "zeitreihe": check_zeitreihe,
           "gebietsvergleich": check_gebietsvergleich, "indikatoren": check_indikatoren,
           "lesezeichen": check_lesezeichen, "einrichtungen": check_einrichtungen, "pflege": check_pflege,
-          "import": check_import, "protokoll": check_protokoll, "benutzer": check_benutzer}
-ROLE_FOR = {"Atlas": "keck_nutzer", "Arbeitsbereich": "keck_admin", "Verwaltung": "kommunen_admin"}
+          "import": check_import, "protokoll": check_protokoll, "benutzer": check_benutzer, "sitzung": check_sitzung}
+ROLE_FOR = {"Atlas": "keck_nutzer", "Konferenz": "keck_admin", "Arbeitsbereich": "keck_admin",
+            "Verwaltung": "kommunen_admin"}
 CASES = [(spec, mode) for spec in PAGES for mode in ("public", "internal") if mode == "internal" or spec.section == "Atlas"]
 
 

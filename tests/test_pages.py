@@ -107,9 +107,9 @@ def test_presentation_mode_hides_controls_and_enlarges(app):
     at = app(present="1")
     _ok(at)
     css = at.markdown[0].value
-    assert "stSidebar" in css and "font-size: 24px" in css
+    assert "stTopNav" in css and "font-size: 22px" in css
     assert at.button(key="end_present")
-    assert at.expander[0].label == "Einstellungen"
+    assert at.sidebar.selectbox(key="w_ind")  # the controls stay in the (closed) sidebar, off the wall
 
 
 def test_public_mode_shows_only_released_data(app):

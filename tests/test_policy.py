@@ -10,12 +10,13 @@ import ast
 import inspect
 import pkgutil
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 import keck_data
-from keck_data import auth, editing, policy
+from keck_data import auth, conference, editing, policy
 from keck_data.errors import PermissionDenied
 from keck_data.importing import import_areas, import_pois, import_values, set_uninhabited
 from keck_data.policy import Resource, User
@@ -96,7 +97,30 @@ CASES = {
         lambda wh, u, tmp: import_pois(wh, _pois_file(tmp), category="kita", lat_col="lat", lon_col="lon",
                                        dry_run=False, user=u),
         {"keck_nutzer", "none"}),
+    "keck_data.conference.start_session": (
+        lambda wh, u, tmp: conference.start_session(wh, u, "Konferenz", date(2026, 11, 27), "sozialraum", ["0101"]),
+        {"keck_nutzer", "none"}),
+    "keck_data.conference.drive": (lambda wh, u, tmp: conference.drive(wh, u, _session(wh), {"page": "karte"}),
+                                   {"keck_admin", "topic_limited", "keck_nutzer", "none"}),  # the moderator only
+    "keck_data.conference.close_session": (lambda wh, u, tmp: conference.close_session(wh, u, _session(wh), ""),
+                                           {"keck_admin", "topic_limited", "keck_nutzer", "none"}),
+    "keck_data.conference.save_note": (
+        lambda wh, u, tmp: conference.save_note(wh, u, _session(wh), "0101", "observation", "Beobachtung"),
+        {"keck_nutzer", "none"}),
+    "keck_data.conference.delete_note": (lambda wh, u, tmp: conference.delete_note(wh, u, *_note(wh)),
+                                         {"keck_nutzer", "none"}),
 }
+WRITES_OWN_FIXTURE = ("undo", "delete_bookmark", "drive", "close_session", "save_note", "delete_note")
+
+
+def _session(wh) -> int:
+    """A session moderated by the Kommunen-Administration."""
+    return conference.start_session(wh, ADMIN, "Konferenz", date(2026, 11, 27), "sozialraum", ["0101"])
+
+
+def _note(wh) -> tuple[int, int]:
+    sid = _session(wh)
+    return sid, conference.save_note(wh, ADMIN, sid, "0101", "question", "Offene Frage")
 
 
 def _areas_file(wh, tmp: Path) -> Path:
@@ -163,7 +187,7 @@ def test_write_as_each_role(wh, tmp_path, name, who):
     (tmp_path / "auth").mkdir()
     if who in refused:
         before, logged = fingerprint(wh, tmp_path), len(_refusals(wh))
-        setup = name.endswith(("undo", "delete_bookmark"))  # these write their own fixture row first
+        setup = name.endswith(WRITES_OWN_FIXTURE)  # these write their own fixture row first
         with pytest.raises(PermissionDenied):
             call(wh, user, tmp_path)
         if not setup:

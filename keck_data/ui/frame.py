@@ -5,11 +5,12 @@ import html
 from contextlib import contextmanager
 from typing import Iterator
 
+import segno
 import streamlit as st
 
 from ..mapdeck import CIRCLE_MAX_PX, MapResult
 from ..config import settings
-from . import registry, session, state
+from . import follow, registry, session, session_notes, state
 from .resources import atlas
 
 BASE_CSS = """
@@ -34,12 +35,24 @@ h1 { font-size: 2rem !important; padding-top: 0 !important; }
 </style>"""
 PRESENT_CSS = """
 <style>
-section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
-[data-testid="stToolbar"] { display: none !important; }
-html, body, [data-testid="stAppViewContainer"] { font-size: 24px; }
-h1 { font-size: 2.8rem !important; } .keck-legend { font-size: 1.5rem; }
-[data-testid="stMainBlockContainer"] { padding-top: 1rem; max-width: 100%; }
+/* projector (1280×720 and up): compact top navigation, one-line title, map filling the screen, texts >= 20 px */
+[data-testid="stMainMenu"], [data-testid="stAppDeployButton"], [data-testid="stDecoration"] { display: none !important; }
+.keck-legend small { font-size: 20px; }
+[data-testid="stTopNavLink"] [data-testid="stIconMaterial"] { display: none; }
+[data-testid="stTopNavLink"] p, [data-testid="stTopNav"] span { font-size: 20px; }
+html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
+[data-testid="stMainBlockContainer"] { padding: 3.2rem 1rem 1rem 1rem; max-width: 100%; }
+h1 { font-size: 1.6rem !important; line-height: 1.25 !important; white-space: nowrap; overflow: hidden;
+     text-overflow: ellipsis; padding: 0 !important; margin: 0 !important; }
+[data-testid="stDeckGlJsonChart"], [data-testid="stDeckGlJsonChart"] > div { height: calc(100vh - 7rem) !important; }
+.keck-legend { font-size: 22px; line-height: 1.45; }
 .keck-legend b { overflow-wrap: normal; word-break: normal; hyphens: auto; }
+.deck-tooltip { font-size: 22px !important; line-height: 1.35 !important; max-width: 40vw; }
+.st-key-end_present { position: fixed; top: .45rem; right: 1rem; z-index: 999991; width: auto !important; }
+.st-key-end_present button { font-size: 20px; min-height: 0; padding: .1rem .6rem; }
+.keck-share { position: fixed; right: .6rem; bottom: .6rem; z-index: 999990; background: #fff; padding: .3rem;
+              border: 1px solid #333; text-align: center; font-size: 20px; line-height: 1.2; }
+.keck-share img { width: 112px; height: 112px; display: block; margin: 0 auto; }
 </style>"""
 
 
@@ -47,9 +60,17 @@ def presenting() -> bool:
     return state.get("present") == "1"
 
 
+def nav_position() -> str:
+    """Navigation in the sidebar; on the projector a compact bar at the top (the sidebar starts closed)."""
+    return "top" if presenting() else "sidebar"
+
+
 def begin(url_path: str) -> None:
-    """Before a page runs: the view state (which page it shows) and the styling."""
+    """Before a page runs: the view state (which page it shows), the styling and, in a live session, the
+    follow bar (a follower switches to the moderator's page here)."""
     state.view()
+    if not settings().is_public and session.user():
+        follow.begin(url_path)
     if url_path in registry.VIEW_PAGES or url_path in ("", "start"):
         state.put("page", url_path if url_path in registry.VIEW_PAGES else "karte")
     style()
@@ -74,26 +95,39 @@ def sidebar(user) -> None:
             return  # the login page: nothing to present yet
         state.toggle("Präsentationsmodus", "present", help="Große Schrift, ohne Bedienelemente; die Adresse "
                                                           "zeigt Kolleginnen und Kollegen dieselbe Ansicht.")
+    if user:
+        follow.publish_view()
+        session_notes.panel(user)
+    if presenting():
+        share_corner()
+
+
+def share_corner() -> None:
+    """Bottom right on the wall: a QR code and short address of this view for participants' own devices
+    (in a live session the session link, so their view follows the moderator's)."""
+    link, label = follow.share_link()
+    qr = segno.make(link, error="m").svg_data_uri(scale=4, border=2)
+    st.markdown(f'<div class="keck-share"><img src="{qr}" alt="QR-Code: {html.escape(label)}">'
+                f'<div>{html.escape(label)}</div></div>', unsafe_allow_html=True)
 
 
 def style() -> None:
-    """Base styling on every page, enlarged fonts and hidden chrome in presentation mode."""
+    """Base styling on every page; in presentation mode enlarged fonts, the sidebar closed (the page's
+    controls stay one click away there) and a small exit button in the top bar."""
+    if presenting():
+        st.set_page_config(initial_sidebar_state="collapsed")
     st.markdown(BASE_CSS + (PRESENT_CSS if presenting() else ""), unsafe_allow_html=True)
-    if presenting() and st.button("Präsentationsmodus beenden", key="end_present"):
+    if presenting() and st.button("Präsentationsmodus beenden", key="end_present", type="tertiary"):
         state.put("present", "0")
         st.rerun()
 
 
 @contextmanager
 def controls(groups: int = 3) -> Iterator[list]:
-    """Where a page puts its widgets: stacked in the sidebar (so the map or chart is on the first screen),
-    in a closed expander in presentation mode (the sidebar is hidden there)."""
-    if presenting():
-        with st.expander("Einstellungen", expanded=False):
-            yield st.columns(groups)
-    else:
-        with st.sidebar:
-            yield [st.container() for _ in range(groups)]
+    """Where a page puts its widgets: stacked in the sidebar, so the map or chart is on the first screen (in
+    presentation mode the sidebar starts closed: nothing of it on the wall, one click to open)."""
+    with st.sidebar:
+        yield [st.container() for _ in range(groups)]
 
 
 def legend(result: MapResult, title: str) -> None:
@@ -114,5 +148,8 @@ def legend(result: MapResult, title: str) -> None:
         pois = "".join(f'<div><span class="dot" style="background-color:{color}"></span>{html.escape(name)}</div>'
                        for name, color in result.poi_key)
         parts.append(f"<b>Einrichtungen</b>{pois}")
+    if result.noted:
+        parts.append('<div><span class="dot" style="background-color:#fff;outline:3px solid #000"></span>'
+                     "Notizen der Sitzung</div>")
     st.markdown(f'<div class="keck-legend">{"".join(f"<div class=part>{p}</div>" for p in parts)}</div>',
                 unsafe_allow_html=True)

@@ -29,6 +29,7 @@ PAGES = (
     PageSpec("pages/atlas/gebietsvergleich.py", "Gebietsvergleich", "gebietsvergleich", ":material/compare:"),
     PageSpec("pages/atlas/indikatoren.py", "Indikatoren", "indikatoren", ":material/menu_book:"),
     PageSpec("pages/atlas/lesezeichen.py", "Lesezeichen", "lesezeichen", ":material/bookmark:"),
+    PageSpec("pages/konferenz/sitzung.py", "Sitzung", "sitzung", ":material/groups:", "Konferenz"),
     PageSpec("pages/arbeitsbereich/einrichtungen.py", "Einrichtungen pflegen", "einrichtungen",
              ":material/location_on:", "Arbeitsbereich"),
     PageSpec("pages/arbeitsbereich/pflege.py", "Indikatoren pflegen", "pflege", ":material/edit:", "Arbeitsbereich"),

@@ -83,10 +83,10 @@ def toggle(label: str, param: str, **kwargs: Any) -> bool:
 
 
 def sync_url(params: Sequence[str]) -> None:
-    """Write the given parameters (and the presentation flag) into the address bar."""
+    """Write the given parameters (and the presentation flag and live session) into the address bar."""
     v = view()
     wanted = {}
-    for p in list(params) + ["present"]:
+    for p in list(params) + ["present", "sitzung"]:
         val = v.get(p)
         if val in (None, "", []) or (p == "present" and val != "1"):
             continue

@@ -3,7 +3,7 @@ import streamlit as st
 
 from keck_data.classify import METHODS, PALETTES
 from keck_data.mapdeck import MapSettings, basemaps
-from keck_data.ui import downloads, frame, resources, state, widgets
+from keck_data.ui import downloads, follow, frame, resources, state, widgets
 from keck_data.ui.maps import area_profile, manual_breaks, map_key, map_result, metadata
 
 with frame.controls(4) as cols:
@@ -34,10 +34,11 @@ with frame.controls(4) as cols:
 
 key = map_key()  # a click on the map selects its area (read before the map is drawn)
 selected = tuple(a for a in dict.fromkeys([state.get("sel") or "", *(state.get("areas") or [])]) if a)
-settings = MapSettings(ind, level, year, method, k, palette, ind2 or None, tuple(poi), basemap, breaks, selected)
+settings = MapSettings(ind, level, year, method, k, palette, ind2 or None, tuple(poi), basemap, breaks, selected,
+                       follow.noted_areas())
 result, meta = map_result(settings)
 st.markdown(f"# {meta['name']} {year}")
-left, right = st.columns([3, 2] if frame.presenting() else [3, 1])
+left, right = st.columns([5, 2] if frame.presenting() else [3, 1])
 with left:
     st.pydeck_chart(result.deck, on_select="rerun", selection_mode="single-object", key=key, height=560,
                     width="stretch")

@@ -1,0 +1,135 @@
+"""Live session in the browser: the moderator's view is written after every rerun, followers poll it.
+
+The session is the URL parameter ``sitzung`` (kept by :func:`state.sync_url`): its moderator drives, everybody
+else follows — a fragment re-reads one small row every :data:`POLL_SECONDS` and, when its sequence number moved,
+takes over the moderator's view and page. "Eigene Ansicht" leaves (the session is remembered for rejoining).
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+import streamlit as st
+
+from .. import conference
+from ..config import settings
+from ..errors import KeckError
+from . import registry, resources, session, state
+from .resources import atlas
+
+POLL_SECONDS = 0.5
+PARAM = "sitzung"
+
+
+def session_id() -> int | None:
+    """The session this browser takes part in (None: own view)."""
+    raw = state.get(PARAM)
+    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+
+
+def current() -> conference.Session | None:
+    sid = session_id()
+    if sid is None:
+        return None
+    try:
+        return conference.session(atlas().wh, sid)
+    except KeckError:
+        state.view().pop(PARAM, None)
+        return None
+
+
+def driving(s: conference.Session | None) -> bool:
+    user = session.user()
+    return bool(s and user and user.username == s.moderator and not s.closed)
+
+
+def begin(url_path: str) -> None:
+    """Before a page runs: a follower switches to the moderator's page; the follow bar on top."""
+    if st.session_state.pop("conf_switch", None):  # switched here, before the old page runs again
+        wanted, here = state.get("page", "karte"), "karte" if url_path in ("", "start") else url_path
+        if wanted != here:
+            st.switch_page(next((p.file for p in registry.PAGES if p.url_path == wanted), registry.PAGES[0].file))
+    s = current()
+    if s and not driving(s):
+        _follow_bar(s.id, s.title)
+    elif s is None and st.session_state.get("conf_left"):
+        _rejoin_bar(*st.session_state["conf_left"])
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _follow_bar(sid: int, title: str) -> None:
+    """Poll the moderator's row; on a new sequence number take over the view (and the page)."""
+    if session_id() != sid:
+        return  # left meanwhile
+    found = conference.live(atlas().wh, sid)
+    if found and found[0] != st.session_state.get("conf_seq"):
+        st.session_state["conf_seq"] = found[0]
+        _take_over(sid, found[1])
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.markdown(f"**Live:** Sie folgen der Sitzung „{title}“.")
+    if right.button("Eigene Ansicht", key="conf_leave", help="Nicht mehr folgen; „Wieder folgen“ holt Sie zurück."):
+        state.view().pop(PARAM, None)
+        st.session_state["conf_left"] = (sid, title)
+        st.rerun(scope="app")
+
+
+def _take_over(sid: int, view: dict) -> None:
+    own = {k: v for k, v in state.view().items() if k in conference.VIEW_KEYS_DROPPED}
+    st.session_state["view"] = {**view, **own, PARAM: str(sid)}
+    st.session_state.pop("w_breaks", None)  # the breaks text input keeps its own text otherwise
+    st.session_state["conf_switch"] = True  # st.switch_page does not work inside a fragment
+    st.rerun(scope="app")
+
+
+def _rejoin_bar(sid: int, title: str) -> None:
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.markdown(f"Eigene Ansicht – die Sitzung „{title}“ läuft weiter.")
+    if right.button("Wieder folgen", key="conf_rejoin"):
+        st.session_state.pop("conf_left", None)
+        st.session_state.pop("conf_seq", None)
+        state.put(PARAM, str(sid))
+        st.rerun()
+
+
+def publish_view() -> None:
+    """After a page ran: the moderator's view goes to the followers when it changed."""
+    s = current()
+    if not driving(s):
+        return
+    view = {k: v for k, v in state.view().items() if k not in conference.VIEW_KEYS_DROPPED}
+    if st.session_state.get("conf_pushed") != (s.id, view):
+        conference.drive(atlas().wh, session.user(), s.id, view)
+        st.session_state["conf_pushed"] = (s.id, view)
+
+
+def noted_areas() -> tuple[str, ...]:
+    """Areas with notes in the current session (markers on the map)."""
+    s = current()
+    if s is None:
+        return ()
+    return tuple(conference.notes(atlas().wh, s.id)["area_key"].unique())
+
+
+def share_link() -> tuple[str, str]:
+    """(address, short label) of what the wall shows: in a session the session link (participants follow),
+    else this view — on the public instance where it shows only released indicators and one is configured."""
+    here = urlsplit(st.context.url or "http://localhost/")
+    origin = f"{here.scheme}://{here.netloc}"
+    s = current()
+    if s:
+        path = f"/sitzung?{PARAM}={s.id}"
+        return origin + path, here.netloc + path
+    params = {k: v for k, v in st.query_params.to_dict().items() if k != "present"}
+    public = settings().public_url
+    if public and not settings().is_public and _released(params):
+        origin = public
+    page = state.get("page", "karte")
+    link = f"{origin}/{page}" + (f"?{urlencode(params)}" if params else "")
+    return link, f"{urlsplit(origin).netloc}/{page}"
+
+
+def _released(params: dict) -> bool:
+    """Does the view show released indicators only (so the public instance has it)?"""
+    keys = {params.get("ind"), params.get("ind2"), *(params.get("inds") or "").split(","), params.get("x"),
+            params.get("y")} - {None, ""}
+    meta = resources.indicators().set_index("key")
+    return bool(keys) and all(k in meta.index and bool(meta.at[k, "released"]) for k in keys)

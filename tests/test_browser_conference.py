@@ -1,0 +1,182 @@
+"""Sozialraumkonferenz in Chromium: the projector view at 1280×720, and a live session with a moderator and a
+follower in two browser contexts (follow within 2 s, leave, rejoin, notes with a marker on the map)."""
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import pytest
+
+from tests.browser_support import ARTIFACTS, choose, signed_in, wait_idle
+
+pytestmark = pytest.mark.browser
+BEAMER = {"width": 1280, "height": 720}
+FOLLOW_SECONDS = float(os.environ.get("KECK_FOLLOW_SECONDS", "2"))  # the target; raise only on an overloaded box
+OWN_PARAMS = ("sitzung", "present")  # the follower's own, not the moderator's
+
+
+def params(page) -> dict[str, str]:
+    query = page.url.split("?", 1)[1] if "?" in page.url else ""
+    return {k: v for k, v in (p.split("=", 1) for p in query.split("&") if "=" in p) if k not in OWN_PARAMS}
+
+
+def heading(page) -> str:
+    return page.locator("h1").first.inner_text()
+
+
+def settled(page) -> None:
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=30_000)
+
+
+def view(page) -> tuple[str, dict]:
+    try:
+        return heading(page), params(page)
+    except Exception:  # the page is being replaced (page switch)
+        return "", {}
+
+
+def follows(moderator, follower, action=None) -> float:
+    """Do ``action`` on the moderator's page; seconds from the moderator's new view (its address changed) until
+    the follower shows the same heading and URL state — at most 2 s."""
+    before = params(moderator)
+    if action:
+        action()
+        deadline = time.time() + 30
+        while params(moderator) == before:
+            assert time.time() < deadline, "the moderator's view did not change"
+            moderator.wait_for_timeout(20)
+    start = time.time()
+    settled(moderator)
+    want = view(moderator)
+    while time.time() - start < FOLLOW_SECONDS:
+        if view(follower) == want:
+            return time.time() - start
+        follower.wait_for_timeout(50)
+    raise AssertionError(f"not followed within {FOLLOW_SECONDS} s: {want} vs {view(follower)}")
+
+
+def pick(page, label: str, option: str):
+    """Choose in a selectbox without waiting for the rerun (the clock starts when the view changes)."""
+    def act() -> None:
+        box = page.locator('[data-testid="stSelectbox"]').filter(
+            has=page.locator('[data-testid="stWidgetLabel"]', has_text=label)).first
+        box.click()
+        page.keyboard.type(option)
+        page.get_by_role("option", name=option, exact=True).click()
+    return act
+
+
+def font_px(locator) -> list[float]:
+    """Computed font sizes of every element with own text below ``locator``."""
+    return locator.evaluate("""root => [root, ...root.querySelectorAll('*')]
+        .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+        .map(e => parseFloat(getComputedStyle(e).fontSize))""")
+
+
+@pytest.mark.parametrize("viewport", [BEAMER, {"width": 1920, "height": 1080}], ids=["1280", "1920"])
+def test_projector_view(servers, browser, viewport):
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    try:
+        page.goto(servers["public"] + "/?ind=sgb2_quote_u15&lvl=sozialraum&sel=0101&ind2=ew_u18&present=1")
+        wait_idle(page)
+        canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
+        canvas.wait_for()
+        page.wait_for_timeout(500)
+        box = canvas.bounding_box()
+        height = viewport["height"]
+        assert box["height"] >= 0.6 * height and box["y"] + box["height"] <= height + 1, box  # no scrolling
+        title = page.locator("h1").first
+        assert title.bounding_box()["height"] < 2 * float(title.evaluate("e => getComputedStyle(e).fontSize")[:-2])
+        legend = page.locator("div.keck-legend")
+        legend_box = legend.bounding_box()
+        assert legend_box["x"] >= box["x"] + box["width"] - 1 and legend_box["y"] < box["y"] + box["height"]
+        assert min(font_px(legend)) >= 20, font_px(legend)
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        tooltip = page.locator(".deck-tooltip").first
+        tooltip.wait_for(state="visible", timeout=10_000)
+        assert min(font_px(tooltip)) >= 20, font_px(tooltip)
+        # nothing to download or set on the wall; the QR code and address in the corner
+        assert not page.get_by_role("button", name=re.compile("als (PNG|PDF)")).first.is_visible()
+        assert page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true"  # settings
+        share = page.locator(".keck-share")
+        share_box = share.bounding_box()
+        assert share_box["x"] + share_box["width"] > viewport["width"] - 20
+        assert share_box["y"] + share_box["height"] > viewport["height"] - 20
+        assert min(font_px(share)) >= 20 and "/karte" in share.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / f"projektor-{viewport['width']}.png")
+        # navigation one click away, presentation mode kept
+        page.locator('[data-testid="stTopNav"]').get_by_text("Tabelle", exact=True).click()
+        wait_idle(page)
+        page.wait_for_function("() => location.pathname.endsWith('/tabelle') && /present=1/.test(location.search)")
+    finally:
+        context.close()
+
+
+def start_session(page, title: str, areas: list[str]) -> str:
+    page.get_by_text("Neue Sitzung starten").click()
+    page.get_by_label("Titel").fill(title)
+    box = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Tagesordnung").first
+    for area in areas:
+        box.locator("input").click()
+        page.keyboard.type(area)
+        page.get_by_role("option", name=area, exact=True).click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Sitzung starten").click()
+    wait_idle(page)
+    page.wait_for_function("() => /sitzung=\\d+/.test(location.search)")
+    return re.search(r"sitzung=(\d+)", page.url).group(1)
+
+
+def test_live_session_follow_leave_rejoin_and_notes(servers, accounts, browser):
+    moderator_context = browser.new_context(viewport=BEAMER)
+    follower_context = browser.new_context(viewport=BEAMER)
+    moderator, follower = moderator_context.new_page(), follower_context.new_page()
+    timings = {}
+    try:
+        signed_in(moderator, servers["internal"] + "/sitzung", accounts["keck_admin"])
+        sid = start_session(moderator, "Sozialraumkonferenz Nord", ["0101 Marktplatz", "0203 Lindenhof"])
+        moderator.get_by_role("button", name="Zur Karte (Tagesordnung beginnt)").click()
+        wait_idle(moderator)
+        moderator.wait_for_selector("div.keck-legend")
+        signed_in(follower, f"{servers['internal']}/sitzung?sitzung={sid}", accounts["keck_nutzer"])
+        timings["join"] = follows(moderator, follower)
+        assert "Sie folgen der Sitzung „Sozialraumkonferenz Nord“" in follower.inner_text("body")
+
+        timings["indicator"] = follows(moderator, follower, pick(moderator, "Indikator", "Anteil Alleinerziehender"))
+        timings["year"] = follows(moderator, follower, pick(moderator, "Jahr", "2019"))
+        timings["area"] = follows(moderator, follower, pick(
+            moderator, "Gebiet auswählen (oder in der Karte anklicken)", "0203 Lindenhof"))
+        assert params(follower)["sel"] == "0203"
+        nav = moderator.locator('[data-testid="stSidebarNav"]')
+        timings["page"] = follows(moderator, follower, nav.get_by_text("Tabelle", exact=True).click)
+        assert follower.url.split("?")[0].endswith("/tabelle") and heading(follower).startswith("Tabelle")
+        follows(moderator, follower, nav.get_by_text("Karte", exact=True).click)
+
+        follower.get_by_role("button", name="Eigene Ansicht").click()
+        wait_idle(follower)
+        choose(moderator, "Jahr", "2024")
+        follower.wait_for_timeout(2500)
+        assert heading(follower).endswith("2019") and "sitzung" not in follower.url  # left: stays put
+        follower.get_by_role("button", name="Wieder folgen").click()
+        timings["rejoin"] = follows(moderator, follower)
+
+        # a note by the moderator: listed for the follower, marker on both maps; the follower cannot write
+        moderator.get_by_text("Neue Notiz").click()
+        form = moderator.locator('[data-testid="stForm"]').filter(has_text="Zuständig").first
+        choose(moderator, "Art", "Maßnahme")
+        form.get_by_label("Text").fill("Elterncafé an der Grundschule")
+        form.get_by_label("Zuständig (bei Maßnahmen)").fill("Jugendamt")
+        form.get_by_role("button", name="Speichern").click()
+        wait_idle(moderator)
+        moderator.get_by_text("Elterncafé an der Grundschule").first.wait_for()
+        follower.get_by_text("Elterncafé an der Grundschule").first.wait_for(timeout=5_000)
+        assert "Notizen der Sitzung" in follower.locator("div.keck-legend").inner_text()
+        assert follower.get_by_text("Neue Notiz").count() == 0
+        assert "Traceback" not in follower.inner_text("body") + moderator.inner_text("body")
+    finally:
+        print("follow latency [s]:", {k: round(v, 2) for k, v in timings.items()})
+        moderator_context.close()
+        follower_context.close()
