@@ -12,11 +12,9 @@ try:
         user = None if public else session.current_user()
         page = st.navigation(registry.navigation(public, user),
                              position="hidden" if not public and user is None else frame.nav_position())
-        frame.begin(page.url_path)
-        try:
-            page.run()
-        finally:  # below the page's own controls; also on an error page, so logout stays reachable
-            frame.sidebar(user)
+        frame.begin(page.url_path, user)
+        page.run()
+        frame.finish(user)
 except KeckError as err:
     st.error(str(err))
 except Exception:

@@ -56,6 +56,9 @@ h1 { font-size: 1.6rem !important; line-height: 1.25 !important; white-space: no
 </style>"""
 
 
+CONTROLS_SLOT = "_frame_controls"  # the sidebar container of this run where the page's controls go
+
+
 def presenting() -> bool:
     return state.get("present") == "1"
 
@@ -65,19 +68,23 @@ def nav_position() -> str:
     return "top" if presenting() else "sidebar"
 
 
-def begin(url_path: str) -> None:
-    """Before a page runs: the view state (which page it shows), the styling and, in a live session, the
-    follow bar (a follower switches to the moderator's page here)."""
+def begin(url_path: str, user) -> None:
+    """Before a page runs: the view state (which page it shows), the styling, in a live session the follow bar
+    (a follower switches to the moderator's page here), and the sidebar: a slot for the page's controls, then
+    the instance name, login and presentation toggle (drawn now, so a page that calls st.stop() keeps them)."""
     state.view()
-    if not settings().is_public and session.user():
+    if not settings().is_public and user:
         follow.begin(url_path)
     if url_path in registry.VIEW_PAGES or url_path in ("", "start"):
         state.put("page", url_path if url_path in registry.VIEW_PAGES else "karte")
     style()
+    with st.sidebar:
+        st.session_state[CONTROLS_SLOT] = st.container()
+    sidebar(user)
 
 
 def sidebar(user) -> None:
-    """Below the page's controls in the sidebar: instance name, login and logout, presentation toggle."""
+    """Below the slot for the page's controls: instance name, login and logout, presentation toggle."""
     current = atlas()
     with st.sidebar:
         st.divider()
@@ -95,6 +102,10 @@ def sidebar(user) -> None:
             return  # the login page: nothing to present yet
         state.toggle("Präsentationsmodus", "present", help="Große Schrift, ohne Bedienelemente; die Adresse "
                                                           "zeigt Kolleginnen und Kollegen dieselbe Ansicht.")
+
+
+def finish(user) -> None:
+    """After the page: a live session publishes the view the page settled on; notes panel; share corner."""
     if user:
         follow.publish_view()
         session_notes.panel(user)
@@ -126,7 +137,7 @@ def style() -> None:
 def controls(groups: int = 3) -> Iterator[list]:
     """Where a page puts its widgets: stacked in the sidebar, so the map or chart is on the first screen (in
     presentation mode the sidebar starts closed: nothing of it on the wall, one click to open)."""
-    with st.sidebar:
+    with st.session_state[CONTROLS_SLOT]:
         yield [st.container() for _ in range(groups)]
 
 
