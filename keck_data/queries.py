@@ -95,11 +95,11 @@ class Atlas:
         if unknown:
             raise NotFoundError(f"Unbekannte oder nicht freigegebene Indikatoren: {', '.join(unknown)}.")
         key = ("protected", self._fingerprint())
-        if key not in self._memo:
-            for stale in [k for k in self._memo if k[0] == "protected"]:
-                del self._memo[stale]
-            self._memo[key] = self._protected()
-        safe = self._memo[key]
+        safe = self._memo.get(key)
+        if safe is None:  # sessions share one Atlas: no iteration over the live dict, no KeyError if raced
+            for stale in [k for k in list(self._memo) if k[0] == "protected"]:
+                self._memo.pop(stale, None)
+            safe = self._memo[key] = self._protected()
         chosen = safe["indicator"].isin(indicators)
         if years is not None:
             chosen &= safe["year"].isin(years)
