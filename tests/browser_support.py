@@ -59,7 +59,7 @@ def atlas_server(env: dict, log: Path):
             proc.wait(timeout=20)
 
 
-def wait_idle(page, timeout: int = 30_000) -> None:
+def wait_idle(page, timeout: int = 60_000) -> None:
     """Wait until Streamlit has finished the current script run."""
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
     page.wait_for_timeout(300)
@@ -132,7 +132,7 @@ def page(browser):
 def signed_in(page, url: str, account: tuple[str, str]) -> None:
     """Open ``url`` on the internal instance and log in on the Anmeldung page it shows first."""
     page.goto(url)
-    wait_idle(page)
+    wait_idle(page, timeout=120_000)  # the first run of a fresh server computes the protected values
     page.get_by_label("Benutzername").fill(account[0])
     page.get_by_label("Passwort").fill(account[1])
     page.get_by_role("button", name="Anmelden").click()

@@ -2,29 +2,16 @@
 row, footnotes) with a column that is no indicator yet → map it, create the indicator inline → dry run →
 commit → the new indicator is on the map. Real server, Playwright, Debian's Chromium."""
 import shutil
-from pathlib import Path
 
 import pytest
 
 from keck_data import auth
 from keck_data.warehouse import Warehouse, read_df
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, atlas_server, choose, wait_idle
-from tests.conftest import ROOT
+from tests.browser_support import ARTIFACTS, atlas_server, choose, wait_idle
 from tests.delivery_files import publication
 
 pytestmark = pytest.mark.browser
-SHOTS = ROOT / "test-artifacts" / "import"  # gitignored; looked at by people
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: scripts/test.sh installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+SHOTS = ARTIFACTS / "import"  # gitignored; looked at by people
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +31,13 @@ def wizard_server(demo_file, tmp_path_factory):
         yield {"url": url, "account": account, "areas": list(areas.itertuples(index=False)), "base": base}
 
 
-def test_wizard_creates_a_new_indicator_and_it_shows_on_the_map(chromium, wizard_server, tmp_path):
+def test_wizard_creates_a_new_indicator_and_it_shows_on_the_map(browser, wizard_server, tmp_path):
     areas = wizard_server["areas"]
     xlsx = publication(tmp_path / "kita_2024.xlsx", 2024, [
         ("Kinder in Kitas", "Betreute Kinder in Kindertageseinrichtungen am Wohnort",
          [40 + 3 * i for i in range(len(areas))])], areas, total=[sum(40 + 3 * i for i in range(len(areas)))],
         group="Kindertagesbetreuung am 01.03.2024")
-    page = chromium.new_context(viewport={"width": 1600, "height": 1200}).new_page()
+    page = browser.new_context(viewport={"width": 1600, "height": 1200}).new_page()
     page.goto(wizard_server["url"] + "/import")
     wait_idle(page)
     page.get_by_label("Benutzername").fill(wizard_server["account"][0])

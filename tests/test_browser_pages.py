@@ -202,8 +202,13 @@ def check_pflege(page, tmp_path) -> None:
 
 
 def check_import(page, tmp_path) -> None:
-    page.get_by_role("heading").first.wait_for()
-    assert page.locator('[data-testid="stFileUploader"]').count() >= 1
+    page.get_by_role("heading", name="Daten importieren").wait_for()
+    page.locator('[data-testid="stFileUploader"]').first.wait_for()
+    pick_radio(page, "Was wird importiert?", "Gebiete")
+    holds(page, lambda: page.locator('[data-testid="stFileUploader"]').count() >= 1)
+    pick_radio(page, "Was wird importiert?", "Einrichtungen")
+    holds(page, lambda: page.locator('[data-testid="stFileUploader"]').count() >= 1)
+    # the whole wizard (upload, mapping, new indicator, dry run, commit) is driven in tests/test_browser_import.py
 
 
 def check_protokoll(page, tmp_path) -> None:
