@@ -90,7 +90,7 @@ def main() -> None:
         result = publish(wh, tmp / "public.duckdb", policy.system("bench"), rule)
         print(f"  publish (protection, audit, snapshot): {time.perf_counter() - started:.1f} s, "
               f"{result['suppressed']:,} of {result['values']:,} released values „k. A.“")
-    print("Large town (448 Sozialräume, 60 indicators, 10 years):")
+    print("Large town (448 Sozialräume, the demo catalogue + 3 small counts, 10 years):")
     protect_and_audit(*large_town(), rule)
 
 
