@@ -10,6 +10,7 @@ import ast
 import inspect
 import pkgutil
 import re
+import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -135,20 +136,37 @@ def _pois_file(tmp: Path) -> Path:
     return path
 
 
+def _callees(fn) -> set[str]:
+    """The domain functions ``fn`` calls by name or as ``module.function`` (resolved in its globals)."""
+    found = set()
+    for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(fn)))):
+        if not isinstance(node, ast.Call):
+            continue
+        target = None
+        if isinstance(node.func, ast.Name):
+            target = fn.__globals__.get(node.func.id)
+        elif isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+            owner = fn.__globals__.get(node.func.value.id)
+            target = getattr(owner, node.func.attr, None) if inspect.ismodule(owner) else None
+        if inspect.isfunction(target):
+            found.add(f"{target.__module__}.{target.__name__}")
+    return found
+
+
 def write_functions() -> set[str]:
     """Public domain functions that call ``<warehouse>.write(`` or, transitively, such a function."""
-    sources = {}
+    functions = {}
     for info in pkgutil.walk_packages(keck_data.__path__, "keck_data."):
         if info.name.startswith("keck_data.ui") or info.name == "keck_data.__main__":
             continue
         module = __import__(info.name, fromlist=["_"])
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ == info.name and not name.startswith("_"):
-                sources[f"{info.name}.{name}"] = inspect.getsource(fn)
-    writers = {n for n, src in sources.items() if re.search(r"\bwh\.write\(", src)}
+                functions[f"{info.name}.{name}"] = fn
+    writers = {n for n, fn in functions.items() if re.search(r"\bwh\.write\(", inspect.getsource(fn))}
+    calls = {n: _callees(fn) for n, fn in functions.items()}
     while True:
-        more = {n for n, src in sources.items() if n not in writers and any(
-            re.search(rf"\b{w.rsplit('.', 1)[1]}\(", src) for w in writers)}
+        more = {n for n in functions if n not in writers and calls[n] & writers}
         if not more:
             return writers
         writers |= more
