@@ -5,7 +5,6 @@ Kept small on the wire: display geometry is coverage-simplified at import, coord
 """
 from __future__ import annotations
 
-import html
 import json
 import math
 from dataclasses import dataclass, field

@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 
 from keck_data import auth, policy
-from keck_data.ui import resources, session, widgets
+from keck_data.ui import resources, session
 from keck_data.ui.resources import atlas
 
 user = policy.require(session.user(), "open", "Verwaltung")

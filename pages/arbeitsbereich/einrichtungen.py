@@ -5,7 +5,7 @@ import streamlit as st
 from keck_data import editing, fmt, policy
 from keck_data.errors import KeckError
 from keck_data.mapdeck import placement_deck
-from keck_data.ui import resources, session, widgets
+from keck_data.ui import resources, session
 from keck_data.ui.poi_form import poi_form
 from keck_data.ui.resources import atlas
 

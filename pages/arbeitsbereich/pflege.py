@@ -5,7 +5,7 @@ from keck_data import editing, policy
 from keck_data.config import settings
 from keck_data.errors import KeckError
 from keck_data.importing.metadata import KIND_NAMES, KINDS
-from keck_data.ui import resources, session, widgets
+from keck_data.ui import resources, session
 from keck_data.ui.resources import atlas
 
 user = policy.require(session.user(), "open", "Arbeitsbereich")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from keck_data.importing.metadata import KIND_NAMES
-from keck_data.ui import downloads, frame, resources, state, widgets
+from keck_data.ui import downloads, frame, resources, state
 from keck_data.ui.maps import METADATA_FIELDS
 
 with frame.controls(1) as cols:
