@@ -127,7 +127,7 @@ def start_session(page, title: str, areas: list[str]) -> str:
         box.locator("input").click()
         page.keyboard.type(area)
         page.get_by_role("option", name=area, exact=True).click()
-    page.keyboard.press("Escape")
+        page.keyboard.press("Escape")
     page.get_by_role("button", name="Sitzung starten").click()
     wait_idle(page)
     page.wait_for_function("() => /sitzung=\\d+/.test(location.search)")
