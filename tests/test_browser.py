@@ -5,7 +5,7 @@ import pytest
 from keck_data.policy import Resource, system
 from keck_data.publish import publish
 from keck_data.warehouse import Warehouse
-from tests.browser_support import choose, signed_in, wait_idle
+from tests.browser_support import choose, holds, signed_in, wait_idle
 
 pytestmark = pytest.mark.browser
 UNRELEASED = ["Sozialindex", "Inobhutnahmen"]
@@ -26,7 +26,7 @@ def test_map_legend_follows_indicator_and_year(servers, accounts, page, tmp_path
     second = _legend(page)
     choose(page, "Jahr", "2015")
     page.wait_for_function(f"() => document.querySelector('div.keck-legend').innerText !== {second!r}")
-    assert "ind=anteil_alleinerziehend" in page.url and "yr=2015" in page.url
+    holds(page, lambda: "ind=anteil_alleinerziehend" in page.url and "yr=2015" in page.url)
     page.get_by_role("heading", name="Anteil Alleinerziehender 2015").wait_for(timeout=20_000)
 
 

@@ -99,15 +99,13 @@ def test_the_atlas_behind_nginx_over_https(servers, browser, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def proxied_browser():
+def proxied_browser(playwright_driver):
     """Chromium as behind the proxy: responses fulfilled by the test count as the server's own, so Chromium's
     local-network check (which would refuse the websocket to 127.0.0.1 from such a page) is off."""
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM,
-                              args=[*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"])
-        yield b
-        b.close()
+    b = playwright_driver.chromium.launch(executable_path=CHROMIUM,
+                                          args=[*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"])
+    yield b
+    b.close()
 
 
 @pytest.fixture()
