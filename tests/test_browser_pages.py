@@ -186,6 +186,9 @@ def check_lesezeichen(page, tmp_path) -> None:
 
 
 def check_einrichtungen(page, tmp_path) -> None:
+    pick_radio(page, "Aktion", "Neu anlegen")
+    page.get_by_text("In die Karte klicken, um die Lage zu setzen").first.wait_for()
+    pick_radio(page, "Aktion", "Bearbeiten")
     page.get_by_label("Kapazität (Plätze bzw. m²)").fill("77")
     page.get_by_role("button", name="Speichern").click()
     wait_idle(page)
@@ -212,6 +215,11 @@ def check_import(page, tmp_path) -> None:
 
 def check_protokoll(page, tmp_path) -> None:
     page.get_by_role("heading", name="Änderungsprotokoll").wait_for()
+    entries = page.get_by_text(re.compile(r"\d+ Einträge · Seite")).first
+    before = entries.inner_text()
+    choose(page, "Was", "Lesezeichen")  # saved by the Lesezeichen check of this run
+    holds(page, lambda: entries.inner_text() != before)
+    choose(page, "Wer", "alle")
 
 
 def check_benutzer(page, tmp_path) -> None:

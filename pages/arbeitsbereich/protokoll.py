@@ -9,6 +9,9 @@ from keck_data.ui import session
 from keck_data.ui.resources import atlas
 
 PER_PAGE = 50
+ENTITIES = {"poi": "Einrichtung", "indicator": "Indikator", "indicator_value": "Werte", "bookmark": "Lesezeichen",
+            "user": "Benutzer", "user_role": "Benutzerrolle", "snapshot": "Veröffentlichung", "area": "Gebiet",
+            "login": "Anmeldung", "profile": "Importvorlage", "session": "Sitzung", "note": "Sitzungsnotiz"}
 ACTIONS = {"create-poi": "Einrichtung angelegt", "update-poi": "Einrichtung geändert",
            "delete-poi": "Einrichtung gelöscht", "save-indicator": "Indikator gespeichert",
            "edit-values": "Werte bearbeitet", "import-values": "Werte importiert", "import-areas": "Gebiete importiert",
@@ -24,7 +27,7 @@ wh = atlas().wh
 actors, entities = editing.audit_filter_options(wh)
 left, middle, right = st.columns([2, 2, 1])
 actor = left.selectbox("Wer", ["", *actors], format_func=lambda a: a or "alle")
-entity = middle.selectbox("Was", ["", *entities], format_func=lambda e: e or "alles")
+entity = middle.selectbox("Was", ["", *entities], format_func=lambda e: ENTITIES.get(e, e) if e else "alles")
 total = editing.audit_count(wh, actor or None, entity or None)
 pages = max(1, math.ceil(total / PER_PAGE))
 page = right.number_input("Seite", min_value=1, max_value=pages, value=1, key="audit_page")
