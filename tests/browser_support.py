@@ -71,6 +71,7 @@ def choose(page, label: str, option: str) -> None:
         has=page.locator('[data-testid="stWidgetLabel"]', has_text=label)).first
     box.click()
     page.keyboard.type(option)  # filters the (virtualised) option list
+    page.wait_for_timeout(200)  # the filtered list re-renders once more
     page.get_by_role("option", name=option, exact=True).click()
     wait_idle(page)
 

@@ -173,7 +173,8 @@ def test_live_session_follow_leave_rejoin_and_notes(servers, accounts, browser):
         kind = form.locator('[data-testid="stSelectbox"]').first  # "Art"
         if not kind.is_visible():  # the expander "Neue Notiz" opens by itself while the area has no notes
             moderator.get_by_text("Neue Notiz").click()
-        kind.click()
+        kind.locator("input").click()
+        moderator.keyboard.type("Maßnahme")  # filters the options, as in browser_support.choose
         moderator.get_by_role("option", name="Maßnahme", exact=True).click()
         form.get_by_label("Text").fill("Elterncafé an der Grundschule")
         form.get_by_label("Zuständig (bei Maßnahmen)").fill("Jugendamt")
