@@ -80,10 +80,10 @@ def begin(url_path: str, user) -> None:
     style()
     with st.sidebar:
         st.session_state[CONTROLS_SLOT] = st.container()
-    sidebar(user)
+    _sidebar(user)
 
 
-def sidebar(user) -> None:
+def _sidebar(user) -> None:
     """Below the slot for the page's controls: instance name, login and logout, presentation toggle."""
     current = atlas()
     with st.sidebar:

@@ -22,7 +22,8 @@ with frame.controls(4) as cols:
         palette = state.widget(st.selectbox, "Farben", list(PALETTES), "pal", "orange_rot",
                                format_func=lambda p: PALETTES[p][0])
     with cols[3]:
-        names = dict(zip(resources.indicators()["key"], resources.indicators()["name"]))
+        inds = resources.indicators()
+        names = dict(zip(inds["key"], inds["name"]))
         ind2 = state.widget(st.selectbox, "Zweiter Indikator (Kreise)", ["", *names], "ind2", "",
                             format_func=lambda key: names.get(key, "– keiner –"))
         cats = resources.poi_categories()
