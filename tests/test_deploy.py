@@ -48,14 +48,16 @@ def test_csp_hashes_match_the_installed_packages():
 NGINX = pytest.mark.skipif(not shutil.which("nginx"), reason="nginx is not installed here (apt-get install nginx)")
 
 
-def nginx_conf(tmp_path: Path, upstream: str = "127.0.0.1:8502", http: int = 80, https: int = 443) -> Path:
+def nginx_conf(tmp_path: Path, upstream: str = "127.0.0.1:8601", http: int = 80, https: int = 443) -> Path:
     """deploy/nginx.conf in a runnable frame: a self-signed certificate, ports and upstream for the test."""
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=atlas.example.de",
                     "-keyout", str(key), "-out", str(cert), "-days", "1"], check=True, capture_output=True)
-    site = (CONF.replace("/etc/ssl/certs/atlas.example.de.pem", str(cert))
+    site = (re.sub(r"    server 127\.0\.0\.1:86\d\d [^\n]*\n", "", CONF)
+            .replace("hash $keck_route consistent;", f"hash $keck_route consistent; server {upstream};")
+            .replace("/etc/ssl/certs/atlas.example.de.pem", str(cert))
             .replace("/etc/ssl/private/atlas.example.de.key", str(key))
-            .replace("server 127.0.0.1:8502;", f"server {upstream};")
+            .replace("/var/cache/nginx/keck", str(tmp_path / "cache"))
             .replace("listen 443 ssl;", f"listen 127.0.0.1:{https} ssl;")
             .replace("listen 80;", f"listen 127.0.0.1:{http};")
             .replace("listen [::]:443 ssl;", "").replace("listen [::]:80;", ""))

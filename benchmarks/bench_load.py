@@ -1,0 +1,259 @@
+"""Load on the public instance: virtual visitors that speak Streamlit's websocket protocol (benchmarks/protocol.py).
+
+Each visitor opens the map with an address state, then every 2.5–7.5 s changes the indicator, year or level or
+moves to another public page (Karte, Tabelle, Diagramme, Zeitreihe, Gebietsvergleich, Indikatoren). Measured per
+rerun: time from sending it to Streamlit's script-finished message, payload bytes received, errors (an exception,
+an error box, a timeout, a lost connection). The servers are started by deploy/run_public_cluster.sh on loopback;
+"direct" talks to the first replica, "proxy" to nginx in front of all of them. Server CPU and RSS come from /proc
+(CPU 1.0 = one core busy). Idle sessions: RSS growth per open but inactive map session.
+
+Run: .venv/bin/python -m benchmarks.bench_load [--users 10,25,50,100,200] [--seconds 40] [--scale demo|448]
+     [--replicas 1] [--via direct|proxy] [--idle 50] [--compare] (1 vs 2 replicas behind nginx, same load)
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.protocol import Browser
+
+ROOT = Path(__file__).resolve().parent.parent
+START = ("karte", "ind=sgb2_quote_u15&yr=2023")
+PAGES = ["karte", "tabelle", "diagramme", "zeitreihe", "gebietsvergleich", "indikatoren"]
+ACTIONS = [("Indikator", 0.35), ("Jahr", 0.3), ("Raumebene", 0.15), ("page", 0.2)]
+P95_TARGET_MS = 1000
+
+
+@dataclass
+class Stats:
+    """What the visitors saw during one load level."""
+    ms: list[float] = field(default_factory=list)
+    bytes: list[int] = field(default_factory=list)
+    map_bytes: list[int] = field(default_factory=list)  # reruns of the map page
+    errors: list[str] = field(default_factory=list)
+    opened: list[float] = field(default_factory=list)
+
+
+def pct(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] if len(values) > 1 else (values or [0])[0]
+
+
+async def visitor(url: str, start: tuple[str, str], until: float, delay: float, rng: random.Random,
+                  stats: Stats) -> None:
+    """One visitor: open the map after ``delay``, then act every 2.5–7.5 s until ``until``."""
+    await asyncio.sleep(delay)
+    browser = Browser(url)
+    page = start[0]
+    try:
+        run = await browser.open(*start)
+        stats.opened.append(run.ms)
+        stats.errors += run.errors
+        while time.monotonic() + 2.5 < until:
+            await asyncio.sleep(rng.uniform(2.5, 7.5))
+            action = rng.choices([a for a, _ in ACTIONS], [w for _, w in ACTIONS])[0]
+            widget = browser.widgets.get(action)
+            if widget and len(widget.options) > 1:
+                run = await browser.change(action, rng.choice([o for o in widget.options if o != widget.current]))
+            else:  # half of the moves from another page go back to the map
+                page = "karte" if page != "karte" and rng.random() < 0.5 else rng.choice(
+                    [p for p in PAGES if p != page])
+                run = await browser.rerun(page_hash=browser.pages["" if page == "karte" else page])
+            stats.ms.append(run.ms)
+            stats.bytes.append(run.bytes)
+            if page == "karte":
+                stats.map_bytes.append(run.bytes)
+            stats.errors += run.errors
+    except Exception as err:  # a lost connection or a timeout is what a visitor sees as an error
+        stats.errors.append(f"{type(err).__name__}: {err}")
+    finally:
+        try:
+            await browser.close()
+        except Exception:
+            pass
+
+
+async def load(url: str, users: int, seconds: float, start: tuple[str, str], seed: int = 1) -> Stats:
+    """``users`` visitors, their starts spread over the first tenth of a second each (at most 10 s)."""
+    stats = Stats()
+    ramp = min(10.0, users * 0.1)
+    until = time.monotonic() + ramp + seconds
+    rng = random.Random(seed)
+    await asyncio.gather(*(visitor(url, start, until, rng.uniform(0, ramp), random.Random(rng.random()), stats)
+                           for _ in range(users)))
+    return stats
+
+
+class ProcWatch:
+    """CPU (cores busy) and RSS of a set of processes from /proc."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.cpu0, self.t0 = self.cpu(), time.monotonic()
+
+    def cpu(self) -> float:
+        total = 0
+        for pid in self.pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / self.tick
+
+    def rss_mb(self) -> float:
+        return sum(int(line.split()[1]) for pid in self.pids for line in Path(f"/proc/{pid}/status").read_text()
+                   .splitlines() if line.startswith("VmRSS:")) / 1024
+
+    def cores(self) -> float:
+        return (self.cpu() - self.cpu0) / max(time.monotonic() - self.t0, 1e-9)
+
+
+@contextmanager
+def cluster(snapshot: Path, replicas: int, workdir: Path):
+    """deploy/run_public_cluster.sh on free ports: yields (replica URLs, proxy URL, replica pids)."""
+    base, https, http = free_ports(replicas), free_port(), free_port()
+    env = {**os.environ, "KECK_PUBLIC_WAREHOUSE": str(snapshot), "KECK_BASE_PORT": str(base),
+           "KECK_HTTPS_PORT": str(https), "KECK_HTTP_PORT": str(http), "KECK_CLUSTER_DIR": str(workdir)}
+    proc = subprocess.Popen(["bash", str(ROOT / "deploy" / "run_public_cluster.sh"), str(replicas)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("ready"):
+                break
+        else:
+            raise RuntimeError("the cluster did not start; see " + str(workdir))
+        pids = [int((workdir / f"replica-{base + i}.pid").read_text()) for i in range(1, replicas + 1)]
+        yield [f"http://127.0.0.1:{base + i}" for i in range(1, replicas + 1)], f"https://127.0.0.1:{https}", pids
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_ports(count: int) -> int:
+    """A base port B with B+1 … B+count free (the replicas' ports)."""
+    while True:
+        base = free_port()
+        try:
+            for i in range(1, count + 1):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", base + i))
+            return base
+        except OSError:
+            continue
+
+
+def snapshot(scale: str, tmp: Path) -> Path:
+    """The published snapshot of the demo or of a 448-area town (Berlin's planning areas where available)."""
+    from keck_data.policy import system  # noqa: PLC0415 (imports kept out of --help)
+    from keck_data.publish import publish  # noqa: PLC0415
+    from keck_data.warehouse import Warehouse  # noqa: PLC0415
+    if scale == "demo":
+        from keck_data.demo import init_demo  # noqa: PLC0415
+        source = tmp / "demo.duckdb"
+        init_demo(source)
+    else:
+        import geopandas as gpd  # noqa: PLC0415
+        from benchmarks.common import BERLIN_PLR, build_warehouse, germany_like  # noqa: PLC0415
+        areas = (gpd.read_file(BERLIN_PLR)[["id", "name", "geometry"]].rename(columns={"id": "key"})
+                 if BERLIN_PLR.exists() else germany_like(448))
+        source = build_warehouse(tmp / "town.duckdb", areas, "Großstadt (448 Gebiete)")
+    target = tmp / f"public-{scale}.duckdb"
+    with Warehouse(source) as wh:
+        publish(wh, target, system("bench"))
+    return target
+
+
+def start_for(scale: str) -> tuple[str, str]:
+    return START if scale == "demo" else ("karte", "ind=r0&yr=2024")
+
+
+def report(rows: list[dict]) -> None:
+    print(f"{'run':24} {'users':>5} {'reruns':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'open p50':>8} "
+          f"{'kB/rerun':>8} {'map kB':>6} {'errors':>6} {'CPU':>5} {'RSS MB':>7}")
+    for r in rows:
+        print(f"{r['run']:24} {r['users']:>5} {r['reruns']:>6} {r['p50']:>7.0f} {r['p95']:>7.0f} {r['p99']:>7.0f} "
+              f"{r['open']:>8.0f} {r['kb']:>8.1f} {r['map_kb']:>6.1f} {r['errors']:>6} {r['cpu']:>5.2f} "
+              f"{r['rss']:>7.0f}")
+
+
+def measure(run: str, url: str, watch: ProcWatch, users: int, seconds: float, start: tuple[str, str]) -> dict:
+    watch.cpu0, watch.t0 = watch.cpu(), time.monotonic()
+    stats = asyncio.run(load(url, users, seconds, start))
+    row = {"run": run, "users": users, "reruns": len(stats.ms), "p50": pct(stats.ms, 50), "p95": pct(stats.ms, 95),
+           "p99": pct(stats.ms, 99), "open": pct(stats.opened, 50), "kb": statistics.mean(stats.bytes or [0]) / 1000,
+           "map_kb": statistics.median(stats.map_bytes or [0]) / 1000, "errors": len(stats.errors),
+           "cpu": watch.cores(), "rss": watch.rss_mb()}
+    for e in sorted(set(stats.errors))[:3]:
+        print(f"  error ({stats.errors.count(e)}×): {e[:160]}")
+    report([row])
+    return row
+
+
+def idle_memory(url: str, watch: ProcWatch, count: int, start: tuple[str, str]) -> float:
+    """RSS growth per open, inactive map session (MB)."""
+    async def run() -> float:
+        before = watch.rss_mb()
+        browsers = [Browser(url) for _ in range(count)]
+        for b in browsers:
+            await b.open(*start)
+        await asyncio.sleep(3)
+        after = watch.rss_mb()
+        for b in browsers:
+            await b.close()
+        return (after - before) / count
+    per = asyncio.run(run())
+    print(f"idle: {count} open map sessions: {per:.2f} MB RSS per session")
+    return per
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", default="10,25,50,100,200")
+    parser.add_argument("--seconds", type=float, default=40)
+    parser.add_argument("--scale", choices=["demo", "448"], default="demo")
+    parser.add_argument("--replicas", type=int, default=1)
+    parser.add_argument("--via", choices=["direct", "proxy"], default="direct")
+    parser.add_argument("--idle", type=int, default=50)
+    parser.add_argument("--compare", action="store_true", help="1 vs 2 replicas behind nginx at each load")
+    args = parser.parse_args()
+    users = [int(u) for u in args.users.split(",")]
+    tmp = Path(tempfile.mkdtemp(prefix="bench_load_"))
+    snap = snapshot(args.scale, tmp)
+    start = start_for(args.scale)
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; snapshot {args.scale}")
+    rows, per_session = [], None
+    setups = [(1, "proxy"), (2, "proxy")] if args.compare else [(args.replicas, args.via)]
+    for replicas, via in setups:
+        with cluster(snap, replicas, tmp / f"cluster-{replicas}") as (direct, proxy, pids):
+            url = proxy if via == "proxy" else direct[0]
+            watch = ProcWatch(pids if via == "proxy" else pids[:1])
+            asyncio.run(load(url, 2, 8, start))  # warm the caches
+            if per_session is None and args.idle:
+                per_session = idle_memory(url, watch, args.idle, start)
+            for n in users:
+                rows.append(measure(f"{replicas} replica(s) {via}", url, watch, n, args.seconds, start))
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end (other work on this machine shares its cores)")
+    report(rows)
+    held = [r for r in rows if r["p95"] <= P95_TARGET_MS and not r["errors"]]
+    best = max(held, key=lambda r: r["users"]) if held else min(rows, key=lambda r: r["users"])
+    print(f"users={best['users'] if held else 0} p95_ms={best['p95']:.0f} errors={best['errors']} "
+          f"rss_mb_per_session={per_session if per_session is not None else float('nan'):.2f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
