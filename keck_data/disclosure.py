@@ -5,9 +5,9 @@ published values and non-negativity, then rounds the bounds to integers (counts 
 fall apart into independent components (hidden cells linked through a relation); each component is one small
 HiGHS model whose objective changes from cell to cell (warm-started re-solves, a fraction of a millisecond each).
 
-*Cover*: for a hidden cell whose interval is too narrow, the cheapest set of published cells to hide so that a
-table consistent with everything still published puts the cell at least ``width`` away from its bound: the
-published cells may deviate from their values at a cost per unit (an L1 deviation LP); those that move are hidden.
+*Cover*: for a hidden cell whose interval is too narrow, the cheapest set of published cells to hide so that two
+tables consistent with everything still published put the cell at least ``width`` apart: the published cells may
+deviate from their values at a cost per unit in either table (an L1 deviation LP); those that move are hidden.
 """
 from __future__ import annotations
 
@@ -212,10 +212,12 @@ def _solve(solver: Solver, cols: np.ndarray, check: np.ndarray, width: float, se
         hi[cols[i]] = np.inf if most >= BIG / 10 else np.floor(most + EPS)
 
 
-def cover(solver: Solver, unknown: np.ndarray, scope: np.ndarray, target: int, at_least: float | None,
-          at_most: float | None, cost: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """Published cells of ``scope`` to hide so that ``target`` can reach ``≥ at_least`` (or ``≤ at_most``).
+def cover(solver: Solver, unknown: np.ndarray, scope: np.ndarray, target: int, width: float,
+          cost: np.ndarray, side: int = 0) -> tuple[np.ndarray, float] | None:
+    """Published cells of ``scope`` to hide so that two tables consistent with everything still published put
+    ``target`` at least ``width`` apart (its interval then spans ``width``, wherever its true value lies in it).
 
+    ``side`` 0: both tables may move; +1 / −1: the second is the true table, the first lies above / below it.
     Cells outside ``scope`` keep their values. Returns (cells to hide, cost) or None if impossible in scope.
     """
     scope = np.union1d(scope, [target])
@@ -225,23 +227,26 @@ def cover(solver: Solver, unknown: np.ndarray, scope: np.ndarray, target: int, a
     free = unknown[scope]
     shown = scope[~free]
     shift = a.times(solver.values[shown], ~free)
-    # hidden cells take any value y ≥ 0; shown cells may move up (u) or down (d ≤ value) at their cost
+    # one table: hidden cells take any value y ≥ 0; shown cells may move up (u) or down (d ≤ value) at their cost
     down_of = np.cumsum(~free) - 1 + len(scope)  # column of d for every shown cell
     mine = ~free[a.col]
-    matrix = Sub(a.n_rows, len(scope) + len(shown), np.concatenate([a.row, a.row[mine]]),
-                 np.concatenate([a.col, down_of[a.col[mine]]]), np.concatenate([a.value, -a.value[mine]]))
-    col_hi = np.concatenate([np.full(len(scope), BIG), solver.values[shown]])
-    col_lo = np.zeros(len(col_hi))
-    t = int(np.searchsorted(scope, target))
-    col_lo[t] = 0.0 if at_least is None else at_least
-    col_hi[t] = BIG if at_most is None else at_most
-    if col_lo[t] > col_hi[t]:
-        return None
-    c = np.concatenate([np.where(free, 0.0, cost[scope]), cost[shown]])
-    h = _highs(matrix, row_lo - shift, row_hi - shift, col_lo, col_hi, c)
+    rows = np.concatenate([a.row, a.row[mine]])
+    cols = np.concatenate([a.col, down_of[a.col[mine]]])
+    vals = np.concatenate([a.value, -a.value[mine]])
+    n, m, t = len(scope) + len(shown), a.n_rows, int(np.searchsorted(scope, target))
+    # two such tables, and one more row: target in the first − target in the second ≥ width
+    matrix = Sub(2 * m + 1, 2 * n, np.concatenate([rows, rows + m, [2 * m, 2 * m]]),
+                 np.concatenate([cols, cols + n, [t, t + n]]), np.concatenate([vals, vals, [1.0, -1.0]]))
+    col_hi = np.tile(np.concatenate([np.full(len(scope), BIG), solver.values[shown]]), 2)
+    if side:
+        col_hi[n:][np.flatnonzero(~free).tolist() + list(range(len(scope), n))] = 0.0  # shown cells stay put
+        matrix = matrix._replace(value=np.concatenate([matrix.value[:-2], [side, -side]]))
+    c = np.tile(np.concatenate([np.where(free, 0.0, cost[scope]), cost[shown]]), 2)
+    h = _highs(matrix, np.concatenate([row_lo - shift, row_lo - shift, [width]]),
+               np.concatenate([row_hi - shift, row_hi - shift, [np.inf]]), np.zeros(2 * n), col_hi, c)
     total = _optimum(h)
     if total is None:
         return None
     x = np.asarray(h.getSolution().col_value)
-    up, down = x[:len(scope)][~free], x[len(scope):]
-    return shown[up + down > EPS], total
+    moved = x[:n] + x[n:]
+    return shown[moved[:len(scope)][~free] + moved[len(scope):] > EPS], total

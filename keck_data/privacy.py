@@ -165,7 +165,7 @@ class Protection:
                     lo[cell], hi[cell] = disclosure.interval(self.solver, self.unknown, cell)
                     if hi[cell] - lo[cell] >= width:
                         continue
-                picks = self._cheapest(cell, lo[cell], hi[cell], width)
+                picks = self._cheapest(cell, width)
                 self.unknown[picks] = True
                 self.check[picks] = True
                 starts[picks] = True
@@ -173,15 +173,14 @@ class Protection:
         raise KeckError(f"Die sekundäre Geheimhaltung kam nach {MAX_ROUNDS} Runden zu keinem Ende; bitte die "
                         "Beziehungen der Indikatoren (Summen, Anteile) prüfen.")
 
-    def _cheapest(self, cell: int, lo: float, hi: float, width: int) -> np.ndarray:
+    def _cheapest(self, cell: int, width: int) -> np.ndarray:
         """The cheapest published cells whose hiding gives ``cell`` an interval of at least ``width``."""
-        targets = [(lo + width, None)] + ([(None, hi - width)] if np.isfinite(hi) and hi - width >= 0 else [])
         for scope in (self._local(cell), self.members[self.component[cell]]):
-            options = [found for at_least, at_most in targets
-                       if (found := disclosure.cover(self.solver, self.unknown, scope, cell, at_least, at_most,
-                                                     self.cost)) is not None and len(found[0])]
+            options = [found[0] for side in (0, 1, -1)
+                       if (found := disclosure.cover(self.solver, self.unknown, scope, cell, width, self.cost, side))
+                       is not None and len(found[0])]
             if options:
-                return min(options, key=lambda o: (round(o[1], 6), len(o[0]), tuple(o[0])))[0]
+                return min(options, key=lambda o: (round(self.cost[o].sum(), 6), len(o), tuple(o)))
         rows = self.solver.rows_of([cell])  # nothing cheaper is possible: hide the cell's whole relations
         cols = self.solver.cols_of(rows)
         return cols[~self.unknown[cols]]

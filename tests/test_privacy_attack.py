@@ -16,14 +16,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from keck_data import disclosure, policy, privacy, relations
+from keck_data import area_groups, disclosure, policy, privacy, relations
 from keck_data.errors import ValidationError
 from keck_data.export_opendata import open_data_zip
 from keck_data.privacy import PrivacyRule
-from keck_data.privacy_audit import TREE_SQL, attack, audit, audit_snapshot
+from keck_data.privacy_audit import attack, audit, audit_snapshot
 from keck_data.publish import publish
 from keck_data.queries import Atlas
 from keck_data.warehouse import Warehouse, read_df
@@ -207,7 +207,7 @@ def _frames(internal, snapshot):
         raw = read_df(wh, "SELECT indicator, level, area_key, year, value, status FROM indicator_value")
         shown = read_df(pub, "SELECT indicator, level, area_key, year, value, status FROM indicator_value")
         meta = read_df(wh, "SELECT * FROM indicator").set_index("key")
-        tree = read_df(wh, TREE_SQL)
+        tree = area_groups.tree(wh.cursor())
     return raw, shown, meta, tree
 
 
@@ -361,8 +361,16 @@ def _fewer_cells_suffice(values, tree, rule, total: int) -> bool | None:
     return False
 
 
+# Found on CI: hiding b 000 (= 1) was made safe by pushing it up only (10 cells) where [0, 2] around it needs 4.
+CI_CASE = (_tree([[2, 2]]),
+           {"a": {"000": 0, "001": 2, "010": 0, "011": 0}, "b": {"000": 1, "001": 1, "010": 2, "011": 0},
+            "t": {"000": 1, "001": 3, "010": 2, "011": 0}},
+           PrivacyRule(threshold=1, suppress_zeros=False))
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_cases())
+@example(CI_CASE)
 def test_protection_withstands_the_attacker_on_random_hierarchies(case):
     tree, leaf_values, rule = case
     values = _table(tree, META_PROP, leaf_values)
