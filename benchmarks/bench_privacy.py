@@ -18,11 +18,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from keck_data import aggregation, catalogue, demo, policy, privacy
+from keck_data import aggregation, area_groups, catalogue, demo, policy, privacy
 from keck_data.demo import init_demo
 from keck_data.privacy_audit import audit
 from keck_data.publish import publish
-from keck_data.queries import Atlas
 from keck_data.warehouse import Warehouse, read_df
 
 EXTRA = ["faelle_a", "faelle_b", "faelle_c"]  # three more small counts: 60 indicators in all
@@ -82,9 +81,7 @@ def main() -> None:
         print("Demo (Musterstadt):")
         values = read_df(wh, "SELECT * FROM indicator_value")
         meta = read_df(wh, "SELECT * FROM indicator").set_index("key")
-        tree = Atlas(wh)._cached(("tree",), lambda: read_df(
-            wh, "SELECT a.level, a.key, l.parent_level, a.parent_key FROM area a "
-                "JOIN spatial_level l ON l.key = a.level"))
+        tree = area_groups.tree(wh.cursor())
         protect_and_audit(values, meta, tree, rule)
         started = time.perf_counter()
         result = publish(wh, tmp / "public.duckdb", policy.system("bench"), rule)

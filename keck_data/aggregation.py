@@ -4,28 +4,38 @@
 * ``ratio``: rates are recomputed as Σ numerator / Σ denominator × scale — never averaged;
 * ``weighted_mean``: means are weighted with the child values of the weight indicator;
 * ``none``: left empty, with the reason in ``note``.
+
+A parent is complete when every inhabited child is covered, by its own value or by the value of an area group
+(:mod:`keck_data.area_groups`) it belongs to; a group's value counts once and its members' own values for the
+same indicator and year are not added again. A group whose members lie in different parents makes each of
+them incomplete and feeds the lowest common ancestor once: its parents are carried one level up as a group.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from . import area_groups
 from .warehouse import Tx
 
 NOT_AGGREGABLE = "nicht auf gröbere Ebenen aggregierbar"
 
 
 def aggregate(values: pd.DataFrame, parent_of: pd.Series, meta: pd.DataFrame,
-              uninhabited: frozenset[str] = frozenset()) -> pd.DataFrame:
+              uninhabited: frozenset[str] = frozenset(), groups: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """Aggregate one level's values to its parent level.
 
     ``values``: indicator, area_key, year, value, status (one child level); ``parent_of``: child key → parent key;
     ``meta``: indicator metadata indexed by key; ``uninhabited``: child keys without residents on purpose (their
-    missing values do not make a parent incomplete). Returns rows for the parent areas with a ``note``.
+    missing values do not make a parent incomplete); ``groups``: area group key → member keys (values stored
+    under the group key; ``parent_of`` gives the group's parent). Returns rows for the parent areas with a
+    ``note``.
     """
-    n_children = parent_of[~parent_of.index.isin(list(uninhabited))].value_counts()
-    v = values.assign(parent=values["area_key"].map(parent_of)).dropna(subset=["parent"])
-    v = v.assign(ok=v["status"].eq("ok") & v["value"].notna())
+    groups = groups or {}
+    n_children = parent_of[~parent_of.index.isin(list(uninhabited) + list(groups))].value_counts()
+    v = _once(values, groups)
+    v = v.assign(parent=v["area_key"].map(parent_of)).dropna(subset=["parent"])
+    v = v.assign(ok=(v["status"].eq("ok") & v["value"].notna()) * v["covers"])
     out = []
 
     def complete(groups: pd.DataFrame) -> pd.Series:
@@ -72,7 +82,7 @@ def aggregate(values: pd.DataFrame, parent_of: pd.Series, meta: pd.DataFrame,
         if mv.empty:
             continue
         m = mv.merge(wv, on=["area_key", "year"], how="left")
-        m["ok"] = m["ok"] & m["w"].notna()
+        m["ok"] = m["ok"] * m["w"].notna()
         m["vw"] = m["value"] * m["w"]
         g = m.groupby(["parent", "year"], as_index=False).agg(vw=("vw", "sum"), w=("w", "sum"), n_ok=("ok", "sum"))
         full = complete(g) & (g["w"] > 0)
@@ -92,6 +102,43 @@ def aggregate(values: pd.DataFrame, parent_of: pd.Series, meta: pd.DataFrame,
     return result[["indicator", "area_key", "year", "value", "status", "note"]]
 
 
+def _once(values: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
+    """``values`` with ``covers`` (areas a row stands for: a group's members, else 1), without members' own rows
+    where their group has a row for the same indicator and year (a group's value counts once)."""
+    if not groups:
+        return values.assign(covers=1)
+    member = pd.DataFrame([(g, m) for g, ms in groups.items() for m in ms], columns=["group", "area_key"])
+    grouped = values[["indicator", "area_key", "year"]].rename(columns={"area_key": "group"}).merge(member, on="group")
+    own = values.merge(grouped, on=["indicator", "area_key", "year"], how="left", indicator=True)["_merge"]
+    kept = values[own.eq("left_only").to_numpy()]
+    return kept.assign(covers=kept["area_key"].map(lambda k: len(groups[k]) if k in groups else 1))
+
+
+def _parents(parent_of: pd.Series, groups: dict[str, list[str]], names: dict[str, str]
+             ) -> tuple[pd.Series, dict[str, list[str]], dict[str, str]]:
+    """Parents for one level pass with area groups: a group whose members share a parent feeds it; groups across
+    parents join those parents (transitively) into one unit, keyed like a group, that is carried one level up.
+    Returns (child/group key → parent or joint unit, joint unit → its parents, note for each such parent)."""
+    joint_of: dict[str, str] = {}
+    for members in groups.values():
+        parents = sorted({parent_of.get(m) for m in members} - {None})
+        if len(parents) < 2:
+            continue
+        tied = sorted(set(parents).union(*[joint_of[p].split("+") for p in parents if p in joint_of]))
+        for p in tied:
+            joint_of[p] = "+".join(tied)
+    extended = parent_of.map(lambda p: joint_of.get(p, p))
+    extra = {g: joint_of.get(parent_of.get(ms[0]), parent_of.get(ms[0])) for g, ms in groups.items()}
+    units = {u: u.split("+") for u in set(joint_of.values())}
+    notes = {}
+    for g, ms in groups.items():
+        if extra[g] in units:
+            text = (f"unvollständig: gemeinsamer Wert für {' und '.join(names.get(m, m) for m in ms)} reicht über "
+                    "dieses Gebiet hinaus (zählt im übergeordneten Gebiet)")
+            notes.update({p: text for p in {parent_of.get(m) for m in ms} - {None}})
+    return pd.concat([extended, pd.Series(extra, dtype=object)]), units, notes
+
+
 def refresh_aggregates(tx: Tx) -> int:
     """Recompute every aggregated value bottom-up; source values at any level always win."""
     cur = tx.cur
@@ -99,21 +146,32 @@ def refresh_aggregates(tx: Tx) -> int:
     levels = cur.execute("SELECT key, parent_level FROM spatial_level ORDER BY ordering DESC").fetchall()
     cur.execute("DELETE FROM indicator_value WHERE origin = 'aggregated'")
     written = 0
+    carried, carried_groups = None, {}  # joint parents of groups across parents, with their values
     for level, parent_level in levels:
         if parent_level is None:
             continue
-        parent_of = cur.execute(
-            "SELECT key, parent_key FROM area WHERE level = ? AND parent_key IS NOT NULL", [level]
-        ).df().set_index("key")["parent_key"]
+        areas = cur.execute("SELECT key, name, parent_key FROM area WHERE level = ? AND parent_key IS NOT NULL",
+                            [level]).df()
         child_values = cur.execute(
             "SELECT indicator, area_key, year, value, status FROM indicator_value WHERE level = ? "
             "ORDER BY indicator, area_key, year", [level]
         ).df()
-        if child_values.empty or parent_of.empty:
+        groups = area_groups.of_level(cur, level) | carried_groups
+        if carried is not None:
+            child_values = pd.concat([child_values, carried], ignore_index=True).drop_duplicates(
+                ["indicator", "area_key", "year"])
+        if child_values.empty or areas.empty:
+            carried, carried_groups = None, {}
             continue
+        parent_of, joint, notes = _parents(areas.set_index("key")["parent_key"], groups,
+                                           dict(zip(areas["key"], areas["name"])))
         uninhabited = frozenset(k for (k,) in cur.execute("SELECT key FROM uninhabited_area WHERE level = ?",
                                                            [level]).fetchall())
-        agg = aggregate(child_values, parent_of, meta, uninhabited).assign(level=parent_level, origin="aggregated")
+        agg = aggregate(child_values, parent_of, meta, uninhabited, groups)
+        is_joint = agg["area_key"].isin(list(joint))
+        carried, carried_groups = agg[is_joint].drop(columns="note"), joint
+        agg = _with_joint_notes(agg[~is_joint], notes, agg[is_joint])
+        agg = agg.assign(level=parent_level, origin="aggregated")
         cur.register("agg_values", agg)
         cur.execute(
             "INSERT INTO indicator_value SELECT a.indicator, a.level, a.area_key, a.year, a.value, a.status, "
@@ -124,3 +182,17 @@ def refresh_aggregates(tx: Tx) -> int:
         written += len(agg)
     tx.audit("indicator_value", None, None, {"aggregated_rows": written})
     return written
+
+
+def _with_joint_notes(agg: pd.DataFrame, notes: dict[str, str], joint: pd.DataFrame) -> pd.DataFrame:
+    """Parents split by a group across parents: "keine Daten" with the note why, for every indicator and year
+    the joint unit has (their own children's sum alone would be an undercount)."""
+    if not notes or joint.empty:
+        return agg
+    rows = pd.DataFrame([{"indicator": i, "area_key": p, "year": y, "value": np.nan, "status": "missing", "note": n}
+                         for i, u, y in joint[["indicator", "area_key", "year"]].itertuples(index=False)
+                         for p in u.split("+") if (n := notes.get(p))])
+    if rows.empty:
+        return agg
+    keep = agg.merge(rows[["indicator", "area_key", "year"]], how="left", indicator=True)["_merge"].eq("left_only")
+    return pd.concat([agg[keep.to_numpy()], rows], ignore_index=True)

@@ -19,14 +19,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import disclosure, relations
+from . import area_groups, disclosure, relations
 from .errors import WarehouseError
 from .privacy import SUPPRESSED, PrivacyRule
 from .warehouse import Warehouse, read_df
 
 KEY = relations.KEY
-TREE_SQL = ("SELECT a.level, a.key, l.parent_level, a.parent_key FROM area a JOIN spatial_level l "
-            "ON l.key = a.level ORDER BY l.ordering, a.key")
 
 
 @dataclass(frozen=True)
@@ -126,7 +124,7 @@ def audit_snapshot(snapshot: Warehouse, declarations: Warehouse | None, rule: Pr
     warehouse: its unreleased indicators take part as unknowns) or, without it, in the snapshot itself."""
     published = read_df(snapshot, "SELECT indicator, level, area_key, year, value, status FROM indicator_value")
     meta = read_df(declarations or snapshot, "SELECT * FROM indicator").set_index("key")
-    return audit(published, meta, read_df(snapshot, TREE_SQL), rule)
+    return audit(published, meta, area_groups.tree(snapshot.cursor()), rule)
 
 
 def audit_files(snapshot: Path, internal: Path, rule: PrivacyRule) -> tuple[AuditResult, str | None]:

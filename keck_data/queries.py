@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import fmt, privacy
+from . import area_groups, fmt, privacy
 from .errors import NotFoundError, ValidationError
 from .warehouse import Warehouse, read_df
 
@@ -78,6 +78,15 @@ class Atlas:
         return self._cached(("areas", level), lambda: read_df(
             self.wh, "SELECT key, name, parent_key FROM area WHERE level = ? ORDER BY key", [level]))
 
+    def groups(self, level: str) -> pd.DataFrame:
+        """Area groups of a level (one delivered value for several areas): key, name ("A und B"), members
+        (list of area keys)."""
+        def load() -> pd.DataFrame:
+            m = area_groups.members(self.wh.cursor(), level)
+            return m.groupby(["group_key", "name"], sort=True)["area_key"].agg(list).reset_index().rename(
+                columns={"group_key": "key", "area_key": "members"})
+        return self._cached(("groups", level), load)
+
     def area_label(self, level: str) -> dict[str, str]:
         a = self.areas(level)
         return dict(zip(a["key"], a["key"] + " " + a["name"]))
@@ -112,15 +121,14 @@ class Atlas:
             "SELECT (SELECT count(*) || ':' || coalesce(sum(hash(indicator, level, area_key, year, value, status)), 0)"
             " FROM indicator_value), (SELECT coalesce(sum(hash(key, kind, aggregation, numerator, denominator, "
             "parts, share)), 0) FROM indicator), (SELECT coalesce(sum(hash(level, key, parent_key)), 0) "
-            "FROM area)").fetchone()))
+            "FROM area), (SELECT coalesce(sum(hash(level, group_key, area_key)), 0) FROM area_group_member)"
+        ).fetchone()))
 
     def _protected(self) -> pd.DataFrame:
         """Every value of the warehouse with privacy decided on all internal counts (released or not)."""
         raw = read_df(self.wh, "SELECT indicator, level, area_key, year, value, status, note FROM indicator_value")
         meta = read_df(self.wh, "SELECT * FROM indicator").set_index("key")
-        tree = self._cached(("tree",), lambda: read_df(
-            self.wh, "SELECT a.level, a.key, l.parent_level, a.parent_key FROM area a "
-                     "JOIN spatial_level l ON l.key = a.level ORDER BY l.ordering, a.key"))
+        tree = self._cached(("tree",), lambda: area_groups.tree(self.wh.cursor()))
         snapshot = self.wh.meta("privacy_protected") is not None  # published: protected when it was written
         safe = privacy.apply(raw, meta, tree, self.rule, protected=snapshot)
         if self.public:
@@ -133,14 +141,33 @@ class Atlas:
                      "WHERE (NOT ? OR released)", [self.public]).set_index("key"))
 
     def level_values(self, indicator: str, level: str, year: int) -> pd.DataFrame:
-        """One indicator on one level and year: key, name, value, status, text (every area, also without data)."""
+        """One indicator on one level and year: key, name, value, status, text, members (every area, also
+        without data; an area group with a value replaces its members: name "A und B (gemeinsam)", note
+        "gemeinsamer Wert für A und B", members = their keys, None for areas)."""
         ind = self.indicator(indicator)
         vals = self.values([indicator], [year])
         vals = vals[vals["level"] == level][["area_key", "value", "status", "note"]]
-        out = self.areas(level).merge(vals, left_on="key", right_on="area_key", how="left").drop(columns="area_key")
+        units = self.units(level, set(vals["area_key"]))
+        out = units.merge(vals, left_on="key", right_on="area_key", how="left").drop(columns="area_key")
+        out["note"] = out["note"].where(out["members"].isna(), "gemeinsamer Wert für " + out["joint"])
+        out = out.drop(columns="joint")
         out["status"] = out["status"].fillna("missing")
         out["text"] = [fmt.value_text(v, s, int(ind["decimals"]), ind["unit"]) for v, s in zip(out["value"], out["status"])]
         return out
+
+    def units(self, level: str, with_value: set[str]) -> pd.DataFrame:
+        """The areas of a level (key, name, parent_key, members, joint), where the groups among ``with_value``
+        replace their members: name "A und B (gemeinsam)", joint "A und B", members = the member keys."""
+        groups = self.groups(level)
+        groups = groups[groups["key"].isin(list(with_value))]
+        areas = self.areas(level).assign(members=None, joint=None)
+        if groups.empty:
+            return areas
+        covered = {m for ms in groups["members"] for m in ms}
+        parent = dict(zip(areas["key"], areas["parent_key"]))
+        rows = groups.assign(joint=groups["name"], name=groups["name"] + " (gemeinsam)", parent_key=[
+            next(iter(p)) if len(p := {parent.get(m) for m in ms}) == 1 else None for ms in groups["members"]])
+        return pd.concat([areas[~areas["key"].isin(list(covered))], rows[list(areas.columns)]], ignore_index=True)
 
     def reference_values(self, indicator: str, year: int) -> pd.DataFrame:
         """The values of the coarsest level (Gesamtstadt) for reference rows and lines."""
@@ -162,6 +189,9 @@ class Atlas:
         shown = areas[(areas["level"] == level) | ((areas["ordering"] < target_order) & (areas["ordering"] == 0))
                       | ((areas["level"] == parent) & few_parents)]
         frame = shown[["level", "key", "name", "level_name"]].copy()
+        units = self.units(level, set(vals.loc[vals["level"] == level, "area_key"]))
+        frame = pd.concat([frame[frame["level"] != level], units[["key", "name"]].assign(
+            level=level, level_name=self.level_name(level)).sort_values("key")], ignore_index=True)
         frame["reference"] = frame["level"] != level
         for key in indicators:
             v = vals[vals["indicator"] == key][["level", "area_key", "value", "status"]]
@@ -247,9 +277,19 @@ class Atlas:
 
     # -- geometry and POIs -----------------------------------------------------
     def display_shapes(self, level: str) -> pd.DataFrame:
-        """key, name, rings (lists of [lon, lat] rounded to ~1 m) and centroid of every area of a level."""
-        df = read_df(self.wh, "SELECT key, name, ST_AsWKB(geom_display) AS wkb, ST_X(ST_Centroid(geom)) AS cx, "
-                              "ST_Y(ST_Centroid(geom)) AS cy FROM area WHERE level = ? ORDER BY key", [level])
+        """key, name, rings (lists of [lon, lat] rounded to ~1 m) and centroid of every area of a level, then of
+        every area group (the members' dissolved outline; name "A und B (gemeinsam)", members = their keys)."""
+        df = read_df(self.wh, "SELECT key, name, NULL AS members, ST_AsWKB(geom_display) AS wkb, "
+                              "ST_X(ST_Centroid(geom)) AS cx, ST_Y(ST_Centroid(geom)) AS cy FROM area "
+                              "WHERE level = ? ORDER BY key", [level])
+        grouped = read_df(self.wh, "SELECT g.key, g.name || ' (gemeinsam)' AS name, list(a.key ORDER BY a.key) AS "
+                                   "members, ST_AsWKB(ST_Union_Agg(a.geom_display)) AS wkb, "
+                                   "ST_X(ST_Centroid(ST_Union_Agg(a.geom))) AS cx, "
+                                   "ST_Y(ST_Centroid(ST_Union_Agg(a.geom))) AS cy FROM area_group g "
+                                   "JOIN area_group_member m ON m.level = g.level AND m.group_key = g.key "
+                                   "JOIN area a ON a.level = m.level AND a.key = m.area_key WHERE g.level = ? "
+                                   "GROUP BY g.key, g.name ORDER BY g.key", [level])
+        df = pd.concat([df, grouped], ignore_index=True) if len(grouped) else df
         geoms = shapely.from_wkb([bytes(b) for b in df["wkb"]])
         df["rings"] = [_rings(g) for g in geoms]
         return df.drop(columns="wkb")

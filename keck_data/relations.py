@@ -2,6 +2,10 @@
 
 * **spatial**: an additive count of a parent area is the sum of its children (per indicator and year);
 * **identities**: an indicator declared as the sum of parts (``parts = "ew_u3 + ew_3_6"``), per area and year;
+* **area groups**: a group's count (one delivered value for several areas) is the sum of its members' counts,
+  which are unknown and stay in their parents' sums (``tree`` rows with ``members``, see
+  :func:`keck_data.area_groups.tree`); areas between a member and the group's common ancestor that have no value
+  enter as unknowns too, so a group across parents still ties the ancestor's sum;
 * **complements**: for a share (``share``: the numerator counts a part of the denominator) the rest
   ``denominator − numerator`` is a count too; it enters as a virtual cell (indicator ``rest:<rate>``) that is
   never published but must not become derivable either.
@@ -51,6 +55,8 @@ class Lookup:
     def __init__(self, cells: pd.DataFrame, tree: pd.DataFrame):
         self.areas = pd.MultiIndex.from_arrays([tree["level"], tree["key"].astype(str)])
         self.parent = self.place(tree["parent_level"], tree["parent_key"])
+        grouped = tree["members"].notna().to_numpy() if "members" in tree else np.zeros(len(tree), bool)
+        self.is_group = np.append(grouped, False)  # place −1 reads False
         self.indicators = pd.Index(cells["indicator"].unique())
         self.first_year = int(cells["year"].min()) if len(cells) else 0
         n_years = int(cells["year"].max()) - self.first_year + 1 if len(cells) else 1
@@ -117,9 +123,11 @@ def build(values: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, *, fill_
     cells = values.loc[values["indicator"].isin(counts) & values["status"].ne("missing"), KEY + ["value", "status"]]
     if fill_absent:
         cells = pd.concat([cells, _absent(cells, values, meta, tree)], ignore_index=True)
+    cells = pd.concat([cells, _group_unknowns(cells, tree)], ignore_index=True)
     cells = pd.concat([cells, _rests(cells, Lookup(cells, tree), meta)], ignore_index=True)
     system = System(cells, sparse.csr_matrix((0, len(cells))), np.zeros(0), np.zeros(0), [], tree=tree)
-    kinds = ([_spatial(system, meta)] if spatial else []) + [_identity(system, meta), _complement(system, meta)]
+    kinds = ([_spatial(system, meta)] if spatial else []) + [_identity(system, meta), _complement(system, meta),
+                                                             _grouped(system)]
     for entries, labels in kinds:
         system.add_rows(entries, np.zeros(len(labels)), np.zeros(len(labels)), labels)
     return _drop_broken(system)
@@ -140,6 +148,53 @@ def _absent(cells: pd.DataFrame, values: pd.DataFrame, meta: pd.DataFrame, tree:
                                                                             how="cross")
     return pd.concat([grid.assign(indicator=k, value=np.nan, status="absent") for k in missing],
                      ignore_index=True)[KEY + ["value", "status"]]
+
+
+def _group_unknowns(cells: pd.DataFrame, tree: pd.DataFrame) -> pd.DataFrame:
+    """Unknown cells for the members of every group with a count, and for areas between a member and the
+    group's common ancestor that have no count there (a parent left "keine Daten" by a group across parents)."""
+    if "members" not in tree or not tree["members"].notna().any():
+        return cells.iloc[0:0]
+    up = {(lv, k): (pl, pk) for lv, k, pl, pk in tree[["level", "key", "parent_level", "parent_key"]].itertuples(
+        index=False)}
+    out = []
+    for lv, key, pl, pk, members in tree[tree["members"].notna()].itertuples(index=False):
+        here = cells[(cells["level"] == lv) & (cells["area_key"] == key)][["indicator", "year"]]
+        if here.empty:
+            continue
+        places = set()
+        for m in members:
+            node = (lv, m)
+            while node[1] is not None and node != (pl, pk):
+                places.add(node)
+                node = up.get(node, (None, None))
+        grid = here.merge(pd.DataFrame(sorted(places), columns=["level", "area_key"]), how="cross")
+        out.append(grid.assign(value=np.nan, status="absent"))
+    if not out:
+        return cells.iloc[0:0]
+    found = pd.concat(out, ignore_index=True).drop_duplicates(KEY)
+    new = found.merge(cells[KEY].astype({"area_key": str}), on=KEY, how="left", indicator=True)["_merge"]
+    return found[new.eq("left_only").to_numpy()][KEY + ["value", "status"]]
+
+
+def _grouped(system: System):
+    """group − Σ members = 0 for every count of an area group (members are unknown cells)."""
+    ids, cells, tree = system.ids, system.cells, system.tree
+    if "members" not in tree:
+        return _stack([], [])
+    members = dict(zip(zip(tree["level"], tree["key"]), tree["members"]))
+    at = np.flatnonzero(ids.is_group[ids.cell_place])
+    rows, cols, coef, labels = [], [], [], []
+    for cell in at:
+        ind, lv, key, year = cells.iloc[cell][KEY]
+        parts = ids(ind, ids.place([lv] * len(members[(lv, key)]), members[(lv, key)]), year)
+        if (parts < 0).any():
+            continue
+        rows += [len(labels)] * (len(parts) + 1)
+        cols += [cell, *parts]
+        coef += [1.0] + [-1.0] * len(parts)
+        labels.append(f"{ind} {year}: {key} = Summe der Gebiete der Gruppe")
+    return (np.array(rows, int), np.array(cols, int), np.array(coef, float)), labels
 
 
 def _rests(cells: pd.DataFrame, ids: Lookup, meta: pd.DataFrame) -> pd.DataFrame:
@@ -166,7 +221,7 @@ def _spatial(system: System, meta):
     without data — uninhabited areas — count as 0; where that does not hold, :func:`_drop_broken` drops it)."""
     ids, cells = system.ids, system.cells
     additive = cells["indicator"].isin(meta.index[(meta["kind"] == "count") & (meta["aggregation"] == "sum")])
-    child = np.flatnonzero(additive.to_numpy() & (ids.parent[ids.cell_place] >= 0))
+    child = np.flatnonzero(additive.to_numpy() & (ids.parent[ids.cell_place] >= 0) & ~ids.is_group[ids.cell_place])
     parent_place = ids.parent[ids.cell_place[child]]
     year = cells["year"].to_numpy()[child]
     parent = ids(cells["indicator"].to_numpy()[child], parent_place, year)

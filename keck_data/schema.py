@@ -121,4 +121,16 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    7,
+    """
+    -- area groups: a delivered row for several areas of one level ("A und B"); its value belongs to the group
+    -- (stored in indicator_value under the group's key), never split onto the member areas
+    CREATE TABLE area_group (level VARCHAR NOT NULL, key VARCHAR NOT NULL, name VARCHAR NOT NULL,
+        PRIMARY KEY (level, key));
+    CREATE TABLE area_group_member (level VARCHAR NOT NULL, group_key VARCHAR NOT NULL, area_key VARCHAR NOT NULL,
+        PRIMARY KEY (level, group_key, area_key));
+    """,
+))
+
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -325,9 +325,10 @@ def test_a_rate_whose_parts_do_not_exist_is_refused_when_saved(wh):
     assert fingerprint(wh) == before
 
 
-def test_combined_rows_are_recognised_and_reported_not_called_unknown(wh, tmp_path):
+def test_combined_rows_are_matched_to_an_area_group_not_called_unknown(wh, tmp_path):
     path = tmp_path / "gemeinsam.csv"
     path.write_text("Gebiet;ew_gesamt\nMarktplatz und Domviertel;1.234\n0103;7\n", encoding="utf-8")
     report = import_values(wh, path, level="sozialraum", layout="wide", key_col="Gebiet", name_col="Gebiet",
                            year=2030)
-    assert report.unmatched[0]["reason"].startswith("gemeinsamer Wert für Marktplatz und Domviertel")
+    assert report.unmatched == []
+    assert report.details["matching"][0]["rule"] == "kombinierte Zeile → Gebietsgruppe Marktplatz + Domviertel"

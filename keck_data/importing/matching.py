@@ -1,8 +1,8 @@
 """Which area a delivered row belongs to: a ladder of rules, reported per row.
 
 exact key → normalised key (digits only, leading zeros and prefixes ignored) → exact name → normalised name
-(number prefixes, case, umlauts, whitespace and hyphens ignored) → unmatched, with up to three suggestions.
-A rule that finds more than one area is never taken.
+(number prefixes, case, umlauts, whitespace and hyphens ignored) → combined row ("A und B": an area group of
+the named areas) → unmatched, with up to three suggestions. A rule that finds more than one area is never taken.
 """
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import re
 
 import pandas as pd
 
+from ..area_groups import group_key
+
 RULES = {"key": "Schlüssel", "key_norm": "Schlüssel (normalisiert)", "name": "Name",
-         "name_norm": "Name (normalisiert)"}
+         "name_norm": "Name (normalisiert)", "combined": "kombinierte Zeile → Gebietsgruppe"}
 MAX_SUGGESTED = 200  # rows that get suggestions (each compares with every area name)
 
 
@@ -42,6 +44,9 @@ def _unique_index(keys: pd.Series, labels: pd.Series) -> tuple[dict[str, str], d
 def match(rows: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
     """For each distinct (key, name) of ``rows``: area_key, rule, reason (German, when unmatched).
 
+    A combined row gets the key of the area group of its members (:func:`keck_data.area_groups.group_key`)
+    and the rule "combined".
+
     ``rows``: columns key, name (name may be None); ``areas``: key, name of one level.
     Returns one row per distinct (key, name) with columns key, name, area_key, rule, reason, suggestions.
     """
@@ -66,12 +71,11 @@ def match(rows: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
             if reason[i] is None:
                 reason[i] = (f"{RULES[name]} „{pairs.at[i, 'key'] if name.startswith('key') else pairs.at[i, 'name']}“ "
                              f"passt zu mehreren Gebieten ({', '.join(keys[:5])}) – nicht übernommen")
-    by_name = dict(zip(areas["name"].map(norm_name), areas["name"]))
+    by_name = dict(zip(areas["name"].map(norm_name), areas["key"]))
     for i in area_key.index[area_key.isna()]:
         members = combined(pairs.at[i, "name"], by_name)
         if members:
-            reason[i] = (f"gemeinsamer Wert für {' und '.join(members)} – Gebietsgruppen werden noch nicht "
-                         "gespeichert, der Wert wurde nicht übernommen")
+            area_key[i], rule[i] = group_key(members), "combined"
     names = list(areas["name"].map(norm_name))
     label = dict(zip(names, areas["key"] + " " + areas["name"]))
     suggestions = pd.Series([[]] * len(pairs), dtype=object)
@@ -90,7 +94,7 @@ _JOINERS = re.compile(r"\s+und\s+|\s*[/&+,;]\s*")
 
 def combined(name: str, by_name: dict[str, str]) -> list[str]:
     """The areas a combined row names ("Altstadt und Hafen", "A/B", "A, B"): at least two distinct areas of
-    the level (``by_name``: normalised name → name), every part matched by its normalised name; else []."""
+    the level (``by_name``: normalised name → key), every part matched by its normalised name; else []."""
     parts = [norm_name(p) for p in _JOINERS.split(name or "") if p.strip()]
     if len(parts) < 2:
         return []

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import aggregation, fmt, relations, store
+from .. import aggregation, area_groups, fmt, relations, store
 from ..errors import ValidationError
 from ..policy import User
 from ..warehouse import Tx, Warehouse, read_df
@@ -290,6 +290,8 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
         raise ValidationError(f"{path.name}: Werte sind doppelt vorhanden ("
                               + "; ".join(f"Zeile {r}: {k}, {i}, {y}" for r, k, i, y in zip(
                                   sample["row"], sample["area_key"], sample["indicator"], sample["year"])) + ").")
+    groups = _groups(matched_rows, areas, level, report)
+    _refuse_double(matched, groups, path.name)
     counts = matched["status"].value_counts()
     report.matched = len(matched)
     report.details |= {"matched_rows": int(matched_rows["area_key"].notna().sum()), "values": int(counts.get("ok", 0)),
@@ -301,9 +303,11 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
     _diff(wh, frame, report)
     sums = set(read_df(wh, "SELECT key FROM indicator WHERE aggregation = 'sum'")["key"]) | {
         i["key"] for i in new_inds if i["aggregation"] == "sum"}
-    _check_totals(wh, frame, levels, level, sums, report)
-    frame = pd.concat([frame, _town_with_unassigned(frame, unassigned, areas, levels, level, sums, report)],
+    members = {k: [m for m, _ in ms] for k, ms in groups.items()}
+    _check_totals(wh, frame, levels, level, sums, members, report)
+    frame = pd.concat([frame, _town_with_unassigned(frame, unassigned, areas, levels, level, sums, members, report)],
                       ignore_index=True)
+    superseded = _superseded(wh, frame, members, level, report)
     if not dry_run and found.get("questions") and opts["decimal"] == "auto":
         raise ValidationError("Dezimalzeichen unklar in " + ", ".join(f"„{c}“" for c in found["questions"])
                               + " – bitte angeben (--decimal , oder --decimal .). Nichts gespeichert.")
@@ -327,6 +331,10 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
             "USING (indicator, level, area_key, year) WHERE v.origin = 'source' AND "
             "(v.status <> n.status OR v.value IS DISTINCT FROM n.value) LIMIT 500").fetchall()
         progress(0.75, "Werte werden gespeichert …")
+        area_groups.store(tx, level, groups)
+        if len(superseded):
+            tx.cur.executemany("DELETE FROM indicator_value WHERE indicator = ? AND level = ? AND area_key = ? "
+                               "AND year = ? AND origin = 'source'", superseded[relations.KEY].values.tolist())
         store.upsert_values(tx, frame)
         tx.cur.unregister("new_frame")
         progress(0.9, "Gröbere Ebenen werden neu berechnet …")
@@ -334,12 +342,11 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
         report.warnings += relations.identity_warnings(
             tx.cur.execute("SELECT indicator, level, area_key, year, value, status FROM indicator_value "
                            "WHERE list_contains(?, year)", [sorted(int(y) for y in frame["year"].unique())]).df(),
-            tx.cur.execute("SELECT * FROM indicator").df().set_index("key"),
-            tx.cur.execute("SELECT a.level, a.key, l.parent_level, a.parent_key FROM area a "
-                           "JOIN spatial_level l ON l.key = a.level").df())
+            tx.cur.execute("SELECT * FROM indicator").df().set_index("key"), area_groups.tree(tx.cur))
         if save_profile:
             profiles.save(tx, save_profile, opts | {"level": level}, found["columns"])
-        tx.audit("indicator_value", path.name, {"changed_sample": [list(r) for r in before]}, report.as_dict())
+        tx.audit("indicator_value", path.name, {"changed_sample": [list(r) for r in before],
+                                                "superseded": superseded.head(500).values.tolist()}, report.as_dict())
 
     touched = store.indicator_resources(wh.cursor(), report.details["indicators"],
                                         {i["key"]: i["topic"] for i in new_inds})
@@ -390,7 +397,7 @@ def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
         per_level[lv] = got.reset_index(drop=True).set_axis(result.index)
     result = result.assign(level=None, area_key=None, rule=None)
     for rules, coarser in (({"key", "key_norm"}, False), ({"key", "key_norm"}, True), ({"name", "name_norm"}, False),
-                           ({"name", "name_norm"}, True)):
+                           ({"name", "name_norm"}, True), ({"combined"}, False)):
         for lv, got in per_level.items():
             if (lv != level) != coarser:
                 continue
@@ -398,6 +405,10 @@ def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
             result.loc[take, "area_key"] = got.loc[take, "area_key"]
             result.loc[take, "level"] = lv
             result.loc[take, "rule"] = [(f"{levels[lv]}: " if coarser else "") + RULES[r] for r in got.loc[take, "rule"]]
+    joint = result["rule"].eq(RULES["combined"])
+    name_of = dict(zip(areas.loc[areas["level"] == level, "key"], areas.loc[areas["level"] == level, "name"]))
+    result.loc[joint, "rule"] = [f"{RULES['combined']} " + " + ".join(name_of[m] for m in k.split(area_groups.SEPARATOR))
+                                 for k in result.loc[joint, "area_key"]]
     own = per_level.get(level, pd.DataFrame({"reason": None, "suggestions": None}, index=result.index))
     result["reason"], result["suggestions"] = own["reason"], own["suggestions"]
     result = rows.merge(result, on=["key", "name", "total"], how="left")
@@ -438,9 +449,10 @@ def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
 
 
 def _check_totals(wh: Warehouse, frame: pd.DataFrame, levels: dict[str, str], level: str, sums: set[str],
-                  report: ImportReport) -> None:
+                  groups: dict[str, list[str]], report: ImportReport) -> None:
     """Delivered totals of coarser areas next to the sum of their areas in the same file (counts only):
-    "Gesamtstadt, ew 2023: geliefert 2.950, Summe der Sozialraum-Gebiete 2.950, Differenz 0,0 %"."""
+    "Gesamtstadt, ew 2023: geliefert 2.950, Summe der Sozialraum-Gebiete 2.950, Differenz 0,0 %". A group's
+    value counts once, for the areas above all its members."""
     coarse = frame[(frame["level"] != level) & frame["status"].eq("ok") & frame["indicator"].isin(sums)]
     if coarse.empty:
         return
@@ -450,7 +462,8 @@ def _check_totals(wh: Warehouse, frame: pd.DataFrame, levels: dict[str, str], le
     chain = list(levels)
     own = areas.loc[areas["level"] == level, "key"]
     ancestor = pd.Series(own.to_numpy(), index=own.to_numpy())
-    fine = frame[frame["level"] == level].assign(ok=lambda f: f["status"].eq("ok"))
+    fine = frame[frame["level"] == level]
+    fine = fine.assign(ok=fine["status"].eq("ok") * _covers(fine["area_key"], groups))
     lines = []
     for child, up in itertools.pairwise(chain):
         ancestor = ancestor.map(parent.get(child, {}))
@@ -458,7 +471,9 @@ def _check_totals(wh: Warehouse, frame: pd.DataFrame, levels: dict[str, str], le
         if here.empty:
             continue
         n_areas = ancestor.value_counts()
-        got = fine.assign(up=fine["area_key"].map(ancestor)).groupby(["indicator", "up", "year"]).agg(
+        shared = {g: a[0] for g, ms in groups.items() if len(a := ancestor.reindex(ms).unique()) == 1}
+        up_of = pd.concat([ancestor, pd.Series(shared, dtype=object)])
+        got = fine.assign(up=fine["area_key"].map(up_of)).groupby(["indicator", "up", "year"]).agg(
             total=("value", "sum"), n=("ok", "sum"))
         for ind, key, year, value in zip(here["indicator"], here["area_key"], here["year"], here["value"]):
             if (ind, key, year) not in got.index:
@@ -479,7 +494,8 @@ def _check_totals(wh: Warehouse, frame: pd.DataFrame, levels: dict[str, str], le
 
 
 def _town_with_unassigned(frame: pd.DataFrame, unassigned: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
-                          level: str, sums: set[str], report: ImportReport) -> pd.DataFrame:
+                          level: str, sums: set[str], groups: dict[str, list[str]], report: ImportReport
+                          ) -> pd.DataFrame:
     """Rows without an area ("nicht zuordenbar") still belong to the town: for counts delivered for every area
     of the level, the town's value is stored as Σ areas + Σ rows without an area (with a note); otherwise the
     report says why they could not be counted."""
@@ -496,7 +512,8 @@ def _town_with_unassigned(frame: pd.DataFrame, unassigned: pd.DataFrame, areas: 
             reason = "kein Anzahl-Indikator"
         elif (here["level"] == top).any():
             reason = "in der gelieferten Summe der Gesamtstadt enthalten"
-        elif own["status"].eq("ok").sum() < n_areas or not extra["status"].eq("ok").all():
+        elif (own["status"].eq("ok") * _covers(own["area_key"], groups)).sum() < n_areas \
+                or not extra["status"].eq("ok").all():
             reason = "nicht berücksichtigt: nicht alle Gebiete bzw. Zeilen haben einen Wert"
         else:
             value = own["value"].sum() + extra["value"].sum()
@@ -509,6 +526,72 @@ def _town_with_unassigned(frame: pd.DataFrame, unassigned: pd.DataFrame, areas: 
     report.warnings.append(f"{len(report.details['unassigned_rows'])} Zeilen ohne Gebiet (z. B. „nicht "
                            "zuordenbar“): " + "; ".join(lines[:MAX_LISTED]) + ".")
     return pd.DataFrame(out, columns=[*frame.columns, "note"])
+
+
+def _covers(keys: pd.Series, groups: dict[str, list[str]]) -> pd.Series:
+    """How many areas each row's value stands for: the members of a group, else 1."""
+    return keys.map(lambda k: len(groups[k]) if k in groups else 1)
+
+
+def _groups(matched_rows: pd.DataFrame, areas: pd.DataFrame, level: str, report: ImportReport
+            ) -> dict[str, list[tuple[str, str]]]:
+    """The area groups of combined rows: group key → [(member key, member name), …]; listed in the report."""
+    joint = matched_rows[matched_rows["rule"].fillna("").str.startswith(RULES["combined"])]
+    name_of = dict(zip(areas.loc[areas["level"] == level, "key"], areas.loc[areas["level"] == level, "name"]))
+    groups = {k: [(m, name_of[m]) for m in k.split(area_groups.SEPARATOR)] for k in joint["area_key"].unique()}
+    if groups:
+        report.details["area_groups"] = {k: area_groups.joint_name([n for _, n in ms]) for k, ms in groups.items()}
+        listed = [f"Zeile {r} → {ru.removeprefix(RULES['combined']).strip()}"
+                  for r, ru in zip(joint["row"][:MAX_LISTED], joint["rule"])]
+        report.warnings.append(f"{len(joint)} kombinierte Zeilen: der Wert gehört der Gebietsgruppe (nicht auf die "
+                               "Gebiete aufgeteilt): " + ", ".join(listed) + ".")
+    return groups
+
+
+def _refuse_double(matched: pd.DataFrame, groups: dict[str, list[tuple[str, str]]], source: str) -> None:
+    """An area with its own value and a group value (or in two groups) for the same indicator and year would be
+    counted twice: refused with both rows named."""
+    if not groups:
+        return
+    units = matched[["row", "indicator", "year", "area_key"]]
+    cover = pd.DataFrame([(g, m) for g, ms in groups.items() for m, _ in ms], columns=["area_key", "member"])
+    spread = units.merge(cover, on="area_key", how="left")
+    spread["member"] = spread["member"].fillna(spread["area_key"])
+    twice = spread[spread.duplicated(["indicator", "year", "member"], keep=False)]
+    if twice.empty:
+        return
+    listed = "; ".join(f"{m}, {i} {y}: Zeilen {', '.join(str(r) for r in g['row'])}" for (i, y, m), g in
+                       list(twice.groupby(["indicator", "year", "member"]))[:MAX_LISTED])
+    raise ValidationError(f"{source}: Gebiete haben einen eigenen Wert und zugleich einen gemeinsamen Wert einer "
+                          f"kombinierten Zeile (sie würden doppelt gezählt): {listed}. Bitte eine der Zeilen "
+                          "entfernen. Nichts gespeichert.")
+
+
+def _superseded(wh: Warehouse, frame: pd.DataFrame, groups: dict[str, list[str]], level: str,
+                report: ImportReport) -> pd.DataFrame:
+    """Stored values this delivery replaces through a group: the members' own values where a group value
+    arrives, a group's value where a member's own value arrives (same indicator and year; the newest wins)."""
+    stored = area_groups.of_level(wh.cursor(), level) | groups
+    incoming = frame[frame["level"] == level]
+    keys = sorted({*incoming["area_key"], *(m for k in incoming["area_key"] for m in stored.get(k, []))}
+                  | {g for g, ms in stored.items() if set(ms) & set(incoming["area_key"])})
+    old = read_df(wh, "SELECT indicator, level, area_key, year FROM indicator_value WHERE level = ? AND "
+                      "origin = 'source' AND list_contains(?, area_key) AND list_contains(?, indicator)",
+                  [level, keys, sorted(set(incoming["indicator"]))])
+    if old.empty or not stored:
+        return old.iloc[0:0]
+
+    def spread(f: pd.DataFrame) -> pd.DataFrame:
+        return f.assign(member=f["area_key"].map(lambda k: stored.get(k, [k]))).explode("member")
+    hit = spread(old).merge(spread(incoming[["indicator", "year", "area_key"]]), on=["indicator", "year", "member"],
+                            suffixes=("", "_new"))
+    gone = hit[hit["area_key"] != hit["area_key_new"]][relations.KEY].drop_duplicates()
+    if len(gone):
+        report.warnings.append(f"{len(gone)} gespeicherte Werte werden ersetzt, weil diese Lieferung dieselben "
+                               "Gebiete anders zusammenfasst (Gebietsgruppe statt Einzelwerte oder umgekehrt): "
+                               + ", ".join(f"{k} {i} {y}" for i, _, k, y in gone.head(MAX_LISTED).itertuples(
+                                   index=False)) + ".")
+    return gone
 
 
 def _first_unmatched(report: ImportReport) -> str:
