@@ -116,7 +116,7 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
     cls = classify.classify(values["value"], values["status"], s.method, s.k, s.palette, ind["polarity"],
                             int(ind["decimals"]), ind["unit"], list(s.manual_breaks) or None)
     color = {k: cls.color_of(int(c), st) for k, c, st in zip(values["key"], cls.classes, values["status"])}
-    text = {k: f"{ind['name']}: {t}" for k, t in zip(values["key"], values["text"])}
+    text = _texts(values, ind["name"])
     text2: dict[str, str] = {}
     layers, extra = [], {}
     if s.indicator2:
@@ -128,7 +128,8 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
         layers += circle_layers
         extra["circle_title"] = f"{ind2['name']} ({ind2['unit']})"
     rows = []
-    for key, name, rings in zip(shapes["key"], shapes["name"], shapes["rings"]):
+    drawn = shapes[shapes["key"].isin(values["key"])]  # an area group with a value replaces its members
+    for key, name, rings in zip(drawn["key"], drawn["name"], drawn["rings"]):
         label = f"{key} {name}"
         info = text.get(key, f"{ind['name']}: keine Daten")
         fill = _rgba(color.get(key, classify.COLOR_MISSING))
@@ -158,6 +159,13 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
         tooltip=TOOLTIP,
     )
     return MapResult(deck=deck, classification=cls, values=values, **extra)
+
+
+def _texts(values: pd.DataFrame, name: str) -> dict[str, str]:
+    """Tooltip value line per key; an area group's says "gemeinsamer Wert für A und B"."""
+    joint = values["members"].notna() if "members" in values else pd.Series(False, index=values.index)
+    return {k: f"{name}: {t}" + (f" ({n})" if j else "")
+            for k, t, n, j in zip(values["key"], values["text"], values["note"], joint)}
 
 
 def _outline(shapes: pd.DataFrame, keys: tuple[str, ...]) -> pdk.Layer:
