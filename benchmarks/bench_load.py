@@ -14,21 +14,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.protocol import Browser
+import geopandas as gpd
+import websockets
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.cluster import cluster
+from benchmarks.common import BERLIN_PLR, build_warehouse, germany_like
+from benchmarks.protocol import Browser
+from keck_data.demo import init_demo
+from keck_data.policy import system
+from keck_data.publish import publish
+from keck_data.warehouse import Warehouse
+
 START = ("karte", "ind=sgb2_quote_u15&yr=2023")
 PAGES = ["karte", "tabelle", "diagramme", "zeitreihe", "gebietsvergleich", "indikatoren"]
 ACTIONS = [("Indikator", 0.35), ("Jahr", 0.3), ("Raumebene", 0.15), ("page", 0.2)]
@@ -74,13 +80,11 @@ async def visitor(url: str, start: tuple[str, str], until: float, delay: float, 
             if page == "karte":
                 stats.map_bytes.append(run.bytes)
             stats.errors += run.errors
-    except Exception as err:  # a lost connection or a timeout is what a visitor sees as an error
+    except (OSError, TimeoutError, websockets.WebSocketException) as err:  # what a visitor sees as an error
         stats.errors.append(f"{type(err).__name__}: {err}")
     finally:
-        try:
+        with contextlib.suppress(OSError, websockets.WebSocketException):
             await browser.close()
-        except Exception:
-            pass
 
 
 async def load(url: str, users: int, seconds: float, start: tuple[str, str], seed: int = 1) -> Stats:
@@ -117,58 +121,12 @@ class ProcWatch:
         return (self.cpu() - self.cpu0) / max(time.monotonic() - self.t0, 1e-9)
 
 
-@contextmanager
-def cluster(snapshot: Path, replicas: int, workdir: Path):
-    """deploy/run_public_cluster.sh on free ports: yields (replica URLs, proxy URL, replica pids)."""
-    base, https, http = free_ports(replicas), free_port(), free_port()
-    env = {**os.environ, "KECK_PUBLIC_WAREHOUSE": str(snapshot), "KECK_BASE_PORT": str(base),
-           "KECK_HTTPS_PORT": str(https), "KECK_HTTP_PORT": str(http), "KECK_CLUSTER_DIR": str(workdir)}
-    proc = subprocess.Popen(["bash", str(ROOT / "deploy" / "run_public_cluster.sh"), str(replicas)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        for line in proc.stdout:
-            if line.startswith("ready"):
-                break
-        else:
-            raise RuntimeError("the cluster did not start; see " + str(workdir))
-        pids = [int((workdir / f"replica-{base + i}.pid").read_text()) for i in range(1, replicas + 1)]
-        yield [f"http://127.0.0.1:{base + i}" for i in range(1, replicas + 1)], f"https://127.0.0.1:{https}", pids
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def free_ports(count: int) -> int:
-    """A base port B with B+1 … B+count free (the replicas' ports)."""
-    while True:
-        base = free_port()
-        try:
-            for i in range(1, count + 1):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", base + i))
-            return base
-        except OSError:
-            continue
-
-
 def snapshot(scale: str, tmp: Path) -> Path:
     """The published snapshot of the demo or of a 448-area town (Berlin's planning areas where available)."""
-    from keck_data.policy import system  # noqa: PLC0415 (imports kept out of --help)
-    from keck_data.publish import publish  # noqa: PLC0415
-    from keck_data.warehouse import Warehouse  # noqa: PLC0415
     if scale == "demo":
-        from keck_data.demo import init_demo  # noqa: PLC0415
         source = tmp / "demo.duckdb"
         init_demo(source)
     else:
-        import geopandas as gpd  # noqa: PLC0415
-        from benchmarks.common import BERLIN_PLR, build_warehouse, germany_like  # noqa: PLC0415
         areas = (gpd.read_file(BERLIN_PLR)[["id", "name", "geometry"]].rename(columns={"id": "key"})
                  if BERLIN_PLR.exists() else germany_like(448))
         source = build_warehouse(tmp / "town.duckdb", areas, "Großstadt (448 Gebiete)")

@@ -56,6 +56,7 @@ class Browser:
         self.widgets: dict[str, Widget] = {}  # by label
         self.pages: dict[str, str] = {}  # url path → page_script_hash
         self.downloads: dict[str, str] = {}  # label → deferred file id
+        self.elements: list[str] = []  # kinds of the elements of the last run (markdown, deck_gl_json_chart …)
         self.cached: set[str] = set()  # hashes of cacheable elements received
         self.session_id = ""
         self.query = ""
@@ -110,7 +111,7 @@ class Browser:
         msg.rerun_script.cached_message_hashes.extend(sorted(self.cached))
         started = time.perf_counter()
         await self.ws.send(msg.SerializeToString())
-        self.widgets, self.downloads = {}, {}
+        self.widgets, self.downloads, self.elements = {}, {}, []
         size, errors = 0, []
         while True:
             data = await asyncio.wait_for(self.ws.recv(), RUN_TIMEOUT_S)
@@ -139,6 +140,7 @@ class Browser:
     def _element(self, element) -> list[str]:
         """Remember widgets and downloads; report what a visitor would see as an error."""
         kind = element.WhichOneof("type")
+        self.elements.append(kind)
         if kind == "exception":
             return [f"exception: {element.exception.message}"]
         if kind == "alert" and element.alert.format == Alert.ERROR:

@@ -52,7 +52,8 @@ error_log $DIR/error.log;
 events { worker_connections 4096; }
 http {
     include /etc/nginx/mime.types;
-    access_log $DIR/access.log;
+    log_format keck '\$remote_addr [\$time_local] "\$request" \$status upstream=\$upstream_addr route=\$keck_route';
+    access_log $DIR/access.log keck;
     client_body_temp_path $DIR/tmp/body;
     proxy_temp_path $DIR/tmp/proxy;
     fastcgi_temp_path $DIR/tmp/fastcgi;
