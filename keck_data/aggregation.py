@@ -22,19 +22,23 @@ NOT_AGGREGABLE = "nicht auf gröbere Ebenen aggregierbar"
 
 
 def aggregate(values: pd.DataFrame, parent_of: pd.Series, meta: pd.DataFrame,
-              uninhabited: frozenset[str] = frozenset(), groups: dict[str, list[str]] | None = None) -> pd.DataFrame:
+              uninhabited: frozenset[str] = frozenset(), groups: dict[str, list[str]] | None = None,
+              joint_of: dict[str, str] | None = None) -> pd.DataFrame:
     """Aggregate one level's values to its parent level.
 
     ``values``: indicator, area_key, year, value, status (one child level); ``parent_of``: child key → parent key;
     ``meta``: indicator metadata indexed by key; ``uninhabited``: child keys without residents on purpose (their
     missing values do not make a parent incomplete); ``groups``: area group key → member keys (values stored
-    under the group key; ``parent_of`` gives the group's parent). Returns rows for the parent areas with a
-    ``note``.
+    under the group key; ``parent_of`` gives the group's parent, or the joint unit of a group across parents);
+    ``joint_of``: parent → joint unit, for the indicators and years where such a group has a value.
+    Returns rows for the parent areas (and joint units) with a ``note``.
     """
-    groups = groups or {}
+    groups, joint_of = groups or {}, joint_of or {}
     n_children = parent_of[~parent_of.index.isin(list(uninhabited) + list(groups))].value_counts()
+    for unit in set(joint_of.values()):
+        n_children[unit] = n_children.reindex(unit.split("+")).fillna(0).sum()
     v = _once(values, groups)
-    v = v.assign(parent=v["area_key"].map(parent_of)).dropna(subset=["parent"])
+    v = v.assign(parent=_row_parents(v, parent_of, joint_of)).dropna(subset=["parent"])
     v = v.assign(ok=(v["status"].eq("ok") & v["value"].notna()) * v["covers"])
     out = []
 
@@ -114,11 +118,25 @@ def _once(values: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
     return kept.assign(covers=kept["area_key"].map(lambda k: len(groups[k]) if k in groups else 1))
 
 
+def _row_parents(v: pd.DataFrame, parent_of: pd.Series, joint_of: dict[str, str]) -> pd.Series:
+    """Each row's parent; for an indicator and year in which a group across parents has a value, the rows of
+    those parents' children go to their joint unit instead."""
+    parent = v["area_key"].map(parent_of)
+    if not joint_of:
+        return parent
+    joint = parent.map(joint_of)
+    units = set(joint_of.values())
+    active = {(i, y, p) for i, y, p in zip(v["indicator"], v["year"], parent) if p in units}  # a group's row
+    use = [(i, y, j) in active for i, y, j in zip(v["indicator"], v["year"], joint)]
+    return parent.where(~np.array(use, bool), joint)
+
+
 def _parents(parent_of: pd.Series, groups: dict[str, list[str]], names: dict[str, str]
-             ) -> tuple[pd.Series, dict[str, list[str]], dict[str, str]]:
+             ) -> tuple[pd.Series, dict[str, str], dict[str, list[str]], dict[str, str]]:
     """Parents for one level pass with area groups: a group whose members share a parent feeds it; groups across
     parents join those parents (transitively) into one unit, keyed like a group, that is carried one level up.
-    Returns (child/group key → parent or joint unit, joint unit → its parents, note for each such parent)."""
+    Returns (child/group key → parent or joint unit, parent → joint unit, joint unit → its parents, note for
+    each such parent)."""
     joint_of: dict[str, str] = {}
     for members in groups.values():
         parents = sorted({parent_of.get(m) for m in members} - {None})
@@ -127,7 +145,6 @@ def _parents(parent_of: pd.Series, groups: dict[str, list[str]], names: dict[str
         tied = sorted(set(parents).union(*[joint_of[p].split("+") for p in parents if p in joint_of]))
         for p in tied:
             joint_of[p] = "+".join(tied)
-    extended = parent_of.map(lambda p: joint_of.get(p, p))
     extra = {g: joint_of.get(parent_of.get(ms[0]), parent_of.get(ms[0])) for g, ms in groups.items()}
     units = {u: u.split("+") for u in set(joint_of.values())}
     notes = {}
@@ -136,7 +153,7 @@ def _parents(parent_of: pd.Series, groups: dict[str, list[str]], names: dict[str
             text = (f"unvollständig: gemeinsamer Wert für {' und '.join(names.get(m, m) for m in ms)} reicht über "
                     "dieses Gebiet hinaus (zählt im übergeordneten Gebiet)")
             notes.update({p: text for p in {parent_of.get(m) for m in ms} - {None}})
-    return pd.concat([extended, pd.Series(extra, dtype=object)]), units, notes
+    return pd.concat([parent_of, pd.Series(extra, dtype=object)]), joint_of, units, notes
 
 
 def refresh_aggregates(tx: Tx) -> int:
@@ -163,11 +180,11 @@ def refresh_aggregates(tx: Tx) -> int:
         if child_values.empty or areas.empty:
             carried, carried_groups = None, {}
             continue
-        parent_of, joint, notes = _parents(areas.set_index("key")["parent_key"], groups,
-                                           dict(zip(areas["key"], areas["name"])))
+        parent_of, joint_of, joint, notes = _parents(areas.set_index("key")["parent_key"], groups,
+                                                     dict(zip(areas["key"], areas["name"])))
         uninhabited = frozenset(k for (k,) in cur.execute("SELECT key FROM uninhabited_area WHERE level = ?",
                                                            [level]).fetchall())
-        agg = aggregate(child_values, parent_of, meta, uninhabited, groups)
+        agg = aggregate(child_values, parent_of, meta, uninhabited, groups, joint_of)
         is_joint = agg["area_key"].isin(list(joint))
         carried, carried_groups = agg[is_joint].drop(columns="note"), joint
         agg = _with_joint_notes(agg[~is_joint], notes, agg[is_joint])
