@@ -50,7 +50,7 @@ def test_30_swaps_while_4_sessions_rerun_show_no_error(snapshots, monkeypatch):
             at.switch_page(PAGES[i % len(PAGES)]).run()
             i += 1
             runs.append(1)
-            problems.extend(f"{PAGES[i % len(PAGES)]}: {e.value}" for e in [*at.exception, *at.error])
+            problems.extend(f"{PAGES[(i - 1) % len(PAGES)]}: {e.value}" for e in [*at.exception, *at.error])
 
     sessions = [threading.Thread(target=visitor, args=(n,)) for n in range(4)]
     for s in sessions:
@@ -93,4 +93,4 @@ def test_public_server_hides_error_details(monkeypatch):
     monkeypatch.setattr(serve.sys, "argv", ["serve", "--server.port", "8502"])
     monkeypatch.setenv("KECK_MODE", "public")
     serve.main()
-    assert started[0][3:6] == ["--client.showErrorDetails", "none", "--server.port"]
+    assert started[0][3:8] == ["--client.showErrorDetails", "none", "--runner.postScriptGC", "false", "--server.port"]
