@@ -9,6 +9,7 @@ an error box, a timeout, a lost connection). The servers are started by deploy/r
 
 Run: .venv/bin/python -m benchmarks.bench_load [--users 10,25,50,100,200] [--seconds 40] [--scale demo|448]
      [--replicas 1] [--via direct|proxy] [--idle 50] [--compare] (1 vs 2 replicas behind nginx, same load)
+     [--profile] (py-spy samples the replica under the first load: script, map, queries, protobuf, after-run)
 """
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ import contextlib
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,24 +145,49 @@ def start_for(scale: str) -> tuple[str, str]:
 
 def report(rows: list[dict]) -> None:
     print(f"{'run':24} {'users':>5} {'reruns':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'open p50':>8} "
-          f"{'kB/rerun':>8} {'map kB':>6} {'errors':>6} {'CPU':>5} {'RSS MB':>7}")
+          f"{'kB/rerun':>8} {'map kB':>6} {'errors':>6} {'CPU':>5} {'CPU ms/run':>10} {'RSS MB':>7}")
     for r in rows:
         print(f"{r['run']:24} {r['users']:>5} {r['reruns']:>6} {r['p50']:>7.0f} {r['p95']:>7.0f} {r['p99']:>7.0f} "
               f"{r['open']:>8.0f} {r['kb']:>8.1f} {r['map_kb']:>6.1f} {r['errors']:>6} {r['cpu']:>5.2f} "
-              f"{r['rss']:>7.0f}")
+              f"{r['cpu_ms']:>10.0f} {r['rss']:>7.0f}")
 
 
 def measure(run: str, url: str, watch: ProcWatch, users: int, seconds: float, start: tuple[str, str]) -> dict:
     watch.cpu0, watch.t0 = watch.cpu(), time.monotonic()
     stats = asyncio.run(load(url, users, seconds, start))
+    runs = len(stats.ms) + len(stats.opened)
     row = {"run": run, "users": users, "reruns": len(stats.ms), "p50": pct(stats.ms, 50), "p95": pct(stats.ms, 95),
-           "p99": pct(stats.ms, 99), "open": pct(stats.opened, 50), "kb": statistics.mean(stats.bytes or [0]) / 1000,
+           "cpu_ms": (watch.cpu() - watch.cpu0) * 1000 / max(runs, 1), "p99": pct(stats.ms, 99), "open": pct(stats.opened, 50), "kb": statistics.mean(stats.bytes or [0]) / 1000,
            "map_kb": statistics.median(stats.map_bytes or [0]) / 1000, "errors": len(stats.errors),
            "cpu": watch.cores(), "rss": watch.rss_mb()}
     for e in sorted(set(stats.errors))[:3]:
         print(f"  error ({stats.errors.count(e)}×): {e[:160]}")
     report([row])
     return row
+
+
+PROFILE_PARTS = [  # (what, a frame that marks it), counted inclusively over the replica's busy samples
+    ("script run (app.py and the page)", "<module> (app.py"),
+    ("  map: build the deck (mapdeck.build)", "build (keck_data/mapdeck.py"),
+    ("  map: deck JSON (to_json)", "to_json ("),
+    ("  DuckDB queries (keck_data.queries/warehouse)", "(keck_data/warehouse.py"),
+    ("  elements to protobuf (DeltaGenerator._enqueue)", "DeltaGenerator._enqueue ("),
+    ("after the run (ScriptRunner._on_script_finished)", "ScriptRunner._on_script_finished ("),
+    ("websocket/event loop (uvicorn, starlette)", "BaseEventLoop.run_forever ("),
+]
+
+
+def profile(pid: int, seconds: float, out: Path) -> None:
+    """Sample the replica with py-spy (requirements-dev.txt) while it is under load; print where the time goes."""
+    spy = Path(sys.executable).parent / "py-spy"
+    subprocess.run([str(spy), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "50",
+                    "--format", "raw", "--nonblocking", "--output", str(out)], check=True, capture_output=True)
+    stacks = [line.rsplit(" ", 1) for line in out.read_text().splitlines() if line.strip()]
+    total = sum(int(n) for _, n in stacks)
+    print(f"profile: {total} busy samples of the replica in {seconds:.0f} s ({out})")
+    for what, frame in PROFILE_PARTS:
+        share = sum(int(n) for stack, n in stacks if frame in stack) / max(total, 1)
+        print(f"  {what:52} {share:6.1%}")
 
 
 def idle_memory(url: str, watch: ProcWatch, count: int, start: tuple[str, str]) -> float:
@@ -188,6 +216,7 @@ def main() -> None:
     parser.add_argument("--via", choices=["direct", "proxy"], default="direct")
     parser.add_argument("--idle", type=int, default=50)
     parser.add_argument("--compare", action="store_true", help="1 vs 2 replicas behind nginx at each load")
+    parser.add_argument("--profile", action="store_true", help="py-spy profile of the replica at the first load")
     args = parser.parse_args()
     users = [int(u) for u in args.users.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="bench_load_"))
@@ -203,6 +232,11 @@ def main() -> None:
             asyncio.run(load(url, 2, 8, start))  # warm the caches
             if per_session is None and args.idle:
                 per_session = idle_memory(url, watch, args.idle, start)
+            if args.profile:
+                with ThreadPoolExecutor(1) as pool:
+                    spy = pool.submit(profile, pids[0], args.seconds, tmp / "profile.txt")
+                    measure("1 replica, profiled", url, watch, users[0], args.seconds, start)
+                    spy.result()
             for n in users:
                 rows.append(measure(f"{replicas} replica(s) {via}", url, watch, n, args.seconds, start))
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end (other work on this machine shares its cores)")

@@ -81,8 +81,9 @@ class Browser:
         await self.get(f"/{page}" + (f"?{query}" if query else ""))
         ws_url = self.base.replace("http", "ws", 1) + "/_stcore/stream"
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else None
+        # no keepalive pings: a browser sends none (a busy server would otherwise look like a lost connection)
         self.ws = await websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None,
-                                           additional_headers=headers, open_timeout=30,
+                                           additional_headers=headers, open_timeout=30, ping_interval=None,
                                            ssl=_NO_VERIFY if ws_url.startswith("wss") else None)
         self.query = query
         return await self.rerun(page_name=page)
