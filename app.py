@@ -1,4 +1,6 @@
 """Sozialraum-Atlas: entry point (page config, mode, login, the page registry, pg.run())."""
+import logging
+
 import streamlit as st
 
 from keck_data.config import settings
@@ -20,4 +22,5 @@ except KeckError as err:
 except Exception:
     if not settings().is_public:
         raise  # internal: Streamlit shows the details to staff
+    logging.getLogger("keck_data").exception("Fehler beim Anzeigen einer Seite")  # for the operator
     st.error("Diese Ansicht konnte gerade nicht angezeigt werden. Bitte die Seite neu laden.")  # no traceback

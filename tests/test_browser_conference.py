@@ -49,7 +49,9 @@ def follows(moderator, follower, action=None) -> float:
         action()
         deadline = time.time() + 60
         while (want := view(moderator))[1] in (before, {}) or not want[0]:  # a page switch first clears it
-            assert time.time() < deadline, "the moderator's view did not change"
+            if time.time() > deadline:
+                moderator.screenshot(path=str(ARTIFACTS / "conference_moderator_stuck.png"))
+                raise AssertionError(f"the moderator's view did not change: before {before}, now {want}")
             moderator.wait_for_timeout(20)
     start = time.time()
     while time.time() - start < FOLLOW_SECONDS:
