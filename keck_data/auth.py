@@ -105,8 +105,13 @@ def hash_password(password: str) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
 
-def init_auth(wh: Warehouse, directory: Path | None = None) -> list[tuple[str, str, str]]:
-    """First start: a random cookie key and one demo account per role (random passwords, returned once)."""
+def init_auth(wh: Warehouse, directory: Path | None = None) -> list[tuple[str, str, str | None]]:
+    """First start: a random cookie key and one demo account per role (random passwords, returned once).
+
+    Roles live in the warehouse, passwords in the folder, so a warehouse that shares its folder with another one
+    starts without roles: the demo accounts already in the folder get their role here (password None: unchanged).
+    Returns (username, role, password) of every account created or given its role.
+    """
     directory = directory or config_dir()
     directory.mkdir(parents=True, exist_ok=True)
     secrets_path = directory / "secrets.toml"
@@ -114,20 +119,49 @@ def init_auth(wh: Warehouse, directory: Path | None = None) -> list[tuple[str, s
         secrets_path.write_text(f'cookie_key = "{secrets.token_hex(32)}"\n', encoding="utf-8")
         os.chmod(secrets_path, 0o600)
     creds = load_credentials(directory)
-    created = []
+    created: list[tuple[str, str, str | None]] = []
     if not creds["usernames"]:
         for username, name, role in DEMO_ACCOUNTS:
             password = secrets.token_urlsafe(12)
             creds["usernames"][username] = {"name": name, "password": hash_password(password), "email": ""}
             created.append((username, role, password))
         save_credentials(creds, directory)
-
+    else:
+        with_role = set(read_df(wh, "SELECT username FROM user_role")["username"])
+        created = [(u, role, None) for u, _, role in DEMO_ACCOUNTS if u in creds["usernames"] and u not in with_role]
+    if created:
         def roles(tx: Tx) -> None:
             for username, role, _ in created:
                 tx.cur.execute("INSERT OR REPLACE INTO user_role VALUES (?, ?, NULL, TRUE)", [username, role])
                 tx.audit("user_role", username, None, {"role": role})
         wh.write(system(), "init-auth", [Resource("user", u) for u, _, _ in created], roles)
     return created
+
+
+def login_problems(wh: Warehouse, directory: Path | None = None) -> list[str]:
+    """Why a login to this warehouse would fail, in German (empty: every account can sign in)."""
+    directory = directory or config_dir()
+    passwords = set(load_credentials(directory)["usernames"])
+    roles = read_df(wh, "SELECT username, role, active FROM user_role ORDER BY username")
+    problems = []
+    try:
+        cookie_key(directory)
+    except KeckError as err:
+        problems.append(str(err))
+    no_role = sorted(passwords - set(roles["username"]))
+    if no_role:
+        problems.append(f"Konten in {directory} ohne Rolle in diesem Warehouse ({wh.path}): {', '.join(no_role)} – "
+                        "ihre Anmeldung scheitert hier, bis ein Kommunen-Admin ihnen auf der Seite „Benutzer“ eine "
+                        "Rolle gibt (Rollen gelten je Warehouse, Passwörter je Anmeldeordner KECK_AUTH_DIR).")
+    no_password = sorted(set(roles.loc[roles["active"], "username"]) - passwords)
+    if no_password:
+        problems.append(f"Rollen ohne Passwort in {directory}: {', '.join(no_password)} – ihre Anmeldung scheitert; "
+                        "zeigt KECK_AUTH_DIR auf den richtigen Anmeldeordner?")
+    admins = roles[roles["active"] & roles["role"].eq("kommunen_admin") & roles["username"].isin(passwords)]
+    if admins.empty:
+        problems.append("Kein aktiver Kommunen-Admin mit Passwort: niemand kann in diesem Warehouse Benutzer "
+                        "verwalten.")
+    return problems
 
 
 # -- login, throttle, sessions ----------------------------------------------------------------------------

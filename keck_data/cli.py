@@ -4,14 +4,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import partial
 from pathlib import Path
+from typing import TextIO
 
-from . import auth, data_commands, demo, policy, privacy_audit
+from . import auth, data_commands, demo, handover, policy, privacy_audit
 from .config import settings
-from .errors import KeckError, WarehouseError
+from .errors import KeckError, WarehouseError, WarehouseLocked
 from .privacy import PrivacyRule
 from .publish import publish
 from .warehouse import Warehouse, read_df
+
+PATH_ARGS = ("file", "metadata", "target")  # resolved here: a job handed over runs in another directory
 
 
 def info(wh: Warehouse) -> dict:
@@ -48,19 +52,20 @@ def year_ranges(years: list[int]) -> str:
     return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
-def _print_info(data: dict) -> None:
-    print(f"Kommune: {data['municipality']}" + (" (synthetische Demodaten)" if data["demo"] else ""))
-    print("Raumebenen: " + ", ".join(f"{lv['name']} ({lv['areas']})" for lv in data["levels"]))
-    print(f"Themenfelder ({len(data['topics'])}): " + ", ".join(data["topics"]))
-    print(f"Indikatoren: {data['indicators']} (davon freigegeben: {data['indicators_released']})")
+def _print_info(data: dict, out: TextIO) -> None:
+    say = partial(print, file=out)
+    say(f"Kommune: {data['municipality']}" + (" (synthetische Demodaten)" if data["demo"] else ""))
+    say("Raumebenen: " + ", ".join(f"{lv['name']} ({lv['areas']})" for lv in data["levels"]))
+    say(f"Themenfelder ({len(data['topics'])}): " + ", ".join(data["topics"]))
+    say(f"Indikatoren: {data['indicators']} (davon freigegeben: {data['indicators_released']})")
     years = data["years"]
-    print(f"Jahre: {year_ranges(years)}" if years else "Jahre: keine")
-    print(f"Werte: {data['values']}")
-    print("POIs: " + ", ".join(f"{k} ({v})" for k, v in data["pois"].items()))
-    print(f"Warehouse-Version: {data['warehouse_version']} (Schema {data['schema_version']})")
+    say(f"Jahre: {year_ranges(years)}" if years else "Jahre: keine")
+    say(f"Werte: {data['values']}")
+    say("POIs: " + ", ".join(f"{k} ({v})" for k, v in data["pois"].items()))
+    say(f"Warehouse-Version: {data['warehouse_version']} (Schema {data['schema_version']})")
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m keck_data", description="Sozialraum-Atlas: Verwaltung")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("init-demo", help="Demo-Warehouse „Musterstadt“ erzeugen")
@@ -74,50 +79,83 @@ def main(argv: list[str] | None = None) -> int:
                                               "berechnen oder eingrenzen? (Exit-Code 1, wenn ja)")
     p.add_argument("--snapshot", help="öffentlicher Schnappschuss (Standard: KECK_PUBLIC_WAREHOUSE)")
     data_commands.add_parsers(sub)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command. Commands on the internal warehouse run here, or — while the internal instance holds the
+    file — in that instance (:mod:`keck_data.handover`), with the same output and exit code."""
+    args = _parser().parse_args(argv)
     cfg = settings()
+    path = cfg.warehouse_path
     try:
         if args.command == "init-demo":
-            result = demo.init_demo(cfg.warehouse_path, force=args.force)
-            if result.get("skipped"):
-                print(f"Warehouse {cfg.warehouse_path} ist schon vorhanden (mit --force neu erzeugen).")
-            else:
-                print(f"Demo-Warehouse {result['path']} erzeugt in {result['seconds']} s "
-                      f"({result['bytes'] / 1e6:.1f} MB, {result['values']} Werte, {result['pois']} POIs).")
-        elif args.command == "init-auth":
-            with Warehouse(cfg.warehouse_path) as wh:
-                created = auth.init_auth(wh)
-            if created:
-                print("Demo-Konten angelegt (Passwörter werden nur jetzt angezeigt, gespeichert sind nur Hashes):")
-                for username, role, password in created:
-                    print(f"  {username:12} {policy.role_label(role):28} Passwort: {password}")
-            else:
-                print(f"Anmeldedaten vorhanden ({auth.config_dir()}).")
-        elif args.command == "info":
-            with Warehouse(cfg.warehouse_path, read_only=True) as wh:
-                data = info(wh)
-            print(json.dumps(data, ensure_ascii=False)) if args.json else _print_info(data)
-        elif args.command == "publish":
-            if not cfg.warehouse_path.exists():
-                raise WarehouseError(f"Kein internes Warehouse unter {cfg.warehouse_path} – nichts zu veröffentlichen. "
-                                     "Zuerst „python -m keck_data init-demo“ oder Daten importieren.")
-            with Warehouse(cfg.warehouse_path) as wh:
-                result = publish(wh, args.target or cfg.public_warehouse_path, policy.system("cli"))
-            if not result["indicators"]:
-                print(f"0 Indikatoren freigegeben – zuerst freigeben (python -m keck_data release INDIKATOR …), "
-                      f"dann erneut veröffentlichen. {result['path']} enthält keine Indikatoren.")
-            else:
-                print(f"Veröffentlicht: {result['indicators']} Indikatoren, {result['values']} Werte "
-                      f"({result['suppressed']} als „k. A.“, davon {result['secondary']} sekundär) nach {result['path']}. "
-                      f"Angriffstest: {result['audit']}.")
-        elif args.command == "audit-privacy":
-            result, note = privacy_audit.audit_files(Path(args.snapshot or cfg.public_warehouse_path),
-                                                     cfg.warehouse_path, PrivacyRule.from_settings())
+            return _init_demo(path, args.force)
+        if args.command == "audit-privacy":
+            result, note = privacy_audit.audit_files(Path(args.snapshot or cfg.public_warehouse_path), path,
+                                                     PrivacyRule.from_settings())
             print("\n".join([result.summary()] + result.details() + ([note] if note else [])))
             return 0 if result.ok else 1
-        else:
-            return data_commands.run(args, cfg.warehouse_path)
+        if args.command == "publish":
+            if not path.exists():
+                raise WarehouseError(f"Kein internes Warehouse unter {path} – nichts zu veröffentlichen. "
+                                     "Zuerst „python -m keck_data init-demo“ oder Daten importieren.")
+            args.target = args.target or str(cfg.public_warehouse_path)
+        job = {k: str(Path(v).resolve()) if k in PATH_ARGS and v else v for k, v in vars(args).items()}
+        return handover.run_or_hand_over(path, job, lambda: Warehouse(path, read_only=args.command == "info"),
+                                         run_job, sys.stdout, sys.stderr, cfg.wait_seconds)
     except KeckError as err:
         print(f"Fehler: {err}", file=sys.stderr)
         return 2
+
+
+def run_job(job: dict, wh: Warehouse, out: TextIO, err: TextIO) -> int:
+    """One command on an open warehouse (here, or on the desk of the running instance); German errors → 2."""
+    args = argparse.Namespace(**job)
+    say = partial(print, file=out)
+    try:
+        if args.command == "init-auth":
+            created = auth.init_auth(wh)
+            if any(password for _, _, password in created):
+                say("Demo-Konten angelegt (Passwörter werden nur jetzt angezeigt, gespeichert sind nur Hashes):")
+            elif created:
+                say(f"Anmeldedaten vorhanden ({auth.config_dir()}); die Demo-Konten erhalten ihre Rolle auch in "
+                    f"diesem Warehouse ({wh.path}), Passwörter unverändert:")
+            else:
+                say(f"Anmeldedaten vorhanden ({auth.config_dir()}).")
+            for username, role, password in created:
+                say(f"  {username:12} {policy.role_label(role):28} Passwort: {password or 'wie bisher'}")
+            for problem in auth.login_problems(wh):
+                print(f"Warnung: {problem}", file=err)
+        elif args.command == "info":
+            data = info(wh)
+            say(json.dumps(data, ensure_ascii=False)) if args.json else _print_info(data, out)
+        elif args.command == "publish":
+            result = publish(wh, args.target, policy.system("cli"))
+            if not result["indicators"]:
+                say(f"0 Indikatoren freigegeben – zuerst freigeben (python -m keck_data release INDIKATOR …), "
+                    f"dann erneut veröffentlichen. {result['path']} enthält keine Indikatoren.")
+            else:
+                say(f"Veröffentlicht: {result['indicators']} Indikatoren, {result['values']} Werte "
+                    f"({result['suppressed']} als „k. A.“, davon {result['secondary']} sekundär) nach "
+                    f"{result['path']}. Angriffstest: {result['audit']}.")
+        else:
+            return data_commands.run(args, wh, out, err)
+    except KeckError as error:
+        print(f"Fehler: {error}", file=err)
+        return 2
+    return 0
+
+
+def _init_demo(path: Path, force: bool) -> int:
+    pid = handover.desk_pid(path)
+    if force and pid is not None:
+        raise WarehouseLocked(f"Die laufende Anwendung (PID {pid}) hat {path} geöffnet; zum Neuaufbau des "
+                              "Demo-Warehouse bitte zuerst die Anwendung beenden.", pid)
+    result = demo.init_demo(path, force=force)
+    if result.get("skipped"):
+        print(f"Warehouse {path} ist schon vorhanden (mit --force neu erzeugen).")
+    else:
+        print(f"Demo-Warehouse {result['path']} erzeugt in {result['seconds']} s "
+              f"({result['bytes'] / 1e6:.1f} MB, {result['values']} Werte, {result['pois']} POIs).")
     return 0

@@ -40,6 +40,7 @@ class Settings:
     client_header: str | None = None  # header the reverse proxy sets to the client address (e.g. X-Real-IP)
     privacy_width: int | None = None  # protection width of hidden cells; None: threshold + 1
     public_url: str | None = None  # address of the public instance (QR codes of released views point there)
+    wait_seconds: int = 300  # how long a command waits for the running instance or another command
 
     @property
     def is_public(self) -> bool:
@@ -73,4 +74,5 @@ def settings() -> Settings:
         client_header=os.environ.get("KECK_CLIENT_HEADER", "").strip() or None,
         privacy_width=_int_env("KECK_PRIVACY_WIDTH", threshold + 1),
         public_url=os.environ.get("KECK_PUBLIC_URL", "").strip().rstrip("/") or None,
+        wait_seconds=_int_env("KECK_WAIT_SECONDS", 300),
     )

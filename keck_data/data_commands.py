@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+from functools import partial
 from pathlib import Path
+from typing import TextIO
 
 from . import editing
 from .errors import ValidationError
@@ -100,51 +101,52 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--year", type=int, help="Jahr der Werte in den Geodateien (Standard: das letzte)")
 
 
-def run(args: argparse.Namespace, warehouse: Path) -> int:
-    with Warehouse(warehouse) as wh:
-        if args.command == "uninhabited":
-            n = set_uninhabited(wh, system("cli"), args.level, args.keys, not args.undo)
-            print(f"{n} Gebiete {'wieder als bewohnt' if args.undo else 'als ohne Wohnbevölkerung'} gekennzeichnet; "
-                  "gröbere Ebenen neu berechnet.")
-            return 0
-        if args.command == "release":
-            for key in args.indicators:
-                editing.set_released(wh, system("cli"), key, not args.withdraw)
-            state = "zurückgezogen" if args.withdraw else "freigegeben"
-            print(f"{len(args.indicators)} Indikatoren {state}: {', '.join(args.indicators)}. Für die öffentliche "
-                  "Instanz danach „python -m keck_data publish“.")
-            return 0
-        if args.command == "export-values":
-            n = export_values(wh, args.file, released_only=args.released_only)
-            print(f"{n} Werte nach {args.file} geschrieben.")
-            return 0
-        if args.command == "export-opendata":
-            Path(args.file).write_bytes(open_data_zip(Atlas(wh, public=True), args.year))
-            print(f"Offene Daten nach {args.file} geschrieben.")
-            return 0
-        progress = (lambda f, m: print(f"[{f:4.0%}] {m}", file=sys.stderr)) if not args.json else None
-        kwargs = {"dry_run": args.dry_run, "user": system("cli")} | ({"progress": progress} if progress else {})
-        if args.command == "import-areas":
-            report = import_areas(wh, args.file, level=args.level, level_name=args.level_name, key_col=args.key,
-                                  name_col=args.name, parent_level=args.parent_level, parent_rule=args.parent_rule,
-                                  parent_col=args.parent_column, prefix_len=args.prefix_len, crs=args.crs,
-                                  key_width=args.key_width, layer=args.layer, municipality=args.municipality,
-                                  **kwargs)
-        elif args.command == "import-values":
-            report = import_values(wh, args.file, level=args.level, layout=args.layout, key_col=args.key,
-                                   name_col=args.area_name, indicator_col=args.indicator_column,
-                                   year_col=args.year_column, value_col=args.value_column, year=args.year,
-                                   sheet=args.sheet, columns=_pairs(args.map, "--map") or None,
-                                   metadata=args.metadata, decimal=args.decimal, dash=args.dash,
-                                   empty=args.empty, key_width=args.key_width, header_row=args.header_row,
-                                   skip_rows=args.skip_rows, profile=args.profile, save_profile=args.save_profile,
-                                   **kwargs)
-        else:
-            report = import_pois(wh, args.file, name_col=args.name, category=args.category,
-                                 category_col=args.category_column,
-                                 category_map=_pairs(args.category_map, "--category-map") or None,
-                                 lat_col=args.lat, lon_col=args.lon, x_col=args.x, y_col=args.y, crs=args.crs,
-                                 fields=_pairs(args.field, "--field") or None, capacity_col=args.capacity,
-                                 public=not args.internal, tolerance_m=args.tolerance_m, **kwargs)
-    print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else report.summary())
+def run(args: argparse.Namespace, wh: Warehouse, out: TextIO, err: TextIO) -> int:
+    """One data command on an open warehouse; the report to ``out``, progress to ``err``."""
+    say = partial(print, file=out)
+    if args.command == "uninhabited":
+        n = set_uninhabited(wh, system("cli"), args.level, args.keys, not args.undo)
+        say(f"{n} Gebiete {'wieder als bewohnt' if args.undo else 'als ohne Wohnbevölkerung'} gekennzeichnet; "
+            "gröbere Ebenen neu berechnet.")
+        return 0
+    if args.command == "release":
+        for key in args.indicators:
+            editing.set_released(wh, system("cli"), key, not args.withdraw)
+        state = "zurückgezogen" if args.withdraw else "freigegeben"
+        say(f"{len(args.indicators)} Indikatoren {state}: {', '.join(args.indicators)}. Für die öffentliche "
+            "Instanz danach „python -m keck_data publish“.")
+        return 0
+    if args.command == "export-values":
+        n = export_values(wh, args.file, released_only=args.released_only)
+        say(f"{n} Werte nach {args.file} geschrieben.")
+        return 0
+    if args.command == "export-opendata":
+        Path(args.file).write_bytes(open_data_zip(Atlas(wh, public=True), args.year))
+        say(f"Offene Daten nach {args.file} geschrieben.")
+        return 0
+    progress = (lambda f, m: print(f"[{f:4.0%}] {m}", file=err, flush=True)) if not args.json else None
+    kwargs = {"dry_run": args.dry_run, "user": system("cli")} | ({"progress": progress} if progress else {})
+    if args.command == "import-areas":
+        report = import_areas(wh, args.file, level=args.level, level_name=args.level_name, key_col=args.key,
+                              name_col=args.name, parent_level=args.parent_level, parent_rule=args.parent_rule,
+                              parent_col=args.parent_column, prefix_len=args.prefix_len, crs=args.crs,
+                              key_width=args.key_width, layer=args.layer, municipality=args.municipality,
+                              **kwargs)
+    elif args.command == "import-values":
+        report = import_values(wh, args.file, level=args.level, layout=args.layout, key_col=args.key,
+                               name_col=args.area_name, indicator_col=args.indicator_column,
+                               year_col=args.year_column, value_col=args.value_column, year=args.year,
+                               sheet=args.sheet, columns=_pairs(args.map, "--map") or None,
+                               metadata=args.metadata, decimal=args.decimal, dash=args.dash,
+                               empty=args.empty, key_width=args.key_width, header_row=args.header_row,
+                               skip_rows=args.skip_rows, profile=args.profile, save_profile=args.save_profile,
+                               **kwargs)
+    else:
+        report = import_pois(wh, args.file, name_col=args.name, category=args.category,
+                             category_col=args.category_column,
+                             category_map=_pairs(args.category_map, "--category-map") or None,
+                             lat_col=args.lat, lon_col=args.lon, x_col=args.x, y_col=args.y, crs=args.crs,
+                             fields=_pairs(args.field, "--field") or None, capacity_col=args.capacity,
+                             public=not args.internal, tolerance_m=args.tolerance_m, **kwargs)
+    say(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else report.summary())
     return 0

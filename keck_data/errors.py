@@ -23,3 +23,11 @@ class ConflictError(KeckError):
 
 class WarehouseError(KeckError):
     """The warehouse file is missing, locked or of an unknown version."""
+
+
+class WarehouseLocked(WarehouseError):
+    """Another process has the warehouse file open (``pid``: that process, if DuckDB named it)."""
+
+    def __init__(self, message: str, pid: int | None = None):
+        super().__init__(message)
+        self.pid = pid

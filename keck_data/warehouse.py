@@ -8,6 +8,7 @@ warehouse version that caches key on.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any, Callable, Sequence, TypeVar
 
 import duckdb
 
-from .errors import ConflictError, KeckError, PermissionDenied, WarehouseError
+from .errors import ConflictError, KeckError, PermissionDenied, WarehouseError, WarehouseLocked
 from .policy import Resource, User, reason
 from .schema import LATEST_VERSION, MIGRATIONS
 
@@ -74,6 +75,7 @@ class Warehouse:
     def __init__(self, path: str | Path, read_only: bool = False):
         self.path = Path(path)
         self.read_only = read_only
+        self.closed = False
         if read_only and not self.path.exists():
             raise WarehouseError(
                 f"Die Datei {self.path} gibt es nicht. Für die öffentliche Instanz zuerst "
@@ -84,6 +86,11 @@ class Warehouse:
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.IOException as exc:
+            if "Could not set lock" in str(exc):
+                pid = re.search(r"PID (\d+)", str(exc))
+                raise WarehouseLocked(f"Die Warehouse-Datei {self.path} ist von einem anderen Prozess"
+                                      + (f" (PID {pid[1]})" if pid else "") + " geöffnet.",
+                                      int(pid[1]) if pid else None) from exc
             raise WarehouseError(
                 f"Die Warehouse-Datei {self.path} lässt sich nicht öffnen: Sie ist beschädigt oder von einem "
                 f"anderen Prozess zum Schreiben geöffnet ({exc})."
@@ -102,6 +109,7 @@ class Warehouse:
 
     def close(self) -> None:
         self.con.close()
+        self.closed = True
 
     def __enter__(self) -> "Warehouse":
         return self

@@ -39,7 +39,7 @@ CROSS_RATE = {"key": "quote_sgb2_bildung", "name": "SGB II je Schulanfänger", "
 # self-acting writes: nobody is signed in yet (login), or whoever runs them owns the files anyway (first start,
 # demo, command line)
 SELF_ACTING = {"keck_data.auth.authenticate", "keck_data.auth.init_auth", "keck_data.demo.init_demo",
-               "keck_data.cli.main", "keck_data.data_commands.run"}
+               "keck_data.cli.run_job", "keck_data.data_commands.run"}
 
 
 def _values_file(tmp: Path) -> Path:

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from .. import cli, handover
 from ..config import settings
 from ..errors import WarehouseError
 from ..queries import Atlas
@@ -19,8 +20,11 @@ from ..warehouse import Warehouse
 
 @st.cache_resource(show_spinner=False)
 def _open(path: str) -> Warehouse:
-    """The internal instance: one read-write connection per file and process."""
-    return Warehouse(path)
+    """The internal instance: one read-write connection per file and process, kept open; command-line jobs
+    run on it through the desk (:mod:`keck_data.handover`). A command holding the file is waited for."""
+    wh = handover.open_waiting(lambda: Warehouse(path), settings().wait_seconds, lambda locked: None)
+    handover.Desk(wh, cli.run_job).start()
+    return wh
 
 
 class _Snapshot:
