@@ -1,21 +1,20 @@
 """A new public snapshot while visitors are reading: running reruns finish on the old one, later ones use the
 new one, and nobody sees an error, a traceback or a server path."""
+import asyncio
+import itertools
 import os
 import shutil
-import threading
-import time
 
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
+from benchmarks.protocol import Browser
 from keck_data import editing
 from keck_data.policy import system
 from keck_data.publish import publish
 from keck_data.warehouse import Warehouse
-from tests.conftest import ROOT
+from tests.browser_support import atlas_server
 
-PAGES = ["pages/atlas/karte.py", "pages/atlas/tabelle.py", "pages/atlas/indikatoren.py", "pages/atlas/zeitreihe.py"]
+PAGES = ["karte", "tabelle", "indikatoren", "zeitreihe"]
 
 
 @pytest.fixture()
@@ -34,42 +33,45 @@ def snapshots(demo_file, tmp_path):
     return first, second, served
 
 
-def test_30_swaps_while_4_sessions_rerun_show_no_error(snapshots, monkeypatch):
+def test_30_swaps_while_4_visitors_rerun_show_no_error(snapshots, tmp_path):
+    """A real public server and four visitors over Streamlit's protocol (AppTests in threads share one runtime
+    and break each other, which is not what visitors see)."""
     first, second, served = snapshots
-    monkeypatch.setenv("KECK_MODE", "public")
-    monkeypatch.setenv("KECK_PUBLIC_WAREHOUSE", str(served))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    problems, runs, stop = [], [], threading.Event()
 
-    def visitor(n: int) -> None:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        at.run()
-        i = n
-        while not stop.is_set():
-            at.switch_page(PAGES[i % len(PAGES)]).run()
-            i += 1
-            runs.append(1)
-            problems.extend(f"{PAGES[(i - 1) % len(PAGES)]}: {e.value}" for e in [*at.exception, *at.error])
+    async def scenario(url: str) -> tuple[list[str], int]:
+        problems, runs, done = [], [0], asyncio.Event()
 
-    sessions = [threading.Thread(target=visitor, args=(n,)) for n in range(4)]
-    for s in sessions:
-        s.start()
-    time.sleep(3)
-    for i in range(30):  # exactly what publish does: a complete file renamed over the served one
-        tmp = served.with_name(f".public.duckdb.{i}.tmp")
-        shutil.copy(second if i % 2 == 0 else first, tmp)
-        os.replace(tmp, served)
-        seen = len(runs)
-        deadline = time.time() + 120
-        while len(runs) < seen + 2 and time.time() < deadline:  # the next swap comes while others still read
-            time.sleep(0.05)
-    stop.set()
-    for s in sessions:
-        s.join(timeout=300)
-    st.cache_resource.clear()
+        async def visitor(n: int) -> None:
+            browser = Browser(url)
+            problems.extend((await browser.open("karte")).errors)
+            for i in itertools.count(n):
+                if done.is_set():
+                    break
+                page = PAGES[i % len(PAGES)]
+                problems.extend(f"{page}: {e}" for e in (await browser.rerun(page_hash=browser.pages[page])).errors)
+                runs[0] += 1
+            await browser.close()
+
+        async def publisher() -> None:
+            for i in range(30):  # exactly what publish does: a complete file renamed over the served one
+                tmp = served.with_name(f".public.duckdb.{i}.tmp")
+                shutil.copy(second if i % 2 == 0 else first, tmp)
+                os.replace(tmp, served)
+                seen = runs[0]
+                for _ in range(2400):  # the next swap comes while others still read
+                    if runs[0] >= seen + 2:
+                        break
+                    await asyncio.sleep(0.05)
+            done.set()
+
+        await asyncio.gather(publisher(), *(visitor(n) for n in range(4)))
+        return problems, runs[0]
+
+    with atlas_server({"KECK_MODE": "public", "KECK_PUBLIC_WAREHOUSE": str(served)}, tmp_path / "public.log") as url:
+        problems, runs = asyncio.run(scenario(url))
     assert not problems, problems[:5]
-    assert len(runs) >= 60, "the sessions hardly ran"
+    assert runs >= 60, "the visitors hardly ran"
+    assert "Traceback" not in (tmp_path / "public.log").read_text()
 
 
 def test_public_errors_are_a_german_box_without_traceback_or_path(app, monkeypatch):
@@ -93,4 +95,5 @@ def test_public_server_hides_error_details(monkeypatch):
     monkeypatch.setattr(serve.sys, "argv", ["serve", "--server.port", "8502"])
     monkeypatch.setenv("KECK_MODE", "public")
     serve.main()
-    assert started[0][3:8] == ["--client.showErrorDetails", "none", "--runner.postScriptGC", "false", "--server.port"]
+    assert started[0][3:10] == ["--client.showErrorDetails", "none", "--runner.postScriptGC", "false",
+                                "--server.enableWebsocketCompression", "true", "--server.port"]
