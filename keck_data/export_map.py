@@ -29,11 +29,19 @@ EQUAL_AREA = 3035
 plt.rcParams.update({"svg.fonttype": "none", "pdf.fonttype": 42, "font.family": "DejaVu Sans"})
 
 
-def area_frame(atlas: Atlas, level: str) -> gpd.GeoDataFrame:
-    """The exact geometry of a level in an equal-area projection (metres)."""
+def area_frame(atlas: Atlas, level: str, groups: bool = False) -> gpd.GeoDataFrame:
+    """The exact geometry of a level in an equal-area projection (metres); with ``groups`` then each area
+    group's (its members dissolved)."""
     df = read_df(atlas.wh, "SELECT key, name, ST_AsWKB(geom) AS wkb FROM area WHERE level = ? ORDER BY key", [level])
-    return gpd.GeoDataFrame(df[["key", "name"]], geometry=shapely.from_wkb([bytes(b) for b in df["wkb"]]),
-                            crs=4326).to_crs(EQUAL_AREA)
+    areas = gpd.GeoDataFrame(df[["key", "name"]], geometry=shapely.from_wkb([bytes(b) for b in df["wkb"]]),
+                             crs=4326).to_crs(EQUAL_AREA)
+    joint = atlas.groups(level)
+    if not groups or joint.empty:
+        return areas
+    shapes = areas.set_index("key").geometry
+    joint = gpd.GeoDataFrame({"key": joint["key"], "name": joint["name"] + " (gemeinsam)"}, crs=EQUAL_AREA,
+                             geometry=[shapely.union_all(shapes.loc[ms].values) for ms in joint["members"]])
+    return gpd.GeoDataFrame(pd.concat([areas, joint], ignore_index=True), crs=EQUAL_AREA)
 
 
 def render_map(atlas: Atlas, s: MapSettings, fmt: str = "png", dpi: int = 200) -> bytes:
@@ -44,7 +52,7 @@ def render_map(atlas: Atlas, s: MapSettings, fmt: str = "png", dpi: int = 200) -
     values = atlas.level_values(s.indicator, s.level, s.year)
     cls = classify.classify(values["value"], values["status"], s.method, s.k, s.palette, ind["polarity"],
                             int(ind["decimals"]), ind["unit"], list(s.manual_breaks) or None)
-    gdf = area_frame(atlas, s.level).merge(values[["key", "status"]], on="key", how="left")
+    gdf = area_frame(atlas, s.level, groups=True).merge(values[["key", "status"]], on="key")  # groups, not members
     colors = {k: cls.color_of(int(c), st) for k, c, st in zip(values["key"], cls.classes, values["status"])}
     gdf["color"] = gdf["key"].map(colors).fillna(classify.COLOR_MISSING)
 

@@ -152,8 +152,40 @@ class Atlas:
         out["note"] = out["note"].where(out["members"].isna(), "gemeinsamer Wert für " + out["joint"])
         out = out.drop(columns="joint")
         out["status"] = out["status"].fillna("missing")
-        out["text"] = [fmt.value_text(v, s, int(ind["decimals"]), ind["unit"]) for v, s in zip(out["value"], out["status"])]
+        out["text"] = [fmt.value_text(v, s, int(ind["decimals"]), ind["unit"], n)
+                       for v, s, n in zip(out["value"], out["status"], out["note"])]
         return out
+
+    def incomplete(self, indicators: list[str], years: list[int] | None = None) -> pd.DataFrame:
+        """Areas shown as "keine Daten (unvollständig …)" and which of their areas lack a value.
+
+        Returns indicator, level, key, year, name, reason ("unvollständig: 2 von 48 Gebieten fehlen"), missing
+        (names of the inhabited areas one level finer without a value, ", "-joined; an area of a group with a
+        value has one). A "k. A." value counts as a value unless it was delivered hidden (internal reason).
+        """
+        vals = self.values(indicators, years)
+        gaps = vals[vals["status"].ne("ok") & vals["note"].map(fmt.incomplete).notna()]
+        columns = ["indicator", "level", "key", "year", "name", "reason", "missing"]
+        if gaps.empty:
+            return pd.DataFrame(columns=columns)
+        valued = vals[vals["status"].eq("ok") | (vals["status"].eq("suppressed")
+                                                 & vals["reason"].ne("bei der Lieferung unterdrückt"))]
+        has = set(zip(valued["indicator"], valued["year"], valued["level"], valued["area_key"]))
+        members = area_groups.members(self.wh.cursor())
+        children = read_df(self.wh, "SELECT l.parent_level, a.parent_key, a.level, a.key, a.name FROM area a "
+                                    "JOIN spatial_level l ON l.key = a.level WHERE NOT EXISTS (SELECT 1 FROM "
+                                    "uninhabited_area u WHERE u.level = a.level AND u.key = a.key) ORDER BY a.key")
+        rows = []
+        for ind, level, key, year, note in gaps[["indicator", "level", "area_key", "year", "note"]].itertuples(
+                index=False):
+            mine = children[(children["parent_level"] == level) & (children["parent_key"] == key)]
+            covered = {m for lv, g, m in zip(members["level"], members["group_key"], members["area_key"])
+                       if (ind, year, lv, g) in has}
+            lacking = [n for lv, k, n in zip(mine["level"], mine["key"], mine["name"])
+                       if (ind, year, lv, k) not in has and k not in covered]
+            rows.append([ind, level, key, int(year), self.area_label(level).get(key, key), fmt.incomplete(note),
+                         ", ".join(lacking)])
+        return pd.DataFrame(rows, columns=columns)
 
     def units(self, level: str, with_value: set[str]) -> pd.DataFrame:
         """The areas of a level (key, name, parent_key, members, joint), where the groups among ``with_value``
@@ -194,11 +226,12 @@ class Atlas:
             level=level, level_name=self.level_name(level)).sort_values("key")], ignore_index=True)
         frame["reference"] = frame["level"] != level
         for key in indicators:
-            v = vals[vals["indicator"] == key][["level", "area_key", "value", "status"]]
+            v = vals[vals["indicator"] == key][["level", "area_key", "value", "status", "note"]]
             merged = frame.merge(v, left_on=["level", "key"], right_on=["level", "area_key"], how="left")
             frame[meta.loc[key, "name"]] = [
                 fmt.value_text(val, st if isinstance(st, str) else "missing", int(meta.loc[key, "decimals"]),
-                               meta.loc[key, "unit"]) for val, st in zip(merged["value"], merged["status"])]
+                               meta.loc[key, "unit"], n)
+                for val, st, n in zip(merged["value"], merged["status"], merged["note"])]
             frame[f"_num_{key}"] = merged["value"].to_numpy()
         return frame.reset_index(drop=True)
 
@@ -246,6 +279,8 @@ class Atlas:
         meta = self.indicators()
         vals = self.values(list(meta["key"]), [year])
         top = self.levels().iloc[0]["key"]
+        groups = self.groups(level)
+        joint = {m: (k, n) for k, n, ms in groups[["key", "name", "members"]].itertuples(index=False) for m in ms}
         rows = []
         for _, ind in meta.iterrows():
             v = vals[vals["indicator"] == ind["key"]]
@@ -254,13 +289,20 @@ class Atlas:
             row = {"topic": ind["topic_name"], "indicator": ind["key"], "name": ind["name"], "unit": ind["unit"],
                    "decimals": int(ind["decimals"]), "city": cv,
                    "city_text": fmt.value_text(cv, "ok" if not np.isnan(cv) else "missing", int(ind["decimals"]),
-                                               ind["unit"])}
+                                               ind["unit"], city["note"].iloc[0] if len(city) else None)}
             for key in area_keys:
                 a = v[(v["level"] == level) & (v["area_key"] == key)]
                 st = a["status"].iloc[0] if len(a) else "missing"
                 val = float(a["value"].iloc[0]) if len(a) and st == "ok" else np.nan
-                row[names[key]] = fmt.value_text(val, st, int(ind["decimals"]), ind["unit"])
+                row[names[key]] = fmt.value_text(val, st, int(ind["decimals"]), ind["unit"],
+                                                 a["note"].iloc[0] if len(a) else None)
                 row[f"_num_{key}"] = val
+                if not len(a) and key in joint:  # the member of a group: the group's value, labelled as such
+                    g = v[(v["level"] == level) & (v["area_key"] == joint[key][0])]
+                    if len(g):
+                        row[names[key]] = (fmt.value_text(g["value"].iloc[0], g["status"].iloc[0],
+                                                          int(ind["decimals"]), ind["unit"])
+                                           + f" (gemeinsamer Wert für {joint[key][1]})")
                 diff = np.nan if ind["kind"] == "count" else val - cv  # a count differs from the total anyway
                 row[f"Δ {names[key]}"] = fmt.difference(diff, int(ind["decimals"]), ind["unit"])
             rows.append(row)

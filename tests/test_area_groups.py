@@ -9,6 +9,7 @@ import pytest
 
 from keck_data import area_groups, mapdeck, privacy
 from keck_data.errors import ValidationError
+from keck_data.export_map import area_frame, render_map
 from keck_data.export_table import to_xlsx
 from keck_data.importing import import_values
 from keck_data.policy import system
@@ -210,7 +211,7 @@ def test_table_and_xlsx_show_the_group_row_instead_of_two_empty_rows(grouped):
     assert not [r for r in rows if r[2] in ("Marktplatz", "Domviertel")]
 
 
-def test_tabelle_page_shows_the_group_row(app, internal_file, tmp_path):
+def test_tabelle_and_karte_pages_show_the_group(app, internal_file, tmp_path):
     with Warehouse(internal_file) as wh:
         path, _ = delivery(wh, tmp_path / "geburten.xlsx", totals=False)
         _import(wh, path)
@@ -221,3 +222,23 @@ def test_tabelle_page_shows_the_group_row(app, internal_file, tmp_path):
     shown = at.dataframe[1].value
     assert "Marktplatz und Domviertel (gemeinsam)" in set(shown["Gebiet"])
     assert not {"Marktplatz", "Domviertel"} & set(shown["Gebiet"]) and len(shown) == 48 - 4 + 2
+    at = app(ind="geburten", lvl="sozialraum", yr=str(YEAR), sel="0102")  # Karte: the member's profile
+    ok(at)
+    profile = at.dataframe[0].value
+    assert "40 (gemeinsamer Wert für Marktplatz und Domviertel)" in set(profile.iloc[:, 1])
+
+
+def test_map_image_export_draws_the_group_as_one_unit(grouped):
+    frame = area_frame(grouped, "sozialraum", groups=True).set_index("key")
+    members = frame.loc[list(SAME_PARENT), "geometry"]
+    assert frame.loc["0101+0102", "geometry"].area == pytest.approx(members.area.sum(), rel=1e-6)
+    assert frame.loc["0101+0102", "geometry"].geom_type == "Polygon"  # neighbours dissolve into one outline
+    svg = render_map(grouped, mapdeck.MapSettings("geburten", "sozialraum", YEAR), "svg").decode()
+    assert "Geburten 2031" in svg
+
+
+def test_comparison_shows_a_members_group_value_labelled_as_such(grouped):
+    table = grouped.compare("sozialraum", ["0101", "0103"], YEAR).set_index("indicator")
+    assert table.loc["geburten", "0101 Marktplatz"] == "40 (gemeinsamer Wert für Marktplatz und Domviertel)"
+    assert np.isnan(table.loc["geburten", "_num_0101"])  # no value of its own (charts do not draw one)
+    assert table.loc["geburten", "0103 Schlossgarten"] == "12"

@@ -6,7 +6,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from .. import classify, fmt
+from .. import area_groups, classify, fmt
 from ..errors import ValidationError
 from ..mapdeck import CompactDeck, MapResult, MapSettings, build
 from ..queries import Atlas
@@ -72,7 +72,7 @@ def map_key() -> str:
     objects = event.selection.objects if event and event.get("selection") else {}
     picked = [o for layer in AREA_LAYERS for o in objects.get(layer, [])]  # an area or its circle
     if picked:
-        state.put("sel", picked[0]["k"])
+        state.put("sel", picked[0]["k"].split(area_groups.SEPARATOR)[0])  # a group: its first member's profile
         st.session_state["map_clicks"] = count = count + 1
     return f"map_{count}"
 
