@@ -5,7 +5,10 @@ moves to another public page (Karte, Tabelle, Diagramme, Zeitreihe, Gebietsvergl
 rerun: time from sending it to Streamlit's script-finished message, payload bytes received, errors (an exception,
 an error box, a timeout, a lost connection). The servers are started by deploy/run_public_cluster.sh on loopback;
 "direct" talks to the first replica, "proxy" to nginx in front of all of them. Server CPU and RSS come from /proc
-(CPU 1.0 = one core busy). Idle sessions: RSS growth per open but inactive map session.
+(CPU 1.0 = one core busy; CPU ms/run = the replicas' CPU time per script run, the figure for sizing that holds on
+a shared machine). kB/rerun and map kB (median of the map's reruns): Streamlit's messages (protobuf); wire kB:
+a map rerun as it arrives from the network, after websocket compression. Idle sessions: RSS growth per open but
+inactive map session.
 
 Run: .venv/bin/python -m benchmarks.bench_load [--users 10,25,50,100,200] [--seconds 40] [--scale demo|448]
      [--replicas 1] [--via direct|proxy] [--idle 50] [--compare] (1 vs 2 replicas behind nginx, same load)
@@ -50,6 +53,7 @@ class Stats:
     ms: list[float] = field(default_factory=list)
     bytes: list[int] = field(default_factory=list)
     map_bytes: list[int] = field(default_factory=list)  # reruns of the map page
+    map_wire: list[int] = field(default_factory=list)  # the same as received from the network
     errors: list[str] = field(default_factory=list)
     opened: list[float] = field(default_factory=list)
 
@@ -82,6 +86,7 @@ async def visitor(url: str, start: tuple[str, str], until: float, delay: float, 
             stats.bytes.append(run.bytes)
             if page == "karte":
                 stats.map_bytes.append(run.bytes)
+                stats.map_wire.append(run.wire)
             stats.errors += run.errors
     except (OSError, TimeoutError, websockets.WebSocketException) as err:  # what a visitor sees as an error
         stats.errors.append(f"{type(err).__name__}: {err}")
@@ -107,6 +112,9 @@ class ProcWatch:
     def __init__(self, pids: list[int]) -> None:
         self.pids = pids
         self.tick = os.sysconf("SC_CLK_TCK")
+        self.start()
+
+    def start(self) -> None:
         self.cpu0, self.t0 = self.cpu(), time.monotonic()
 
     def cpu(self) -> float:
@@ -145,19 +153,20 @@ def start_for(scale: str) -> tuple[str, str]:
 
 def report(rows: list[dict]) -> None:
     print(f"{'run':24} {'users':>5} {'reruns':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'open p50':>8} "
-          f"{'kB/rerun':>8} {'map kB':>6} {'errors':>6} {'CPU':>5} {'CPU ms/run':>10} {'RSS MB':>7}")
+          f"{'kB/rerun':>8} {'map kB':>6} {'wire kB':>7} {'errors':>6} {'CPU':>5} {'CPU ms/run':>10} {'RSS MB':>7}")
     for r in rows:
         print(f"{r['run']:24} {r['users']:>5} {r['reruns']:>6} {r['p50']:>7.0f} {r['p95']:>7.0f} {r['p99']:>7.0f} "
-              f"{r['open']:>8.0f} {r['kb']:>8.1f} {r['map_kb']:>6.1f} {r['errors']:>6} {r['cpu']:>5.2f} "
+              f"{r['open']:>8.0f} {r['kb']:>8.1f} {r['map_kb']:>6.1f} {r['map_wire_kb']:>7.1f} {r['errors']:>6} {r['cpu']:>5.2f} "
               f"{r['cpu_ms']:>10.0f} {r['rss']:>7.0f}")
 
 
 def measure(run: str, url: str, watch: ProcWatch, users: int, seconds: float, start: tuple[str, str]) -> dict:
-    watch.cpu0, watch.t0 = watch.cpu(), time.monotonic()
+    watch.start()
     stats = asyncio.run(load(url, users, seconds, start))
     runs = len(stats.ms) + len(stats.opened)
     row = {"run": run, "users": users, "reruns": len(stats.ms), "p50": pct(stats.ms, 50), "p95": pct(stats.ms, 95),
-           "cpu_ms": (watch.cpu() - watch.cpu0) * 1000 / max(runs, 1), "p99": pct(stats.ms, 99), "open": pct(stats.opened, 50), "kb": statistics.mean(stats.bytes or [0]) / 1000,
+           "cpu_ms": (watch.cpu() - watch.cpu0) * 1000 / max(runs, 1),
+           "map_wire_kb": statistics.median(stats.map_wire or [0]) / 1000, "p99": pct(stats.ms, 99), "open": pct(stats.opened, 50), "kb": statistics.mean(stats.bytes or [0]) / 1000,
            "map_kb": statistics.median(stats.map_bytes or [0]) / 1000, "errors": len(stats.errors),
            "cpu": watch.cores(), "rss": watch.rss_mb()}
     for e in sorted(set(stats.errors))[:3]:

@@ -23,6 +23,7 @@ import websockets
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.asyncio.client import ClientConnection
 
 RUN_TIMEOUT_S = 60.0
 _NO_VERIFY = ssl.create_default_context()
@@ -41,10 +42,21 @@ class Widget:
 
 @dataclass
 class Run:
-    """One rerun as the browser sees it: time from sending to script_finished, payload bytes, what went wrong."""
+    """One rerun as the browser sees it: time from sending to script_finished, payload bytes (Streamlit's
+    messages) and wire bytes (as received, after websocket compression), what went wrong."""
     ms: float
     bytes: int
+    wire: int
     errors: list[str] = field(default_factory=list)
+
+
+class CountingConnection(ClientConnection):
+    """A websocket connection that counts the bytes arriving from the network."""
+    received = 0
+
+    def data_received(self, data: bytes) -> None:
+        self.received += len(data)
+        super().data_received(data)
 
 
 class Browser:
@@ -82,7 +94,8 @@ class Browser:
         ws_url = self.base.replace("http", "ws", 1) + "/_stcore/stream"
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else None
         # no keepalive pings: a browser sends none (a busy server would otherwise look like a lost connection)
-        self.ws = await websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None,
+        self.ws = await websockets.connect(ws_url, create_connection=CountingConnection, subprotocols=["streamlit"],
+                                           max_size=None,
                                            additional_headers=headers, open_timeout=30, ping_interval=None,
                                            ssl=_NO_VERIFY if ws_url.startswith("wss") else None)
         self.query = query
@@ -110,7 +123,7 @@ class Browser:
     async def _send(self, msg: BackMsg) -> Run:
         msg.rerun_script.query_string = self.query
         msg.rerun_script.cached_message_hashes.extend(sorted(self.cached))
-        started = time.perf_counter()
+        started, wire = time.perf_counter(), self.ws.received
         await self.ws.send(msg.SerializeToString())
         self.widgets, self.downloads, self.elements = {}, {}, []
         size, errors = 0, []
@@ -136,7 +149,7 @@ class Browser:
                 if fwd.script_finished == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
                     errors.append("script error")
                 if fwd.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                    return Run((time.perf_counter() - started) * 1000, size, errors)
+                    return Run((time.perf_counter() - started) * 1000, size, self.ws.received - wire, errors)
 
     def _element(self, element) -> list[str]:
         """Remember widgets and downloads; report what a visitor would see as an error."""

@@ -17,8 +17,10 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 def main() -> None:
     PagesManager.uses_pages_directory = False
     # Public: no tracebacks for visitors; no full garbage collection after every script run (Streamlit's
-    # default): with pandas, shapely and plotly loaded it took 40 % of a loaded replica's CPU (bench_load profile)
-    public = ["--client.showErrorDetails", "none", "--runner.postScriptGC", "false"] if settings().is_public else []
+    # default): with pandas, shapely and plotly loaded it took 40 % of a loaded replica's CPU (bench_load
+    # profile); compressed websocket messages (the map's JSON shrinks several times; nothing secret is sent)
+    public = ["--client.showErrorDetails", "none", "--runner.postScriptGC", "false",
+              "--server.enableWebsocketCompression", "true"] if settings().is_public else []
     sys.argv = ["streamlit", "run", str(APP), *public, *sys.argv[1:]]
     cli.main()
 
