@@ -10,7 +10,7 @@ a shared machine). kB/rerun and map kB (median of the map's reruns): Streamlit's
 a map rerun as it arrives from the network, after websocket compression. Idle sessions: RSS growth per open but
 inactive map session.
 
-Run: .venv/bin/python -m benchmarks.bench_load [--users 10,25,50,100,200] [--seconds 40] [--scale demo|448]
+Run: .venv/bin/python -m benchmarks.bench_load [--users 10,25,50,100,200] [--seconds 40] [--scale demo|448|11000]
      [--replicas 1] [--via direct|proxy] [--idle 50] [--compare] (1 vs 2 replicas behind nginx, same load)
      [--profile] (py-spy samples the replica under the first load: script, map, queries, protobuf, after-run)
 """
@@ -133,14 +133,17 @@ class ProcWatch:
 
 
 def snapshot(scale: str, tmp: Path) -> Path:
-    """The published snapshot of the demo or of a 448-area town (Berlin's planning areas where available)."""
+    """The published snapshot of the demo, of a 448-area town (Berlin's planning areas where available) or of
+    11,000 generated Gemeinden."""
     if scale == "demo":
         source = tmp / "demo.duckdb"
         init_demo(source)
-    else:
+    elif scale == "448":
         areas = (gpd.read_file(BERLIN_PLR)[["id", "name", "geometry"]].rename(columns={"id": "key"})
                  if BERLIN_PLR.exists() else germany_like(448))
         source = build_warehouse(tmp / "town.duckdb", areas, "Großstadt (448 Gebiete)")
+    else:
+        source = build_warehouse(tmp / "de.duckdb", germany_like(11_000), "Deutschland (generiert)")
     target = tmp / f"public-{scale}.duckdb"
     with Warehouse(source) as wh:
         publish(wh, target, system("bench"))
@@ -220,7 +223,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", default="10,25,50,100,200")
     parser.add_argument("--seconds", type=float, default=40)
-    parser.add_argument("--scale", choices=["demo", "448"], default="demo")
+    parser.add_argument("--scale", choices=["demo", "448", "11000"], default="demo")
     parser.add_argument("--replicas", type=int, default=1)
     parser.add_argument("--via", choices=["direct", "proxy"], default="direct")
     parser.add_argument("--idle", type=int, default=50)
