@@ -104,8 +104,17 @@ class System:
         self.labels += list(labels)
 
 
+def identity_members(meta: pd.DataFrame, touched) -> list[str]:
+    """Every indicator of the declared identities that contain one of the ``touched`` indicators."""
+    touched = set(touched)
+    return sorted({k for total, parts in identities(meta).items() if touched & {total, *parts}
+                   for k in (total, *parts)})
+
+
 def identity_warnings(values: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, limit: int = 5) -> list[str]:
     """German warnings for declared identities the values break (sums of areas are checked by the import)."""
+    if values.empty:
+        return []
     broken = build(values, meta, tree, spatial=False).broken
     return broken[:limit] + ([f"… und {len(broken) - limit} weitere Summen"] if len(broken) > limit else [])
 

@@ -339,10 +339,13 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
         tx.cur.unregister("new_frame")
         progress(0.9, "Gröbere Ebenen werden neu berechnet …")
         aggregation.refresh_aggregates(tx)
+        meta = tx.cur.execute("SELECT * FROM indicator").df().set_index("key")
+        members = relations.identity_members(meta, frame["indicator"].unique())  # only the sums this import touches
         report.warnings += relations.identity_warnings(
             tx.cur.execute("SELECT indicator, level, area_key, year, value, status FROM indicator_value "
-                           "WHERE list_contains(?, year)", [sorted(int(y) for y in frame["year"].unique())]).df(),
-            tx.cur.execute("SELECT * FROM indicator").df().set_index("key"), area_groups.tree(tx.cur))
+                           "WHERE list_contains(?, year) AND list_contains(?, indicator)",
+                           [sorted(int(y) for y in frame["year"].unique()), members]).df(),
+            meta, area_groups.tree(tx.cur))
         if save_profile:
             profiles.save(tx, save_profile, opts | {"level": level}, found["columns"])
         tx.audit("indicator_value", path.name, {"changed_sample": [list(r) for r in before],
@@ -572,14 +575,18 @@ def _superseded(wh: Warehouse, frame: pd.DataFrame, groups: dict[str, list[str]]
     """Stored values this delivery replaces through a group: the members' own values where a group value
     arrives, a group's value where a member's own value arrives (same indicator and year; the newest wins)."""
     stored = area_groups.of_level(wh.cursor(), level) | groups
+    empty = pd.DataFrame(columns=relations.KEY)
+    if not stored:
+        return empty
     incoming = frame[frame["level"] == level]
-    keys = sorted({*incoming["area_key"], *(m for k in incoming["area_key"] for m in stored.get(k, []))}
-                  | {g for g, ms in stored.items() if set(ms) & set(incoming["area_key"])})
+    arriving = set(incoming["area_key"])
+    members = {m for k in arriving & set(stored) for m in stored[k]}  # of the groups in this delivery
+    keys = sorted(members | {g for g, ms in stored.items() if g not in arriving and set(ms) & (arriving | members)})
     old = read_df(wh, "SELECT indicator, level, area_key, year FROM indicator_value WHERE level = ? AND "
                       "origin = 'source' AND list_contains(?, area_key) AND list_contains(?, indicator)",
                   [level, keys, sorted(set(incoming["indicator"]))])
-    if old.empty or not stored:
-        return old.iloc[0:0]
+    if old.empty:
+        return empty
 
     def spread(f: pd.DataFrame) -> pd.DataFrame:
         return f.assign(member=f["area_key"].map(lambda k: stored.get(k, [k]))).explode("member")
