@@ -113,10 +113,20 @@ def test_projector_view(servers, browser, viewport):
         assert min(font_px(share)) >= 20 and "/karte" in share.inner_text()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / f"projektor-{viewport['width']}.png")
-        # navigation one click away, presentation mode kept
-        page.locator('[data-testid="stTopNav"]').get_by_text("Tabelle", exact=True).click()
+        # navigation one click away, presentation mode kept; Streamlit's overflow menu ("2 more") speaks German
+        nav = page.locator('[data-testid="stTopNav"]')
+        assert not re.search(r"\bmore\b", nav.inner_text()), nav.inner_text()
+        if viewport["width"] < 1600:  # the pages that do not fit are behind the overflow menu
+            more = nav.locator('.rc-overflow-item-rest [data-testid="stTopNavSection"] > span')
+            assert "Weitere Seiten" in more.evaluate("e => getComputedStyle(e, '::before').content")
+        nav.get_by_text("Tabelle", exact=True).click()
         wait_idle(page)
         page.wait_for_function("() => location.pathname.endsWith('/tabelle') && /present=1/.test(location.search)")
+        # leaving the projector view brings the sidebar (navigation and controls) back open
+        page.get_by_role("button", name="Präsentationsmodus beenden").click()
+        wait_idle(page)
+        page.locator('[data-testid="stSidebarNav"]').wait_for(state="visible", timeout=10_000)
+        assert "present=1" not in page.url
     finally:
         context.close()
 

@@ -24,6 +24,9 @@ h1 { font-size: 2rem !important; padding-top: 0 !important; }
 [data-testid="stFileUploaderDropzone"] button > * { display: none; }
 [data-testid="stFileUploaderDropzone"] button::after { content: "Datei auswählen"; }
 [data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
+/* … and the top navigation's overflow menu says "2 more" */
+.rc-overflow-item-rest [data-testid="stTopNavSection"] [data-testid="stMarkdownContainer"] { display: none; }
+.rc-overflow-item-rest [data-testid="stTopNavSection"] > span::before { content: "Weitere Seiten ▾"; }
 .keck-legend { font-size: 1rem; line-height: 1.7; }
 .keck-legend .sw { display: inline-block; width: 1.4em; height: 1em; margin-right: .5em; vertical-align: middle;
                    border: 1px solid #555; }
@@ -127,9 +130,12 @@ def style() -> None:
     controls stay one click away there) and a small exit button in the top bar."""
     if presenting():
         st.set_page_config(initial_sidebar_state="collapsed")
+    elif st.session_state.pop("present_ended", False):  # the controls and navigation come back with the sidebar
+        st.set_page_config(initial_sidebar_state="expanded")
     st.markdown(BASE_CSS + (PRESENT_CSS if presenting() else ""), unsafe_allow_html=True)
     if presenting() and st.button("Präsentationsmodus beenden", key="end_present", type="tertiary"):
         state.put("present", "0")
+        st.session_state["present_ended"] = True
         st.rerun()
 
 
