@@ -69,10 +69,16 @@ def values_long(atlas: Atlas, values: pd.DataFrame | None = None) -> pd.DataFram
 
 
 def export_values(wh: Warehouse, path: str | Path, *, released_only: bool = False) -> int:
-    """All values as CSV (UTF-8 with BOM, ';', decimal comma, "k. A." for suppressed), privacy applied."""
-    out = values_long(Atlas(wh, public=released_only))
+    """All values as CSV (UTF-8 with BOM, ';', decimal comma, "k. A." for suppressed), privacy applied; ``note``
+    says why an aggregate is missing ("unvollständig: 2 von 48 Gebieten fehlen: Altstadt, Hafen")."""
+    atlas = Atlas(wh, public=released_only)
+    out = values_long(atlas)
     out["value"] = [("k. A." if s == "suppressed" else "") if np.isnan(v)
                     else f"{v:.6f}".rstrip("0").rstrip(".").replace(".", ",") for v, s in zip(out["value"], out["status"])]
+    gaps = atlas.incomplete(list(atlas.indicators()["key"]))
+    notes = {(i, lv, k, y): f"{r}: {m}" if m else r for i, lv, k, y, r, m in
+             gaps[["indicator", "level", "key", "year", "reason", "missing"]].itertuples(index=False)}
+    out["note"] = [notes.get(key, "") for key in zip(out["indicator"], out["level"], out["area_key"], out["year"])]
     Path(path).write_bytes(csv_bytes(out))
     return len(out)
 

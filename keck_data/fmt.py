@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import math
+import re
 
 from .privacy import LABEL_MISSING, LABEL_SUPPRESSED
 
 UNIT_GLUED = {"%", "‰"}
+INCOMPLETE = "unvollständig"  # how aggregation starts the note of a parent with gaps
 
 
 def number(value: float | None, decimals: int = 1) -> str:
@@ -32,10 +34,19 @@ def difference(value: float | None, decimals: int, unit: str | None) -> str:
     return ("+" if value > 0 else "") + with_unit(value, decimals, unit)
 
 
-def value_text(value: float | None, status: str, decimals: int, unit: str | None) -> str:
-    """A value as shown anywhere: number with unit, "k. A." or "keine Daten"."""
+def value_text(value: float | None, status: str, decimals: int, unit: str | None, note: str | None = None) -> str:
+    """A value as shown anywhere: number with unit, "k. A." or "keine Daten" (with the reason when an
+    aggregate is incomplete: "keine Daten (unvollständig: 2 von 48 Gebieten fehlen)")."""
     if status == "suppressed":
         return LABEL_SUPPRESSED
     if status != "ok" or value is None or (isinstance(value, float) and math.isnan(value)):
-        return LABEL_MISSING
+        why = incomplete(note)
+        return f"{LABEL_MISSING} ({why})" if why else LABEL_MISSING
     return with_unit(value, decimals, unit)
+
+
+def incomplete(note: object) -> str | None:
+    """The reason of an incomplete aggregate as shown ("unvollständig: 2 von 48 Gebieten fehlen"), else None."""
+    if not isinstance(note, str) or not note.startswith(INCOMPLETE):
+        return None
+    return re.sub(r"(\d+) von (\d+) Gebieten ohne .*$", r"\1 von \2 Gebieten fehlen", note)

@@ -30,6 +30,7 @@ SNAPSHOT_COPIES = [
      "ST_GeomFromWKB(geom_display) AS geom_display) FROM copied"),
     ("SELECT * FROM area_group", "INSERT INTO area_group BY NAME SELECT * FROM copied"),
     ("SELECT * FROM area_group_member", "INSERT INTO area_group_member BY NAME SELECT * FROM copied"),
+    ("SELECT * FROM uninhabited_area", "INSERT INTO uninhabited_area BY NAME SELECT * FROM copied"),
     ("SELECT * FROM topic", "INSERT OR REPLACE INTO topic BY NAME SELECT * FROM copied"),
     ("SELECT * FROM poi_category", "INSERT OR REPLACE INTO poi_category BY NAME SELECT * FROM copied"),
     ("SELECT * FROM indicator WHERE released", "INSERT INTO indicator BY NAME SELECT * FROM copied"),

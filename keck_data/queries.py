@@ -87,6 +87,10 @@ class Atlas:
                 columns={"group_key": "key", "area_key": "members"})
         return self._cached(("groups", level), load)
 
+    def uninhabited(self, level: str) -> list[str]:
+        """Keys of the areas of a level flagged "ohne Wohnbevölkerung" (never missing in a parent's sum)."""
+        return list(read_df(self.wh, "SELECT key FROM uninhabited_area WHERE level = ? ORDER BY key", [level])["key"])
+
     def area_label(self, level: str) -> dict[str, str]:
         a = self.areas(level)
         return dict(zip(a["key"], a["key"] + " " + a["name"]))
@@ -163,8 +167,12 @@ class Atlas:
         (names of the inhabited areas one level finer without a value, ", "-joined; an area of a group with a
         value has one). A "k. A." value counts as a value unless it was delivered hidden (internal reason).
         """
-        vals = self.values(indicators, years)
-        gaps = vals[vals["status"].ne("ok") & vals["note"].map(fmt.incomplete).notna()]
+        meta = self.indicators().set_index("key")
+        weights = {k: meta.loc[k, "weight"] for k in indicators if meta.loc[k, "aggregation"] == "weighted_mean"
+                   and meta.loc[k, "weight"] in meta.index}  # a mean lacks where its weight does
+        vals = self.values(list(dict.fromkeys([*indicators, *weights.values()])), years)
+        gaps = vals[vals["indicator"].isin(indicators) & vals["status"].ne("ok")
+                    & vals["note"].map(fmt.incomplete).notna()]
         columns = ["indicator", "level", "key", "year", "name", "reason", "missing"]
         if gaps.empty:
             return pd.DataFrame(columns=columns)
@@ -181,8 +189,8 @@ class Atlas:
             mine = children[(children["parent_level"] == level) & (children["parent_key"] == key)]
             covered = {m for lv, g, m in zip(members["level"], members["group_key"], members["area_key"])
                        if (ind, year, lv, g) in has}
-            lacking = [n for lv, k, n in zip(mine["level"], mine["key"], mine["name"])
-                       if (ind, year, lv, k) not in has and k not in covered]
+            lacking = [n for lv, k, n in zip(mine["level"], mine["key"], mine["name"]) if k not in covered and any(
+                (i, year, lv, k) not in has for i in (ind, weights.get(ind, ind)))]
             rows.append([ind, level, key, int(year), self.area_label(level).get(key, key), fmt.incomplete(note),
                          ", ".join(lacking)])
         return pd.DataFrame(rows, columns=columns)

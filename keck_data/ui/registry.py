@@ -34,6 +34,7 @@ PAGES = (
              ":material/location_on:", "Arbeitsbereich"),
     PageSpec("pages/arbeitsbereich/pflege.py", "Indikatoren pflegen", "pflege", ":material/edit:", "Arbeitsbereich"),
     PageSpec("pages/arbeitsbereich/import.py", "Daten importieren", "import", ":material/upload:", "Arbeitsbereich"),
+    PageSpec("pages/arbeitsbereich/gebiete.py", "Gebiete", "gebiete", ":material/layers:", "Arbeitsbereich"),
     PageSpec("pages/arbeitsbereich/protokoll.py", "Änderungsprotokoll", "protokoll", ":material/history:",
              "Arbeitsbereich"),
     PageSpec("pages/arbeitsbereich/benutzer.py", "Benutzer", "benutzer", ":material/group:", "Verwaltung"),

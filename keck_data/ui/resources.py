@@ -177,6 +177,10 @@ def area_label(level: str) -> dict[str, str]:
     return _cached("area_label", level)
 
 
+def uninhabited(level: str) -> list[str]:
+    return _cached("uninhabited", level)
+
+
 def municipality() -> str:
     return _cached("municipality")
 
@@ -191,6 +195,10 @@ def display_shapes(level: str) -> pd.DataFrame:
 
 def level_values(indicator_key: str, level: str, year: int) -> pd.DataFrame:
     return _cached("level_values", indicator_key, level, year)
+
+
+def incomplete(indicator_keys: list[str], year: int) -> pd.DataFrame:
+    return _cached("incomplete", indicator_keys, [year])
 
 
 def reference_values(indicator_key: str, year: int) -> pd.DataFrame:

@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from .. import export_table, fmt
-from ..privacy import LABEL_MISSING, LABEL_SUPPRESSED
 from . import resources
 from .resources import atlas
 
@@ -25,16 +24,15 @@ def styled_table(indicators: list[str], level: str, year: int):
     reference = pd.concat([numeric[["Gebiet"]], texts], axis=1)[ref_mask]
     areas = numeric[~ref_mask].reset_index(drop=True)
     area_texts = texts[~ref_mask].reset_index(drop=True)
-    # st.dataframe ignores display texts of empty cells, so k. A./keine Daten sit on a sentinel that sorts first
+    # st.dataframe ignores display texts of empty cells, so k. A./keine Daten (…) sit on a sentinel that sorts first
+    blank = areas[area_texts.columns].isna()
     areas[area_texts.columns] = areas[area_texts.columns].fillna(-np.inf)
     styler = areas.style
     for key in indicators:
         col, dec = header[meta.loc[key, "name"]], int(meta.loc[key, "decimals"])
         styler = styler.format(lambda v, d=dec: fmt.number(v, d), subset=[col])
-        for label in (LABEL_SUPPRESSED, LABEL_MISSING):
-            rows = list(area_texts.index[area_texts[col] == label])
-            if rows:
-                styler = styler.format(lambda v, t=label: t, subset=(rows, [col]))
+        for label, rows in area_texts.loc[blank[col], col].groupby(area_texts[col]).groups.items():
+            styler = styler.format(lambda v, t=label: t, subset=(list(rows), [col]))
     return reference, styler
 
 

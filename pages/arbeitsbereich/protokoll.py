@@ -11,7 +11,8 @@ from keck_data.ui.resources import atlas
 PER_PAGE = 50
 ENTITIES = {"poi": "Einrichtung", "indicator": "Indikator", "indicator_value": "Werte", "bookmark": "Lesezeichen",
             "user": "Benutzer", "user_role": "Benutzerrolle", "snapshot": "Veröffentlichung", "area": "Gebiet",
-            "login": "Anmeldung", "profile": "Importvorlage", "session": "Sitzung", "note": "Sitzungsnotiz"}
+            "login": "Anmeldung", "profile": "Importvorlage", "session": "Sitzung", "note": "Sitzungsnotiz",
+            "uninhabited_area": "Gebiete ohne Wohnbevölkerung"}
 ACTIONS = {"create-poi": "Einrichtung angelegt", "update-poi": "Einrichtung geändert",
            "delete-poi": "Einrichtung gelöscht", "save-indicator": "Indikator gespeichert",
            "edit-values": "Werte bearbeitet", "import-values": "Werte importiert", "import-areas": "Gebiete importiert",
@@ -19,7 +20,8 @@ ACTIONS = {"create-poi": "Einrichtung angelegt", "update-poi": "Einrichtung geä
            "publish": "veröffentlicht", "save-bookmark": "Lesezeichen gespeichert",
            "delete-bookmark": "Lesezeichen gelöscht", "save-user": "Benutzer gespeichert", "login": "Anmeldung",
            "login-failed": "Anmeldung fehlgeschlagen", "logout": "Abmeldung", "init-auth": "Konten angelegt",
-           "init-demo": "Demodaten angelegt", "verweigert": "verweigert (keine Berechtigung)"}
+           "init-demo": "Demodaten angelegt", "flag-areas": "Gebiete gekennzeichnet",
+           "verweigert": "verweigert (keine Berechtigung)"}
 
 user = policy.require(session.user(), "open", "Arbeitsbereich")
 st.markdown("# Änderungsprotokoll")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from keck_data import charts
-from keck_data.ui import downloads, frame, resources, state, widgets
+from keck_data.ui import downloads, frame, gaps, resources, state, widgets
 
 VIEWS = {"index": "Gesamtstadt = 100", "raw": "Werte"}
 
@@ -38,6 +38,7 @@ else:
         shown = group[["name", *(names[k] for k in chosen), "city_text", *(f"Δ {names[k]}" for k in chosen)]]
         st.dataframe(shown.rename(columns={"name": "Indikator", "city_text": city}), hide_index=True,
                      width="stretch", height="content")
+    gaps.missing_areas(list(table["indicator"]), year, level, chosen)
     st.caption("Diagramm: Anteile, Quoten, Mittelwerte und Indizes (Anzahlen nur in den Tabellen). "
                "Δ: Unterschied zur Gesamtstadt; bei Anteilen in Prozentpunkten (Pp.). Für Anzahlen kein Δ.")
 state.sync_url(["lvl", "yr", "areas", "ctopic", "cview"])

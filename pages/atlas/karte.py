@@ -3,7 +3,7 @@ import streamlit as st
 
 from keck_data.classify import METHODS, PALETTES
 from keck_data.mapdeck import MapSettings, basemaps
-from keck_data.ui import downloads, follow, frame, resources, state, widgets
+from keck_data.ui import downloads, follow, frame, gaps, resources, state, widgets
 from keck_data.ui.maps import area_profile, manual_breaks, map_key, map_result, metadata
 
 with frame.controls(4) as cols:
@@ -45,6 +45,7 @@ with left:
                     width="stretch")
 with right:
     frame.legend(result, f"{meta['name']} ({meta['unit']})")
+    gaps.missing_areas([ind], year, level)
     metadata(meta)
 area_profile(level, ind, year)
 if not frame.presenting():

@@ -1,7 +1,7 @@
 """Tabelle: several indicators × areas of a level and year, with reference rows and Excel download."""
 import streamlit as st
 
-from keck_data.ui import frame, resources, state, widgets
+from keck_data.ui import frame, gaps, resources, state, widgets
 from keck_data.ui.tables import download_buttons, styled_table
 
 with frame.controls(3) as cols:
@@ -20,5 +20,6 @@ else:
     st.caption("Vergleichswerte")
     st.dataframe(reference, hide_index=True, width="stretch", height="content")
     st.dataframe(table, hide_index=True, width="stretch", height=600)
+    gaps.missing_areas(chosen, year)
     download_buttons(chosen, level, year)
 state.sync_url(["lvl", "yr", "inds"])
