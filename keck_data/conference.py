@@ -4,7 +4,8 @@ A session has a title, a date, a level and the areas on its agenda. The moderato
 (``conf_live``: a sequence number and the view as JSON) that followers poll; every view the moderator shows is
 also kept (``conf_shown``) for the protocol. Notes (Beobachtung, Maßnahme, offene Frage) belong to a session and
 an area. Every write goes through :meth:`Warehouse.write` (policy check, one transaction, audit row) without
-bumping the warehouse version: no cached loader reads these tables, so followers' caches stay warm.
+bumping the warehouse version: no cached loader reads these tables, so followers' caches stay warm. A public
+session also mirrors its views (released indicators only) to the public instance (:mod:`session_mirror`).
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from . import session_mirror
+from .config import settings
 from .errors import NotFoundError, ValidationError
 from .policy import Resource, User
 from .warehouse import Tx, Warehouse, read_df
@@ -37,14 +40,17 @@ class Session:
     moderator: str
     participants: str
     closed: bool
+    public: bool = False  # views mirrored to the public instance
 
 
 def _session_resource(s: Session | None = None) -> Resource:
     return Resource("session", str(s.id) if s else None, owner=s.moderator if s else None)
 
 
-def start_session(wh: Warehouse, user: User, title: str, held_on: date, level: str, agenda: list[str]) -> int:
-    """A new session with its agenda; returns its id. The moderator is ``user``."""
+def start_session(wh: Warehouse, user: User, title: str, held_on: date, level: str, agenda: list[str],
+                  public: bool = False) -> int:
+    """A new session with its agenda; returns its id. The moderator is ``user``; ``public``: its views are
+    mirrored to the public instance (an open citizens' conference)."""
     title = (title or "").strip()
     if not title:
         raise ValidationError("Die Sitzung braucht einen Titel (z. B. „Sozialraumkonferenz Nord, Frühjahr“).")
@@ -61,23 +67,27 @@ def start_session(wh: Warehouse, user: User, title: str, held_on: date, level: s
 
     def write(tx: Tx) -> int:
         new_id = tx.cur.execute(
-            "INSERT INTO conf_session (title, held_on, level, agenda, moderator, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            [title[:200], held_on, level, list(dict.fromkeys(agenda)), user.username, datetime.now()]).fetchone()[0]
+            "INSERT INTO conf_session (title, held_on, level, agenda, moderator, created_at, public) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            [title[:200], held_on, level, list(dict.fromkeys(agenda)), user.username, datetime.now(),
+             bool(public)]).fetchone()[0]
         tx.cur.execute("INSERT INTO conf_live VALUES (?, 0, ?)", [new_id, json.dumps({"lvl": level})])
-        tx.audit("session", str(new_id), None, {"title": title, "date": held_on.isoformat(), "agenda": agenda})
+        tx.audit("session", str(new_id), None, {"title": title, "date": held_on.isoformat(), "agenda": agenda,
+                                                "public": bool(public)})
         return new_id
-    return wh.write(user, "start-session", [_session_resource()], write, bump=False)
+    new_id = wh.write(user, "start-session", [_session_resource()], write, bump=False)
+    _mirror(wh, session(wh, new_id), 0, {"lvl": level})
+    return new_id
 
 
 def session(wh: Warehouse, session_id: int) -> Session:
     """The session, or NotFoundError."""
     row = wh.cursor().execute(
-        "SELECT id, title, held_on, level, agenda, moderator, coalesce(participants, ''), closed FROM conf_session "
-        "WHERE id = ?", [session_id]).fetchone()
+        "SELECT id, title, held_on, level, agenda, moderator, coalesce(participants, ''), closed, "
+        "coalesce(public, FALSE) FROM conf_session WHERE id = ?", [session_id]).fetchone()
     if row is None:
         raise NotFoundError(f"Die Sitzung Nr. {session_id} gibt es nicht.")
-    return Session(row[0], row[1], row[2], row[3], tuple(row[4]), row[5], row[6], row[7])
+    return Session(row[0], row[1], row[2], row[3], tuple(row[4]), row[5], row[6], row[7], row[8])
 
 
 def sessions(wh: Warehouse) -> pd.DataFrame:
@@ -112,7 +122,9 @@ def drive(wh: Warehouse, user: User, session_id: int, view: dict) -> int:
                        [session_id, seq, json.dumps(shown, ensure_ascii=False), datetime.now()])
         tx.audit("session", str(session_id), None, {"ansicht": seq, **shown})
         return seq
-    return wh.write(user, "drive-session", [_session_resource(s)], write, bump=False)
+    seq = wh.write(user, "drive-session", [_session_resource(s)], write, bump=False)
+    _mirror(wh, s, seq, shown)
+    return seq
 
 
 def close_session(wh: Warehouse, user: User, session_id: int, participants: str) -> None:
@@ -126,6 +138,15 @@ def close_session(wh: Warehouse, user: User, session_id: int, participants: str)
                        [participants.strip(), session_id])
         tx.audit("session", str(session_id), {"closed": s.closed}, {"closed": True, "participants": participants})
     wh.write(user, "close-session", [_session_resource(s)], write, bump=False)
+    seq, view = live(wh, session_id)
+    _mirror(wh, session(wh, session_id), seq, view)
+
+
+def _mirror(wh: Warehouse, s: Session, seq: int, view: dict) -> None:
+    """A public session's view (or its end) to the public instance; views with unreleased indicators pause it."""
+    if s.public:
+        released = set(read_df(wh, "SELECT key FROM indicator WHERE released")["key"])
+        session_mirror.write(settings().public_warehouse_path, s.id, s.title, seq, view, released, s.closed)
 
 
 def shown_views(wh: Warehouse, session_id: int) -> pd.DataFrame:

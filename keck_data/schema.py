@@ -133,4 +133,12 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    8,
+    """
+    -- public sessions: the moderator's views are mirrored read-only to the public instance (never the notes)
+    ALTER TABLE conf_session ADD COLUMN public BOOLEAN DEFAULT FALSE;
+    """,
+))
+
 LATEST_VERSION = MIGRATIONS[-1][0]

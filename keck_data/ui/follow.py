@@ -3,6 +3,7 @@
 The session is the URL parameter ``sitzung`` (kept by :func:`state.sync_url`): its moderator drives, everybody
 else follows — a fragment re-reads one small row every :data:`POLL_SECONDS` and, when its sequence number moved,
 takes over the moderator's view and page. "Eigene Ansicht" leaves (the session is remembered for rejoining).
+On the public instance a public session is followed the same way from its mirror file (:mod:`session_mirror`).
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
-from .. import conference
+from .. import conference, session_mirror
 from ..config import settings
 from ..errors import KeckError
 from . import registry, resources, session, state
@@ -27,8 +28,9 @@ def session_id() -> int | None:
 
 
 def current() -> conference.Session | None:
+    """The internal session this browser takes part in (the public instance has sessions only as mirrors)."""
     sid = session_id()
-    if sid is None:
+    if sid is None or settings().is_public:
         return None
     try:
         return conference.session(atlas().wh, sid)
@@ -44,10 +46,7 @@ def driving(s: conference.Session | None) -> bool:
 
 def begin(url_path: str) -> None:
     """Before a page runs: a follower switches to the moderator's page; the follow bar on top."""
-    if st.session_state.pop("conf_switch", None):  # switched here, before the old page runs again
-        wanted, here = state.get("page", "karte"), "karte" if url_path in ("", "start") else url_path
-        if wanted != here:
-            st.switch_page(next((p.file for p in registry.PAGES if p.url_path == wanted), registry.PAGES[0].file))
+    _switch(url_path)
     s = current()
     if s and not driving(s):
         _follow_bar(s.id, s.title)
@@ -55,17 +54,52 @@ def begin(url_path: str) -> None:
         _rejoin_bar(*st.session_state["conf_left"])
 
 
+def begin_public(url_path: str) -> None:
+    """The public instance: follow a public session from its mirror (views of released indicators only)."""
+    _switch(url_path)
+    sid = session_id()
+    mirrored = session_mirror.read(settings().public_warehouse_path, sid) if sid is not None else None
+    if mirrored:
+        _follow_bar(sid, mirrored["title"])
+    elif sid is not None:
+        state.view().pop(PARAM, None)
+        st.warning(f"Die Sitzung Nr. {sid} ist nicht öffentlich.")
+    elif st.session_state.get("conf_left"):
+        _rejoin_bar(*st.session_state["conf_left"])
+
+
+def _switch(url_path: str) -> None:
+    """Right after a take-over: to the moderator's page (a page this instance shows), before the old one runs."""
+    if st.session_state.pop("conf_switch", None):
+        wanted, here = state.get("page", "karte"), "karte" if url_path in ("", "start") else url_path
+        if wanted != here and wanted in registry.VIEW_PAGES:
+            st.switch_page(next(p.file for p in registry.PAGES if p.url_path == wanted))
+
+
+def _live(sid: int) -> tuple[int, dict, str] | None:
+    """(sequence number, view, note) of the moderator's view: internal from its row, public from the mirror."""
+    if not settings().is_public:
+        found = conference.live(atlas().wh, sid)
+        return (*found, "") if found else None
+    mirrored = session_mirror.read(settings().public_warehouse_path, sid)
+    if not mirrored:
+        return None
+    note = (" Die Sitzung ist beendet." if mirrored["closed"] else
+            " Die Moderation zeigt gerade nicht öffentliche Daten." if mirrored["paused"] else "")
+    return mirrored["seq"], mirrored["view"], note
+
+
 @st.fragment(run_every=POLL_SECONDS)
 def _follow_bar(sid: int, title: str) -> None:
-    """Poll the moderator's row; on a new sequence number take over the view (and the page)."""
+    """Poll the moderator's view; on a new sequence number take over the view (and the page)."""
     if session_id() != sid:
         return  # left meanwhile
-    found = conference.live(atlas().wh, sid)
+    found = _live(sid)
     if found and found[0] != st.session_state.get("conf_seq"):
         st.session_state["conf_seq"] = found[0]
         _take_over(sid, found[1])
     left, right = st.columns([3, 1], vertical_alignment="center")
-    left.markdown(f"**Live:** Sie folgen der Sitzung „{title}“.")
+    left.markdown(f"**Live:** Sie folgen der Sitzung „{title}“.{found[2] if found else ''}")
     if right.button("Eigene Ansicht", key="conf_leave", help="Nicht mehr folgen; „Wieder folgen“ holt Sie zurück."):
         state.view().pop(PARAM, None)
         st.session_state["conf_left"] = (sid, title)
@@ -115,6 +149,9 @@ def share_link() -> tuple[str, str]:
     here = urlsplit(st.context.url or "http://localhost/")
     origin = f"{here.scheme}://{here.netloc}"
     s = current()
+    if s and s.public and settings().public_url:  # participants follow on the public instance
+        origin = settings().public_url
+        return f"{origin}/?{PARAM}={s.id}", f"{urlsplit(origin).netloc}/?{PARAM}={s.id}"
     if s:
         path = f"/sitzung?{PARAM}={s.id}"
         return origin + path, here.netloc + path
@@ -129,7 +166,6 @@ def share_link() -> tuple[str, str]:
 
 def _released(params: dict) -> bool:
     """Does the view show released indicators only (so the public instance has it)?"""
-    keys = {params.get("ind"), params.get("ind2"), *(params.get("inds") or "").split(","), params.get("x"),
-            params.get("y")} - {None, ""}
+    keys = session_mirror.indicators_of(params)
     meta = resources.indicators().set_index("key")
     return bool(keys) and all(k in meta.index and bool(meta.at[k, "released"]) for k in keys)

@@ -76,7 +76,9 @@ def begin(url_path: str, user) -> None:
     (a follower switches to the moderator's page here), and the sidebar: a slot for the page's controls, then
     the instance name, login and presentation toggle (drawn now, so a page that calls st.stop() keeps them)."""
     state.view()
-    if not settings().is_public and user:
+    if settings().is_public:
+        follow.begin_public(url_path)
+    elif user:
         follow.begin(url_path)
     if url_path in registry.VIEW_PAGES or url_path in ("", "start"):
         state.put("page", url_path if url_path in registry.VIEW_PAGES else "karte")

@@ -17,7 +17,8 @@ if current:
     names = resources.area_label(current.level)
     link, label = follow.share_link()
     st.markdown(f"{current.held_on:%d.%m.%Y} · Moderation: {current.moderator} · "
-                f"{'beendet' if current.closed else 'läuft'} · Link für Teilnehmende: `{link}`")
+                f"{'beendet' if current.closed else 'läuft'}{' · öffentlich' if current.public else ''} · "
+                f"Link für Teilnehmende: `{link}`")
     if follow.driving(current):
         st.info("Sie moderieren: Ihre Ansicht (Seite, Indikator, Jahr, Ebene, Gebiet) sehen alle, die folgen.")
         if st.button("Zur Karte (Tagesordnung beginnt)", type="primary"):
@@ -55,8 +56,11 @@ else:
             names = resources.area_label(level)
             agenda = st.multiselect("Tagesordnung (Gebiete)", list(names), format_func=names.get,
                                     placeholder="Bitte wählen …")
+            public = st.checkbox("Öffentlich mitverfolgen lassen", help="Die Ansichten (nur freigegebene "
+                                 "Indikatoren, keine Notizen) erscheinen live in der öffentlichen Instanz – für "
+                                 "offene Bürgerkonferenzen.")
             if st.form_submit_button("Sitzung starten", type="primary"):
-                new_id = conference.start_session(wh, user, title, held_on, level, agenda)
+                new_id = conference.start_session(wh, user, title, held_on, level, agenda, public)
                 state.put(follow.PARAM, str(new_id))
                 st.rerun()
     found = conference.sessions(wh)

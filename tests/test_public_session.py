@@ -1,0 +1,66 @@
+"""Public sessions: the moderator's views mirrored read-only to the public instance — released indicators only,
+never notes — and followed there like internally."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from keck_data import conference, editing, session_mirror
+from keck_data.policy import User
+from tests.app_harness import markdown, ok
+
+MODERATOR = User("mod", "Moderatorin", "keck_admin")
+
+
+@pytest.fixture()
+def public_path(tmp_path, monkeypatch):
+    path = tmp_path / "public" / "public.duckdb"
+    monkeypatch.setenv("KECK_PUBLIC_WAREHOUSE", str(path))
+    return path
+
+
+def test_public_session_mirrors_released_views_only_and_never_notes(wh, public_path):
+    editing.set_released(wh, MODERATOR, "sozialindex", False)
+    sid = conference.start_session(wh, MODERATOR, "Offene Bürgerkonferenz", date(2026, 11, 28), "sozialraum",
+                                   ["0101"], public=True)
+    assert conference.session(wh, sid).public
+    assert session_mirror.read(public_path, sid) == {"id": sid, "title": "Offene Bürgerkonferenz", "closed": False,
+                                                     "paused": False, "seq": 0, "view": {"lvl": "sozialraum"}}
+    seq = conference.drive(wh, MODERATOR, sid, {"page": "karte", "ind": "sgb2_quote_u15", "yr": "2024", "sel": "0101"})
+    assert session_mirror.read(public_path, sid)["view"]["ind"] == "sgb2_quote_u15"
+    assert session_mirror.read(public_path, sid)["seq"] == seq
+    # an unreleased indicator on the wall: the public mirror pauses on the last public view
+    conference.drive(wh, MODERATOR, sid, {"page": "karte", "ind": "sgb2_quote_u15", "ind2": "sozialindex"})
+    paused = session_mirror.read(public_path, sid)
+    assert paused["paused"] and paused["seq"] == seq and "ind2" not in paused["view"]
+    conference.save_note(wh, MODERATOR, sid, "0101", "measure", "Geheime Maßnahme", "Jugendamt", None)
+    conference.close_session(wh, MODERATOR, sid, "Bürgerinnen und Bürger")
+    closed = session_mirror.read(public_path, sid)
+    assert closed["closed"]
+    assert "Geheime Maßnahme" not in json.dumps(closed) and "Bürgerinnen" not in json.dumps(closed)
+    assert [p.name for p in public_path.parent.joinpath("sitzungen").iterdir()] == [f"{sid}.json"]  # no temp left
+
+
+def test_internal_sessions_leave_nothing_for_the_public(wh, public_path):
+    sid = conference.start_session(wh, MODERATOR, "Interne Konferenz", date(2026, 11, 28), "sozialraum", ["0101"])
+    conference.drive(wh, MODERATOR, sid, {"page": "karte", "ind": "sgb2_quote_u15"})
+    assert session_mirror.read(public_path, sid) is None
+    assert not public_path.parent.exists()
+
+
+def test_public_visitor_follows_the_mirror(app, public_file):
+    session_mirror.write(public_file, 7, "Offene Konferenz Süd", 3,
+                         {"page": "karte", "ind": "anteil_alleinerziehend", "yr": "2019", "lvl": "sozialraum",
+                          "sel": "0203"}, {"anteil_alleinerziehend"})
+    at = app("public", sitzung="7")
+    ok(at)
+    assert "Sie folgen der Sitzung „Offene Konferenz Süd“" in markdown(at)
+    assert (at.query_params["ind"], at.query_params["yr"], at.query_params["sel"]) == ("anteil_alleinerziehend",
+                                                                                    "2019", "0203")
+    assert "Anteil Alleinerziehender 2019" in markdown(at)  # the heading of the moderator's view
+    at.run()  # still following (the map's notes lookup once dropped the session: notes are never public)
+    assert at.query_params["sitzung"] == "7" and "Sie folgen der Sitzung" in markdown(at)
+    unknown = app("public", sitzung="8")
+    assert [w.value for w in unknown.warning] == ["Die Sitzung Nr. 8 ist nicht öffentlich."]
