@@ -213,6 +213,19 @@ def check_import(page, tmp_path) -> None:
     # the whole wizard (upload, mapping, new indicator, dry run, commit) is driven in tests/test_browser_import.py
 
 
+def check_gebiete(page, tmp_path) -> None:
+    page.get_by_role("heading", name="Gebiete").first.wait_for()
+    none_flagged = page.get_by_text("Auf dieser Ebene ist kein Gebiet")
+    none_flagged.wait_for()
+    for button, message in [("Als ohne Wohnbevölkerung kennzeichnen", "1 Gebiete als ohne Wohnbevölkerung"),
+                            ("Kennzeichnung entfernen", "1 Gebiete wieder als bewohnt")]:  # and back as it was
+        add_option(page, "Gebiete", "0101 Marktplatz")
+        page.get_by_role("button", name=button).click()
+        wait_idle(page)
+        flagged = button.startswith("Als")
+        holds(page, lambda m=message, f=flagged: page.get_by_text(m).count() == 1 and none_flagged.count() == 1 - f)
+
+
 def check_protokoll(page, tmp_path) -> None:
     page.get_by_role("heading", name="Änderungsprotokoll").wait_for()
     entries = page.get_by_text(re.compile(r"\d+ Einträge · Seite")).first
@@ -242,7 +255,8 @@ def check_sitzung(page, tmp_path) -> None:
 CHECKS = {"karte": check_karte, "tabelle": check_tabelle, "diagramme": check_diagramme, "zeitreihe": check_zeitreihe,
           "gebietsvergleich": check_gebietsvergleich, "indikatoren": check_indikatoren,
           "lesezeichen": check_lesezeichen, "einrichtungen": check_einrichtungen, "pflege": check_pflege,
-          "import": check_import, "protokoll": check_protokoll, "benutzer": check_benutzer, "sitzung": check_sitzung}
+          "import": check_import, "gebiete": check_gebiete, "protokoll": check_protokoll, "benutzer": check_benutzer,
+          "sitzung": check_sitzung}
 ROLE_FOR = {"Atlas": "keck_nutzer", "Konferenz": "keck_admin", "Arbeitsbereich": "keck_admin",
             "Verwaltung": "kommunen_admin"}
 CASES = [(spec, mode) for spec in PAGES for mode in ("public", "internal") if mode == "internal" or spec.section == "Atlas"]

@@ -25,7 +25,9 @@ if flagged:
                  width="stretch", height="content")
 else:
     st.info("Auf dieser Ebene ist kein Gebiet als „ohne Wohnbevölkerung“ gekennzeichnet.")
-chosen = st.multiselect("Gebiete", list(labels), format_func=labels.get, key="gebiete_areas")
+saves = st.session_state.setdefault("gebiete_saves", 0)  # a new widget after each save starts empty
+chosen = st.multiselect("Gebiete", list(labels), format_func=labels.get, key=f"gebiete_areas_{saves}",
+                        placeholder="Bitte wählen …")
 left, right = st.columns(2)
 flag = left.button("Als ohne Wohnbevölkerung kennzeichnen", type="primary", disabled=not chosen, width="stretch")
 unflag = right.button("Kennzeichnung entfernen", disabled=not chosen, width="stretch")
@@ -37,5 +39,5 @@ if flag or unflag:
     else:
         state = "als ohne Wohnbevölkerung" if flag else "wieder als bewohnt"
         st.session_state["gebiete_saved"] = f"{n} Gebiete {state} gekennzeichnet; gröbere Ebenen neu berechnet."
-        del st.session_state["gebiete_areas"]
+        st.session_state["gebiete_saves"] = saves + 1
         st.rerun()
