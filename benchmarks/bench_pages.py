@@ -14,7 +14,7 @@ import geopandas as gpd
 from streamlit.testing.v1 import AppTest
 
 from benchmarks.common import BERLIN_PLR, build_warehouse
-from keck_data import auth
+from keck_data import auth, cli, handover
 from keck_data.demo import init_demo
 from keck_data.warehouse import Warehouse
 
@@ -55,11 +55,27 @@ def measure(name: str, path: Path, params: dict, indicators: tuple[str, str]) ->
         print(f"{name}: {page:28} rerun {_time(lambda: at.run()):6.0f} ms")
 
 
+def desk_cost(name: str, path: Path) -> None:
+    """What the instance pays for taking command-line jobs: the desk thread's idle look at the job folder
+    (page reruns keep using the open connection and pay nothing)."""
+    with Warehouse(path) as wh:
+        desk = handover.Desk(wh, cli.run_job)
+        desk.folder.mkdir(exist_ok=True)
+        n = 2000
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(n):
+            desk.poll()
+        wall, cpu = (time.perf_counter() - wall) / n, (time.process_time() - cpu) / n
+    print(f"{name}: desk idle poll {wall * 1e6:.0f} µs wall, {cpu * 1e6:.0f} µs CPU, every "
+          f"{handover.POLL_SECONDS * 1000:.0f} ms = {cpu / handover.POLL_SECONDS:.3%} of one core")
+
+
 def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     demo = tmp / "demo.duckdb"
     init_demo(demo)
     measure("Musterstadt", demo, {"areas": "0101,0102"}, ("sgb2_quote_u15", "anteil_alleinerziehend"))
+    desk_cost("Musterstadt", demo)
     if BERLIN_PLR.exists():
         berlin = gpd.read_file(BERLIN_PLR)[["id", "name", "geometry"]].rename(columns={"id": "key"})
         path = build_warehouse(tmp / "berlin.duckdb", berlin, "Berlin")

@@ -67,15 +67,19 @@ class Desk:
             _write_atomic(self.folder / "desk.json", json.dumps({"pid": os.getpid()}))
 
     def _loop(self) -> None:
-        while True:
-            wh = self._wh()
-            if wh is None or wh.closed:
-                return
-            self._announce()
-            for job in sorted(self.folder.glob("*.job"), key=_mtime):
-                self._take(job, wh)
-            del wh  # the warehouse is not kept alive by the desk
+        while self.poll():
             time.sleep(POLL_SECONDS)
+
+    def poll(self) -> bool:
+        """One look at the job folder, running what is there; False once the warehouse is gone or closed (the
+        desk does not keep it alive)."""
+        wh = self._wh()
+        if wh is None or wh.closed:
+            return False
+        self._announce()
+        for job in sorted(self.folder.glob("*.job"), key=_mtime):
+            self._take(job, wh)
+        return True
 
     def _take(self, job: Path, wh: Warehouse) -> None:
         running = job.with_suffix(".run")
