@@ -145,7 +145,11 @@ def submit(path: Path, args: dict, out: TextIO, err: TextIO, timeout: float) -> 
     """
     folder = spool(path)
     job = folder / f"{uuid.uuid4().hex}.job"
-    _write_atomic(job, json.dumps(args, ensure_ascii=False))
+    try:
+        _write_atomic(job, json.dumps(args, ensure_ascii=False))
+    except OSError as exc:
+        raise WarehouseError(f"Der Auftrag lässt sich der laufenden Anwendung nicht übergeben ({folder}: "
+                             f"{exc.strerror}). Bitte als derselbe Benutzer wie die Anwendung ausführen.") from None
     deadline = time.monotonic() + timeout
     relay = [(job.with_suffix(".out"), out, 0), (job.with_suffix(".err"), err, 0)]
     try:
@@ -155,6 +159,9 @@ def submit(path: Path, args: dict, out: TextIO, err: TextIO, timeout: float) -> 
                 raise WarehouseError(f"Die laufende Anwendung hat den Auftrag nach {timeout:.0f} s nicht "
                                      f"angenommen ({path}); bitte später erneut versuchen.")
             if desk_pid(path) is None and not job.with_suffix(".rc").exists():
+                if _withdraw(job):
+                    raise WarehouseError("Die laufende Anwendung wurde beendet, bevor sie den Auftrag annahm; er "
+                                         "wurde nicht ausgeführt. Bitte erneut starten.")
                 raise WarehouseError("Die laufende Anwendung wurde beendet, bevor der Auftrag fertig war. Ob er "
                                      "gespeichert wurde, zeigt das Änderungsprotokoll oder „python -m keck_data "
                                      "info“.")
@@ -162,6 +169,7 @@ def submit(path: Path, args: dict, out: TextIO, err: TextIO, timeout: float) -> 
         _relay(relay, final=True)
         return int(job.with_suffix(".rc").read_text(encoding="utf-8"))
     finally:
+        _withdraw(job)  # interrupted before the desk took it: it does not run later
         for suffix in (".out", ".err", ".rc"):
             job.with_suffix(suffix).unlink(missing_ok=True)
 

@@ -1,9 +1,15 @@
 """Command line while the internal instance runs (issue 12, item 7): a command finding the warehouse held by the
 instance hands its job to the instance's desk; one finding it held by another command waits its turn."""
+import io
+import json
 import os
 import subprocess
 import sys
 
+import pytest
+
+from keck_data import handover
+from keck_data.errors import WarehouseError
 from keck_data.warehouse import Warehouse, read_df
 from tests.app_harness import ok
 from tests.conftest import ROOT
@@ -91,3 +97,17 @@ def test_a_command_waits_for_another_command_or_says_why_it_gave_up(demo_copy):
     assert waiting.returncode == 0 and "1 Indikatoren zurückgezogen" in out, err
     with Warehouse(demo_copy) as wh:
         assert not wh.cursor().execute("SELECT released FROM indicator WHERE key = 'sozialindex'").fetchone()[0]
+
+
+def test_a_job_nobody_takes_is_withdrawn_with_a_german_message(tmp_path):
+    path = tmp_path / "keck.duckdb"
+    folder = handover.spool(path)
+    folder.mkdir()
+    (folder / "desk.json").write_text(json.dumps({"pid": os.getpid()}))  # a desk that never looks
+    with pytest.raises(WarehouseError, match="nach 1 s nicht angenommen"):
+        handover.submit(path, {"command": "info"}, io.StringIO(), io.StringIO(), timeout=1)
+    assert list(folder.glob("*.job")) == []  # it will not run later either
+    (folder / "desk.json").write_text(json.dumps({"pid": 2 ** 22 + 1}))  # a process that is gone
+    with pytest.raises(WarehouseError, match="er wurde nicht ausgeführt"):
+        handover.submit(path, {"command": "info"}, io.StringIO(), io.StringIO(), timeout=60)
+    assert list(folder.glob("*.job")) == []
