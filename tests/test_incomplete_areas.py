@@ -52,7 +52,7 @@ def test_incomplete_parent_says_how_many_and_which_areas_are_missing(wh, tmp_pat
 def test_pages_show_the_reason_and_the_missing_areas(app, internal_file):
     with Warehouse(internal_file) as wh:
         _blank(wh, "0101", "0102")
-    at = app(role="keck_nutzer", lvl="stadtbezirk", yr="2024", inds="ew_gesamt")
+    at = app(role="keck_nutzer", lvl="stadtbezirk", yr="2024", inds="ew_gesamt", ind="ew_gesamt", areas="01")
     at.switch_page("pages/atlas/tabelle.py").run()
     ok(at)
     reference = at.dataframe[0].value.set_index("Gebiet")
@@ -63,6 +63,14 @@ def test_pages_show_the_reason_and_the_missing_areas(app, internal_file):
     listed = expander.dataframe[0].value.set_index("Gebiet")
     assert listed.loc["01 Altstadt", "Grund"] == "unvollständig: 2 von 5 Gebieten fehlen"
     assert listed.loc["01 Altstadt", "Ohne Wert"].count(",") == 1
+
+    for page in ("pages/atlas/karte.py", "pages/atlas/gebietsvergleich.py"):
+        at.switch_page(page).run()
+        ok(at)
+        expander = next(e for e in at.expander if "welche Gebiete fehlen" in e.label)
+        assert "01 Altstadt" in set(expander.dataframe[0].value["Gebiet"]), page
+    at.switch_page("pages/atlas/karte.py").run()
+    assert GAP in at.get("deck_gl_json_chart")[0].proto.json  # the map's tooltip text
 
 
 def test_gebiete_page_flags_areas_without_residents(app, internal_file, logins):
