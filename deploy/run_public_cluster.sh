@@ -47,6 +47,7 @@ sed -e '/^    server 127\.0\.0\.1:86[0-9][0-9] /d' -e "/hash \$keck_route consis
     -e "s#/etc/ssl/private/atlas.example.de.key#$KEY#" -e "s#listen 443 ssl;#listen 127.0.0.1:$HTTPS ssl;#" \
     -e "s#listen 80;#listen 127.0.0.1:$HTTP;#" -e '/listen \[::\]/d' "$ROOT/deploy/nginx.conf" >"$DIR/site.conf"
 cat >"$DIR/nginx.conf" <<EOF
+user $(id -un);  # workers as the caller: they write the cache into this (perhaps private) folder
 pid $DIR/nginx.pid;
 error_log $DIR/error.log;
 events { worker_connections 4096; }

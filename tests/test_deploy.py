@@ -1,5 +1,6 @@
 """deploy/nginx.conf: security headers, TLS, Streamlit's websocket; its CSP holds for every page in Chromium."""
 import base64
+import getpass
 import hashlib
 import re
 import shutil
@@ -62,7 +63,7 @@ def nginx_conf(tmp_path: Path, upstream: str = "127.0.0.1:8601", http: int = 80,
             .replace("listen 80;", f"listen 127.0.0.1:{http};")
             .replace("listen [::]:443 ssl;", "").replace("listen [::]:80;", ""))
     conf = tmp_path / "nginx.conf"
-    conf.write_text(f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
+    conf.write_text(f"user {getpass.getuser()}; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
                     f"http {{ access_log off; {site} }}\n")
     return conf
 
