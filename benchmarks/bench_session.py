@@ -1,52 +1,115 @@
 """A live Sozialraumkonferenz with 40 followers on one internal instance: follow latency and server CPU.
 
-One process plays the server: every participant is an AppTest session of app.py (Streamlit runs all sessions of
-an instance as threads of one process, sharing the caches and the warehouse connection — as here; AppTest is not
-thread-safe, so script runs take turns, as CPU-bound runs under the GIL do on a server anyway). The moderator
-changes indicator, year and selected area every few seconds; each follower polls the session row every
-``follow.POLL_SECONDS`` (what its st.fragment does) and, when the sequence number moved, reruns the page (what
-the fragment's st.rerun does). Latency = from the moderator's write to the end of the follower's rerun showing
-the new view. CPU = process CPU time / wall time (1.0 = one core busy).
+A real internal server (``python -m keck_data.ui.serve``) and virtual browsers that speak Streamlit's websocket
+protocol (:mod:`benchmarks.protocol`), signed in with the atlas's own cookie token: one moderator and N followers
+of one session. Each follower does what its browser does: the follow bar is an ``st.fragment(run_every=…)``, so
+the browser re-sends a fragment rerun every ``follow.POLL_SECONDS``; when the moderator's sequence number moved,
+the fragment takes over the view and the server reruns the whole page. The moderator changes indicator, year and
+selected area every few seconds on the map. Latency = from the end of the moderator's rerun (its view is then
+written) to the end of the follower's rerun showing the moderator's heading. CPU = the server process's CPU time
+per wall second (1.0 = one core busy).
 
 Run: .venv/bin/python -m benchmarks.bench_session [followers] [changes]
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
+import urllib.request
 from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qsl
 
-from streamlit.testing.v1 import AppTest
-
+from benchmarks.bench_load import ProcWatch, pct
+from benchmarks.cluster import ROOT, free_port
+from benchmarks.protocol import Browser
 from keck_data import auth, conference
 from keck_data.demo import init_demo
 from keck_data.policy import User
-from keck_data.ui.follow import POLL_SECONDS
 from keck_data.warehouse import Warehouse
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-CHANGES = [("w_ind", "anteil_alleinerziehend"), ("w_yr", 2019), ("w_sel", "0203"), ("w_ind", "sgb2_quote_u15"),
-           ("w_yr", 2024), ("w_sel", "0101")]
+CHANGES = [("Indikator", "Anteil Alleinerziehender"), ("Jahr", "2019"),
+           ("Gebiet auswählen (oder in der Karte anklicken)", "0203 Lindenhof"),
+           ("Indikator", "SGB-II-Quote der unter 15-Jährigen"), ("Jahr", "2024"),
+           ("Gebiet auswählen (oder in der Karte anklicken)", "0101 Marktplatz")]
 
 
-def signed_in(account: tuple[str, str], **params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    at.text_input(key="login_user").input(account[0])
-    at.text_input(key="login_password").input(account[1])
-    next(b for b in at.button if b.label == "Anmelden").click().run()
-    return at
+class Participant(Browser):
+    """A signed-in browser that remembers what it shows: the page's heading and the selected area."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        super().__init__(base_url)
+        self.cookies[auth.COOKIE_NAME] = token
+        self.heading = ""
+
+    def _element(self, element) -> list[str]:
+        if element.WhichOneof("type") == "markdown" and element.markdown.body.startswith("# "):
+            self.heading = element.markdown.body[2:].strip()
+        return super()._element(element)
+
+    @property
+    def shows(self) -> tuple[str, str]:
+        return self.heading, dict(parse_qsl(self.query)).get("sel", "")
 
 
-def heading(at: AppTest) -> str:
-    return next((m.value for m in at.markdown if m.value.startswith("# ")), "")
+async def follower(p: Participant, written: dict[tuple, float], latencies: list[float], until: list[float],
+                   poll_s: float) -> None:
+    """Tick like the browser's interval timer; note when the moderator's heading arrived."""
+    shown = p.shows
+    while time.perf_counter() < until[0]:
+        started = time.perf_counter()
+        await p.tick(next(iter(p.timers)))
+        if p.shows != shown and p.shows in written:
+            latencies.append(time.perf_counter() - written[p.shows])
+        shown = p.shows
+        await asyncio.sleep(max(0.0, poll_s - (time.perf_counter() - started)))
+
+
+async def conference_run(url: str, tokens: dict[str, str], sid: int, followers: int, changes: int,
+                         watch: ProcWatch) -> None:
+    from keck_data.ui.follow import POLL_SECONDS
+
+    moderator = Participant(url, tokens["keck_admin"])
+    await moderator.open("karte", f"sitzung={sid}&lvl=sozialraum&sel=0101")
+    crowd = [Participant(url, tokens["keck_nutzer"]) for _ in range(followers)]
+    t = time.perf_counter()
+    for p in crowd:
+        await p.open("karte", f"sitzung={sid}")
+        if not p.timers:
+            raise RuntimeError("a follower has no follow fragment: is it signed in and in the session?")
+    print(f"{followers} followers signed in and following in {time.perf_counter() - t:.1f} s "
+          f"(heading: {crowd[0].heading})")
+    written: dict[tuple, float] = {}
+    latencies: list[float] = []
+    until = [float("inf")]  # followers go on until 6 s after the last change
+    watch.start()
+    tasks = [asyncio.create_task(follower(p, written, latencies, until, POLL_SECONDS)) for p in crowd]
+    for label, option in (CHANGES * (changes // len(CHANGES) + 1))[:changes]:
+        await asyncio.sleep(4.0)
+        run = await moderator.change(label, option)
+        if run.errors:
+            raise RuntimeError(f"the moderator's page failed: {run.errors}")
+        written[moderator.shows] = time.perf_counter()
+    until[0] = time.perf_counter() + 6
+    await asyncio.gather(*tasks)
+    cores = watch.cores()
+    same = sum(p.shows == moderator.shows for p in crowd)
+    lat = sorted(latencies)
+    print(f"moderator changes: {changes}, follower updates measured: {len(lat)} (expected "
+          f"{changes * followers})")
+    if lat:
+        print(f"follow latency: p50 {statistics.median(lat):.2f} s, p95 {pct(lat, 95):.2f} s, max {lat[-1]:.2f} s "
+              f"(poll every {POLL_SECONDS} s)")
+    print(f"server CPU: {cores:.2f} cores (machine has {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f}); RSS {watch.rss_mb():.0f} MB")
+    print(f"followers showing the moderator's view at the end: {same}/{followers} ({moderator.shows})")
+    for p in [moderator, *crowd]:
+        await p.close()
 
 
 def main(followers: int = 40, changes: int = 6) -> None:
@@ -54,63 +117,30 @@ def main(followers: int = 40, changes: int = 6) -> None:
     path = base / "keck.duckdb"
     init_demo(path)
     with Warehouse(path) as wh:
-        accounts = {role: (u, p) for u, role, p in auth.init_auth(wh, base / "auth")}
-    os.environ.update(KECK_WAREHOUSE=str(path), KECK_MODE="internal", KECK_AUTH_DIR=str(base / "auth"))
-    moderator = signed_in(accounts["keck_admin"])
-    from keck_data.ui.resources import atlas  # the instance's one warehouse connection (after the first run)
-    wh = atlas().wh
-    sid = conference.start_session(wh, User(accounts["keck_admin"][0], "", "keck_admin"), "Benchmark",
-                                   date.today(), "sozialraum", ["0101", "0203"])
-    moderator.query_params["sitzung"] = str(sid)
-    moderator.session_state["view"] = {**moderator.session_state["view"], "sitzung": str(sid), "sel": "0101"}
-    moderator.run()
-    t = time.perf_counter()
-    crowd = [signed_in(accounts["keck_nutzer"], sitzung=str(sid)) for _ in range(followers)]
-    print(f"{followers} followers signed in and following in {time.perf_counter() - t:.1f} s")
-
-    written: dict[int, float] = {}  # sequence number → when the moderator's write committed
-    latencies: list[float] = []
-    stop = threading.Event()
-    lock, running = threading.Lock(), threading.Lock()
-
-    def follow(at: AppTest) -> None:
-        seen = conference.live(wh, sid)[0]
-        while not stop.is_set():
-            time.sleep(POLL_SECONDS)
-            seq = conference.live(wh, sid)[0]  # the fragment's one-row read
-            if seq != seen:
-                with running:
-                    at.run()  # the fragment takes over the view and reruns the page
-                done = time.perf_counter()
-                seen = seq
-                with lock:
-                    if seq in written:
-                        latencies.append(done - written[seq])
-
-    threads = [threading.Thread(target=follow, args=(at,), daemon=True) for at in crowd]
-    for th in threads:
-        th.start()
-    cpu, wall = time.process_time(), time.perf_counter()
-    for key, value in (CHANGES * (changes // len(CHANGES) + 1))[:changes]:
-        moderator.session_state[key] = value  # as if chosen in the widget
-        moderator.session_state["view"] = {**moderator.session_state["view"], key[2:]: str(value)}
-        with running:
-            moderator.run()  # its rerun writes the view (follow.publish_view)
-        with lock:
-            written[conference.live(wh, sid)[0]] = time.perf_counter()
-        time.sleep(4)
-    stop.set()
-    for th in threads:
-        th.join(timeout=120)
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    same = sum(heading(at) == heading(moderator) for at in crowd)
-    lat = sorted(latencies)
-    print(f"moderator changes: {changes}, follower updates measured: {len(lat)} (expected {changes * followers})")
-    print(f"follow latency: p50 {statistics.median(lat):.2f} s, p95 {lat[int(0.95 * (len(lat) - 1))]:.2f} s, "
-          f"max {lat[-1]:.2f} s (poll every {POLL_SECONDS} s)")
-    print(f"server CPU: {cpu / wall:.2f} cores over {wall:.0f} s (process time {cpu:.0f} s; machine has "
-          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f})")
-    print(f"followers showing the moderator's heading at the end: {same}/{followers} ({heading(moderator)})")
+        accounts = {role: name for name, role, _ in auth.init_auth(wh, base / "auth")}
+        sid = conference.start_session(wh, User(accounts["keck_admin"], "", "keck_admin"), "Benchmark",
+                                       date.today(), "sozialraum", ["0101", "0203"])
+    key = auth.cookie_key(base / "auth")
+    tokens = {role: auth.issue_token(name, key) for role, name in accounts.items()}
+    port = free_port()
+    env = {**os.environ, "KECK_MODE": "internal", "KECK_WAREHOUSE": str(path), "KECK_AUTH_DIR": str(base / "auth")}
+    with open(base / "server.log", "w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "keck_data.ui.serve", "--server.headless", "true",
+                                   "--server.port", str(port), "--server.address", "127.0.0.1",
+                                   "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(120):
+                try:
+                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                        break
+                except OSError:
+                    time.sleep(0.5)
+            asyncio.run(conference_run(url, tokens, sid, followers, changes, ProcWatch([server.pid])))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 if __name__ == "__main__":

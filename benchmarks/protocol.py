@@ -71,6 +71,8 @@ class Browser:
         self.elements: list[str] = []  # kinds of the elements of the last run (markdown, deck_gl_json_chart …)
         self.cached: set[str] = set()  # hashes of cacheable elements received
         self.session_id = ""
+        self.page_hash = ""  # the page the server last ran
+        self.timers: dict[str, int] = {}  # fragment id → milliseconds: st.fragment(run_every=…) the browser re-runs
         self.query = ""
         self.ws = None
 
@@ -120,6 +122,13 @@ class Browser:
         msg.rerun_script.page_script_hash = page_hash
         return await self._send(msg)
 
+    async def tick(self, fragment_id: str) -> Run:
+        """What the browser's timer does for an ``st.fragment(run_every=…)``: a rerun of that fragment only."""
+        msg = BackMsg()
+        msg.rerun_script.fragment_id = fragment_id
+        msg.rerun_script.page_script_hash = self.page_hash
+        return await self._send(msg)
+
     async def _send(self, msg: BackMsg) -> Run:
         msg.rerun_script.query_string = self.query
         msg.rerun_script.cached_message_hashes.extend(sorted(self.cached))
@@ -137,6 +146,9 @@ class Browser:
                 self.cached.add(fwd.hash)
             if kind == "new_session":
                 self.session_id = fwd.new_session.initialize.session_id or self.session_id
+                self.page_hash = fwd.new_session.page_script_hash
+            elif kind == "auto_rerun":
+                self.timers[fwd.auto_rerun.fragment_id] = round(fwd.auto_rerun.interval * 1000)
             elif kind == "navigation":
                 self.pages = {p.url_pathname: p.page_script_hash for p in fwd.navigation.app_pages}
             elif kind == "page_info_changed":

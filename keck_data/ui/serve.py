@@ -16,12 +16,14 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 
 def main() -> None:
     PagesManager.uses_pages_directory = False
-    # Public: no tracebacks for visitors; no full garbage collection after every script run (Streamlit's
-    # default): with pandas, shapely and plotly loaded it took 40 % of a loaded replica's CPU (bench_load
-    # profile); compressed websocket messages (the map's JSON shrinks several times; nothing secret is sent)
-    public = ["--client.showErrorDetails", "none", "--runner.postScriptGC", "false",
-              "--server.enableWebsocketCompression", "true"] if settings().is_public else []
-    sys.argv = ["streamlit", "run", str(APP), *public, *sys.argv[1:]]
+    # No full garbage collection after every script run (Streamlit's default): with pandas, shapely and plotly
+    # loaded it took 40 % of a loaded public replica's CPU (bench_load profile) and ~150 ms of each 0.5 s tick of
+    # a live session's follow fragment (bench_session profile). Public also: no tracebacks for visitors;
+    # compressed websocket messages (the map's JSON shrinks several times; nothing secret is sent)
+    no_gc = ["--runner.postScriptGC", "false"]
+    options = (["--client.showErrorDetails", "none", *no_gc, "--server.enableWebsocketCompression", "true"]
+               if settings().is_public else no_gc)
+    sys.argv = ["streamlit", "run", str(APP), *options, *sys.argv[1:]]
     cli.main()
 
 
