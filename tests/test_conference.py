@@ -168,13 +168,3 @@ def test_measures_across_sessions_open_first(wh, started):
     assert listed["text"].tolist() == ["Bald", "Später", "Erledigt"]
     assert listed["session"].tolist() == ["Folgekonferenz", "Folgekonferenz", "Sozialraumkonferenz Nord"]
 
-
-def test_internal_server_skips_the_full_collection_after_every_run(monkeypatch):
-    """Each follower's poll tick ran a full gc.collect() (≈150 ms of a 0.5 s tick with 40 followers)."""
-    from keck_data.ui import serve
-    started = []
-    monkeypatch.setattr(serve.cli, "main", lambda: started.append(list(serve.sys.argv)))
-    monkeypatch.setattr(serve.sys, "argv", ["serve", "--server.port", "8502"])
-    monkeypatch.setenv("KECK_MODE", "internal")
-    serve.main()
-    assert started[0][3:] == ["--runner.postScriptGC", "false", "--server.port", "8502"]
