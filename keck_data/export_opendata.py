@@ -62,7 +62,8 @@ def values_long(atlas: Atlas, values: pd.DataFrame | None = None) -> pd.DataFram
     inds = atlas.indicators()
     values = atlas.values(list(inds["key"])) if values is None else values
     values = privacy.round_declared(values, inds.set_index("key"))
-    names = read_df(atlas.wh, "SELECT level, key AS area_key, name AS area_name FROM area")
+    names = read_df(atlas.wh, "SELECT level, key AS area_key, name AS area_name FROM area UNION ALL "
+                              "SELECT level, key, name || ' (gemeinsam)' FROM area_group")
     out = values.merge(names, on=["level", "area_key"], how="left").merge(
         inds[["key", "name", "unit"]].rename(columns={"key": "indicator", "name": "indicator_name"}), on="indicator")
     return out[["level", "area_key", "area_name", "indicator", "indicator_name", "unit", "year", "value", "status"]]

@@ -10,6 +10,7 @@ import pytest
 from keck_data import area_groups, mapdeck, privacy
 from keck_data.errors import ValidationError
 from keck_data.export_map import area_frame, render_map
+from keck_data.export_opendata import export_values
 from keck_data.export_table import to_xlsx
 from keck_data.importing import import_values
 from keck_data.policy import system
@@ -242,3 +243,9 @@ def test_comparison_shows_a_members_group_value_labelled_as_such(grouped):
     assert table.loc["geburten", "0101 Marktplatz"] == "40 (gemeinsamer Wert für Marktplatz und Domviertel)"
     assert np.isnan(table.loc["geburten", "_num_0101"])  # no value of its own (charts do not draw one)
     assert table.loc["geburten", "0103 Schlossgarten"] == "12"
+
+
+def test_export_values_names_the_group(grouped, tmp_path):
+    export_values(grouped.wh, tmp_path / "werte.csv")
+    text = (tmp_path / "werte.csv").read_text(encoding="utf-8-sig")
+    assert "sozialraum;0101+0102;Marktplatz und Domviertel (gemeinsam);geburten;Geburten;Personen;2031;40;ok" in text
