@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import segno
 import streamlit as st
 
-from ..mapdeck import CIRCLE_MAX_PX, MapResult
 from ..config import settings
-from . import follow, registry, session, session_notes, state
-from .resources import atlas
+from ..mapdeck import CIRCLE_MAX_PX, MapResult
+from . import follow, registry, resources, session, session_notes, state
 
 BASE_CSS = """
 <style>
@@ -90,11 +89,10 @@ def begin(url_path: str, user) -> None:
 
 def _sidebar(user) -> None:
     """Below the slot for the page's controls: instance name, login and logout, presentation toggle."""
-    current = atlas()
     with st.sidebar:
         st.divider()
-        st.markdown(f"**Sozialraum-Atlas {html.escape(current.municipality())}**")
-        if current.is_demo():
+        st.markdown(f"**Sozialraum-Atlas {html.escape(resources.municipality())}**")
+        if resources.is_demo():
             st.info("Synthetische Demodaten – keine echten Werte.")
         st.caption("Öffentliche Instanz: freigegebene Daten" if settings().is_public else "Interne Instanz")
         if user:

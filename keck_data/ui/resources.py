@@ -185,6 +185,10 @@ def municipality() -> str:
     return _cached("municipality")
 
 
+def is_demo() -> bool:
+    return _cached("is_demo")
+
+
 def bounds() -> tuple[float, float, float, float]:
     return _cached("bounds")
 
