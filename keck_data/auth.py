@@ -29,7 +29,7 @@ import yaml
 
 from .config import PROJECT_ROOT
 from .errors import KeckError, PermissionDenied, ValidationError
-from .policy import DEMO_ACCOUNTS, ROLES, Resource, User, system
+from .policy import DEMO_ACCOUNTS, ROLES, Resource, User, can, system
 from .warehouse import Tx, Warehouse, read_df
 
 EXAMPLE_KEY = "CHANGE_ME_random_secret_of_at_least_32_characters"
@@ -157,8 +157,9 @@ def login_problems(wh: Warehouse, directory: Path | None = None) -> list[str]:
     if no_password:
         problems.append(f"Rollen ohne Passwort in {directory}: {', '.join(no_password)} – ihre Anmeldung scheitert; "
                         "zeigt KECK_AUTH_DIR auf den richtigen Anmeldeordner?")
-    admins = roles[roles["active"] & roles["role"].eq("kommunen_admin") & roles["username"].isin(passwords)]
-    if admins.empty:
+    admins = [u for u, role, active in roles.itertuples(index=False) if active and u in passwords
+              and can(User(u, u, role), "save-user", Resource("user", None))]
+    if not admins:
         problems.append("Kein aktiver Kommunen-Admin mit Passwort: niemand kann in diesem Warehouse Benutzer "
                         "verwalten.")
     return problems
