@@ -13,7 +13,8 @@ try:
         public = settings().is_public
         user = None if public else session.current_user()
         page = st.navigation(registry.navigation(public, user),
-                             position="hidden" if not public and user is None else frame.nav_position())
+                             position="hidden" if not public and user is None else frame.nav_position(),
+                             expanded=True)  # every page listed: no English "View 3 more" link
         frame.begin(page.url_path, user)
         page.run()
         frame.finish(user)

@@ -289,8 +289,8 @@ def test_every_control_works(spec, mode, servers, accounts, browser, tmp_path):
 
 
 # English texts Streamlit shows unless the app replaces them (case-sensitive, whole words)
-ENGLISH = ["Page not found", "Choose options", "Choose an option", "Select", "None", "Upload", "per file",
-           "Drag and drop", "Browse files", "No results", "Press Enter", "Deploy", "Running", "Rerun"]
+ENGLISH = ["Page not found", "View", "more", "Choose options", "Choose an option", "Select", "None", "Upload",
+           "per file", "Drag and drop", "Browse files", "No results", "Press Enter", "Deploy", "Running", "Rerun"]
 ENGLISH_TEXT = re.compile(r"\b(" + "|".join(map(re.escape, ENGLISH)) + r")\b")
 NOT_CONFIGURABLE = "Skip to main content"  # Streamlit's screen-reader skip link has no setting for its text
 VIEWERS = [("public", None), ("internal", "keck_nutzer"), ("internal", "keck_admin"), ("internal", "kommunen_admin")]
