@@ -64,3 +64,32 @@ def test_public_visitor_follows_the_mirror(app, public_file):
     assert at.query_params["sitzung"] == "7" and "Sie folgen der Sitzung" in markdown(at)
     unknown = app("public", sitzung="8")
     assert [w.value for w in unknown.warning] == ["Die Sitzung Nr. 8 ist nicht öffentlich."]
+
+
+def test_an_ended_session_is_neither_driven_nor_followed(app):
+    """The moderator who ended a session was shown as a live follower of it."""
+    from keck_data.ui.resources import atlas
+
+    at = app("internal", "keck_admin")
+    wh = atlas().wh
+    moderator = User(at.session_state["username"], "Moderatorin", "keck_admin")
+    sid = conference.start_session(wh, moderator, "Beendete Konferenz", date(2026, 11, 28), "sozialraum", ["0101"])
+    conference.close_session(wh, moderator, sid, "")
+    at.session_state["view"] = {**at.session_state["view"], "sitzung": str(sid)}
+    at.run()
+    ok(at)
+    assert "Sie folgen der Sitzung" not in markdown(at)
+    assert any("Die Sitzung „Beendete Konferenz“ ist beendet" in c.value for c in at.caption)
+
+
+def test_uploads_of_another_type_get_a_german_message(monkeypatch):
+    from types import SimpleNamespace
+
+    from keck_data.ui import upload
+    shown = []
+    monkeypatch.setattr(upload.st, "error", shown.append)
+    assert upload.has_type(SimpleNamespace(name="Lieferung.XLSX"), ["csv", "xlsx"])
+    assert not upload.has_type(SimpleNamespace(name="notes.html"), ["csv", "xlsx"])
+    assert not upload.has_type(None, ["csv"])
+    assert shown == ["notes.html: Dateityp „html“ wird hier nicht angenommen – bitte eine Datei vom Typ CSV, XLSX "
+                     "wählen."]

@@ -48,7 +48,9 @@ def begin(url_path: str) -> None:
     """Before a page runs: a follower switches to the moderator's page; the follow bar on top."""
     _switch(url_path)
     s = current()
-    if s and not driving(s):
+    if s and s.closed:  # nobody drives or follows an ended session; its notes and protocol stay readable
+        st.caption(f"Die Sitzung „{s.title}“ ist beendet – Notizen und Protokoll auf der Seite „Sitzung“.")
+    elif s and not driving(s):
         _follow_bar(s.id, s.title)
     elif s is None and st.session_state.get("conf_left"):
         _rejoin_bar(*st.session_state["conf_left"])

@@ -68,6 +68,7 @@ def multiselect(label: str, options: Sequence, param: str, default: Sequence = (
         view()[param] = [str(x) for x in st.session_state[key]]
 
     kwargs.setdefault("placeholder", "Bitte wählen …")
+    kwargs.setdefault("select_all", False)  # Streamlit's "Select all" entry is English
     return st.multiselect(label, list(options), key=key, on_change=changed, format_func=format_func,
                           max_selections=max_selections, **kwargs)
 

@@ -51,6 +51,18 @@ def _purge_stale(hours: float = 24) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def has_type(file, types: list[str]) -> bool:
+    """Is the upload one of ``types`` (file endings)? If not, a German message says which are accepted."""
+    if file is None:
+        return False
+    ending = Path(file.name).suffix.lower().lstrip(".")
+    if ending in types:
+        return True
+    st.error(f"{file.name}: Dateityp „{ending or 'ohne Endung'}“ wird hier nicht angenommen – bitte eine Datei "
+             f"vom Typ {', '.join(t.upper() for t in types)} wählen.")
+    return False
+
+
 def side_file(extra, main: Path) -> Path:
     """A second upload (e.g. metadata) stored next to the main upload and deleted with it."""
     path = main.parent / f"zusatz_{Path(extra.name).name}"

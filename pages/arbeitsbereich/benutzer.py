@@ -25,7 +25,7 @@ with st.form("user"):
     roles = list(policy.ROLES)
     role = st.selectbox("Rolle", roles, index=roles.index(policy.LEAST_ROLE), format_func=policy.role_label)
     chosen = st.multiselect("Bearbeitungsrechte nur für diese Themenfelder (leer = alle)", list(topics["key"]),
-                            format_func=topic_names.get, placeholder="alle Themenfelder")
+                            format_func=topic_names.get, placeholder="alle Themenfelder", select_all=False)
     password = st.text_input("Neues Passwort (leer = unverändert; beendet alle Sitzungen)", type="password")
     active = st.checkbox("aktiv", value=True)
     if st.form_submit_button("Speichern", type="primary"):

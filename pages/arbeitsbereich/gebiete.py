@@ -27,7 +27,7 @@ else:
     st.info("Auf dieser Ebene ist kein Gebiet als „ohne Wohnbevölkerung“ gekennzeichnet.")
 saves = st.session_state.setdefault("gebiete_saves", 0)  # a new widget after each save starts empty
 chosen = st.multiselect("Gebiete", list(labels), format_func=labels.get, key=f"gebiete_areas_{saves}",
-                        placeholder="Bitte wählen …")
+                        placeholder="Bitte wählen …", select_all=False)
 left, right = st.columns(2)
 flag = left.button("Als ohne Wohnbevölkerung kennzeichnen", type="primary", disabled=not chosen, width="stretch")
 unflag = right.button("Kennzeichnung entfernen", disabled=not chosen, width="stretch")

@@ -16,10 +16,13 @@ st.markdown("# Daten importieren")
 kind = st.radio("Was wird importiert?", ["Indikatorwerte", "Gebiete", "Einrichtungen"], horizontal=True)
 types = {"Indikatorwerte": ["csv", "xlsx"], "Gebiete": ["zip", "geojson", "json", "gpkg"],
          "Einrichtungen": ["csv", "xlsx", "geojson", "json", "gpkg", "zip"]}[kind]
-file = st.file_uploader(f"Datei (höchstens {MAX_BYTES / 2**20:.0f} MB)", type=types)
+# no type= filter: Streamlit would refuse other files with an English message; the German one is ours
+file = st.file_uploader(f"Datei: {', '.join(t.upper() for t in types)} (höchstens {MAX_BYTES / 2**20:.0f} MB)")
 if kind == "Indikatorwerte":
     upload.template_button()
 if file is None:
+    st.stop()
+if not upload.has_type(file, types):
     st.stop()
 done = st.session_state.get("import_done")
 if done and done[0] == file.file_id:
@@ -63,8 +66,8 @@ try:
             params |= {"indicator_col": pick("Indikator", upload.guess_column(labels, ("indikator", "indicator"))),
                        "year_col": pick("Jahr", upload.guess_column(labels, ("jahr", "year"))),
                        "value_col": pick("Wert", upload.guess_column(labels, ("wert", "value", "zahl")))}
-            meta = st.file_uploader("Metadaten für neue Indikatoren (optional, siehe Vorlage)", type=["csv", "xlsx"])
-            params["metadata"] = upload.side_file(meta, path) if meta else None
+            meta = st.file_uploader("Metadaten für neue Indikatoren: CSV oder XLSX (optional, siehe Vorlage)")
+            params["metadata"] = upload.side_file(meta, path) if upload.has_type(meta, ["csv", "xlsx"]) else None
         else:
             params["year_col"] = pick("Jahresspalte", upload.guess_column(labels, ("jahr", "year")), optional=True)
             fixed = st.number_input("Jahr für Spalten ohne Datum im Namen", 1990, 2100, 2024)

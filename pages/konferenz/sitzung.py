@@ -19,6 +19,9 @@ if current:
     st.markdown(f"{current.held_on:%d.%m.%Y} · Moderation: {current.moderator} · "
                 f"{'beendet' if current.closed else 'läuft'}{' · öffentlich' if current.public else ''} · "
                 f"Link für Teilnehmende: `{link}`")
+    if current.public and "/sitzung?" in link:  # no KECK_PUBLIC_URL: say where the public follows
+        st.caption(f"Öffentlich mitverfolgen: in der öffentlichen Instanz die Adresse `/?sitzung={current.id}` "
+                   "öffnen (mit KECK_PUBLIC_URL zeigen Link und QR-Code direkt dorthin).")
     if follow.driving(current):
         st.info("Sie moderieren: Ihre Ansicht (Seite, Indikator, Jahr, Ebene, Gebiet) sehen alle, die folgen.")
         if st.button("Zur Karte (Tagesordnung beginnt)", type="primary"):
@@ -55,7 +58,7 @@ else:
                                  format_func=dict(zip(levels["key"], levels["name"])).get)
             names = resources.area_label(level)
             agenda = st.multiselect("Tagesordnung (Gebiete)", list(names), format_func=names.get,
-                                    placeholder="Bitte wählen …")
+                                    placeholder="Bitte wählen …", select_all=False)
             public = st.checkbox("Öffentlich mitverfolgen lassen", help="Die Ansichten (nur freigegebene "
                                  "Indikatoren, keine Notizen) erscheinen live in der öffentlichen Instanz – für "
                                  "offene Bürgerkonferenzen.")
