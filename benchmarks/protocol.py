@@ -12,6 +12,7 @@ HTTP from the same replica. Used by benchmarks/bench_load.py and the cluster tes
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import ssl
 import time
 import urllib.request
@@ -29,6 +30,13 @@ RUN_TIMEOUT_S = 60.0
 _NO_VERIFY = ssl.create_default_context()
 _NO_VERIFY.check_hostname = False
 _NO_VERIFY.verify_mode = ssl.CERT_NONE  # loopback tests against a self-signed certificate
+
+
+def run(coro):
+    """``asyncio.run`` in a thread of its own: a test process may already run an event loop in its main thread
+    (Playwright's sync API does, once a browser test has started)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @dataclass

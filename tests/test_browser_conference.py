@@ -155,6 +155,7 @@ def test_live_session_follow_leave_rejoin_and_notes(servers, accounts, browser):
         signed_in(moderator, servers["internal"] + "/sitzung", accounts["keck_admin"])
         sid = start_session(moderator, "Sozialraumkonferenz Nord", ["0101 Marktplatz", "0203 Lindenhof"])
         moderator.get_by_role("button", name="Zur Karte (Tagesordnung beginnt)").click()
+        moderator.mouse.move(1, 1)  # the pointer stays where the button was: over the map once it is drawn
         wait_idle(moderator)
         moderator.wait_for_selector("div.keck-legend")
         signed_in(follower, f"{servers['internal']}/sitzung?sitzung={sid}", accounts["keck_nutzer"])
@@ -163,9 +164,10 @@ def test_live_session_follow_leave_rejoin_and_notes(servers, accounts, browser):
 
         timings["indicator"] = follows(moderator, follower, pick(moderator, "Indikator", "Anteil Alleinerziehender"))
         timings["year"] = follows(moderator, follower, pick(moderator, "Jahr", "2019"))
+        area = "0101 Marktplatz" if view(moderator)[1].get("sel") == "0203" else "0203 Lindenhof"
         timings["area"] = follows(moderator, follower, pick(
-            moderator, "Gebiet auswählen (oder in der Karte anklicken)", "0203 Lindenhof"))
-        assert params(follower)["sel"] == "0203"
+            moderator, "Gebiet auswählen (oder in der Karte anklicken)", area))
+        assert params(follower)["sel"] == area[:4]
         nav = moderator.locator('[data-testid="stSidebarNav"]')
         timings["page"] = follows(moderator, follower, nav.get_by_text("Tabelle", exact=True).click)
         assert follower.url.split("?")[0].endswith("/tabelle") and heading(follower).startswith("Tabelle")

@@ -12,7 +12,7 @@ import signal
 import pytest
 
 from benchmarks.cluster import cluster
-from benchmarks.protocol import Browser
+from benchmarks.protocol import Browser, run
 from keck_data.policy import system
 from keck_data.publish import publish
 from keck_data.warehouse import Warehouse
@@ -72,4 +72,4 @@ def test_two_replicas_affinity_download_and_failover(snapshot, tmp_path):
             for b in fresh:
                 assert dead not in served_by(log, b.cookies["keck_route"]), log
 
-        asyncio.run(scenario())
+        run(scenario())

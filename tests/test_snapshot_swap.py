@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from benchmarks.protocol import Browser
+from benchmarks.protocol import Browser, run
 from keck_data import editing
 from keck_data.policy import system
 from keck_data.publish import publish
@@ -68,7 +68,7 @@ def test_30_swaps_while_4_visitors_rerun_show_no_error(snapshots, tmp_path):
         return problems, runs[0]
 
     with atlas_server({"KECK_MODE": "public", "KECK_PUBLIC_WAREHOUSE": str(served)}, tmp_path / "public.log") as url:
-        problems, runs = asyncio.run(scenario(url))
+        problems, runs = run(scenario(url))
     assert not problems, problems[:5]
     assert runs >= 60, "the visitors hardly ran"
     assert "Traceback" not in (tmp_path / "public.log").read_text()
