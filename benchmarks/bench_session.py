@@ -5,9 +5,9 @@ protocol (:mod:`benchmarks.protocol`), signed in with the atlas's own cookie tok
 of one session. Each follower does what its browser does: the follow bar is an ``st.fragment(run_every=…)``, so
 the browser re-sends a fragment rerun every ``follow.POLL_SECONDS``; when the moderator's sequence number moved,
 the fragment takes over the view and the server reruns the whole page. The moderator changes indicator, year and
-selected area every few seconds on the map. Latency = from the end of the moderator's rerun (its view is then
-written) to the end of the follower's rerun showing the moderator's heading. CPU = the server process's CPU time
-per wall second (1.0 = one core busy).
+selected area every few seconds on the map. Latency = from the moderator's choice (sending the widget change; its
+own rerun included) to the end of the follower's rerun showing the same heading and area. CPU = the server
+process's CPU time per wall second (1.0 = one core busy).
 
 Run: .venv/bin/python -m benchmarks.bench_session [followers] [changes]
 """
@@ -57,15 +57,14 @@ class Participant(Browser):
         return self.heading, dict(parse_qsl(self.query)).get("sel", "")
 
 
-async def follower(p: Participant, written: dict[tuple, float], latencies: list[float], until: list[float],
-                   poll_s: float) -> None:
+async def follower(p: Participant, seen: list[tuple[tuple, float]], until: list[float], poll_s: float) -> None:
     """Tick like the browser's interval timer; note when the moderator's heading arrived."""
     shown = p.shows
     while time.perf_counter() < until[0]:
         started = time.perf_counter()
         await p.tick(next(iter(p.timers)))
-        if p.shows != shown and p.shows in written:
-            latencies.append(time.perf_counter() - written[p.shows])
+        if p.shows != shown:
+            seen.append((p.shows, time.perf_counter()))
         shown = p.shows
         await asyncio.sleep(max(0.0, poll_s - (time.perf_counter() - started)))
 
@@ -84,22 +83,23 @@ async def conference_run(url: str, tokens: dict[str, str], sid: int, followers: 
             raise RuntimeError("a follower has no follow fragment: is it signed in and in the session?")
     print(f"{followers} followers signed in and following in {time.perf_counter() - t:.1f} s "
           f"(heading: {crowd[0].heading})")
-    written: dict[tuple, float] = {}
-    latencies: list[float] = []
+    clicked: dict[tuple, float] = {}  # view → when the moderator chose it
+    seen: list[tuple[tuple, float]] = []  # (view, when a follower showed it)
     until = [float("inf")]  # followers go on until 6 s after the last change
     watch.start()
-    tasks = [asyncio.create_task(follower(p, written, latencies, until, POLL_SECONDS)) for p in crowd]
+    tasks = [asyncio.create_task(follower(p, seen, until, POLL_SECONDS)) for p in crowd]
     for label, option in (CHANGES * (changes // len(CHANGES) + 1))[:changes]:
         await asyncio.sleep(4.0)
+        click = time.perf_counter()
         run = await moderator.change(label, option)
         if run.errors:
             raise RuntimeError(f"the moderator's page failed: {run.errors}")
-        written[moderator.shows] = time.perf_counter()
+        clicked[moderator.shows] = click
     until[0] = time.perf_counter() + 6
     await asyncio.gather(*tasks)
     cores = watch.cores()
     same = sum(p.shows == moderator.shows for p in crowd)
-    lat = sorted(latencies)
+    lat = sorted(t - clicked[shows] for shows, t in seen if shows in clicked)
     print(f"moderator changes: {changes}, follower updates measured: {len(lat)} (expected "
           f"{changes * followers})")
     if lat:
