@@ -30,7 +30,7 @@ def test_cli_import_while_the_real_server_serves_a_session(demo_file, browser, t
     with atlas_server(env, tmp_path / "server.log") as url:
         try:
             signed_in(page, f"{url}/tabelle?lvl=sozialraum&inds=ew_gesamt", account)  # the server holds the file
-            page.get_by_role("heading", name="Tabelle Sozialraum 2024").wait_for()
+            page.get_by_role("heading", name="Tabelle Sozialraum 2024").wait_for(timeout=90_000)
             cli = subprocess.Popen([sys.executable, "-m", "keck_data", "import-values", str(csv), "--level",
                                     "sozialraum"], cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
@@ -46,7 +46,7 @@ def test_cli_import_while_the_real_server_serves_a_session(demo_file, browser, t
             assert "48" in out and reloads >= 1
             page.goto(f"{url}/tabelle?lvl=sozialraum&inds=ew_gesamt")  # the address without the year shown so far
             wait_idle(page)
-            page.get_by_role("heading", name="Tabelle Sozialraum 2030").wait_for()  # the new latest year, no restart
+            page.get_by_role("heading", name="Tabelle Sozialraum 2030").wait_for(timeout=90_000)  # new latest year
             info = subprocess.run([sys.executable, "-m", "keck_data", "info", "--json"], cwd=ROOT, text=True,
                                   env={**os.environ, **env}, capture_output=True)
             assert info.returncode == 0 and '"years": [2015, 2016' in info.stdout and "2030]" in info.stdout
