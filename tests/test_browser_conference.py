@@ -32,34 +32,41 @@ def settled(page) -> None:
 
 def view(page) -> tuple[str, dict]:
     """Heading and URL state in one round trip (no auto-waiting: the page may be mid-rerun)."""
+    return _state(page)[1:]
+
+
+def _state(page) -> tuple[bool, str, dict]:
+    """(script finished, heading, URL state); the heading lags the address while the page reruns."""
     try:
-        title, query = page.evaluate("() => [document.querySelector('h1')?.innerText || '', location.search]")
+        running, title, query = page.evaluate("""() => [
+            document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'running',
+            document.querySelector('h1')?.innerText || '', location.search]""")
     except PlaywrightError:  # the page is being replaced (page switch): its context is gone for a moment
-        return "", {}
-    return title.strip(), {k: v for k, v in (p.split("=", 1) for p in query.lstrip("?").split("&") if "=" in p)
-                           if k not in OWN_PARAMS}
+        return False, "", {}
+    return not running, title.strip(), {k: v for k, v in (p.split("=", 1) for p in query.lstrip("?").split("&")
+                                                       if "=" in p) if k not in OWN_PARAMS}
 
 
 def follows(moderator, follower, action=None) -> float:
     """Do ``action`` on the moderator's page; seconds from the moderator's view changing (its address) until the
-    follower shows the same heading and URL state — at most FOLLOW_SECONDS."""
+    follower shows the heading and URL state of the moderator's finished run — at most FOLLOW_SECONDS."""
     before = view(moderator)[1]
-    want = view(moderator)
     if action:
         action()
         deadline = time.time() + 60
-        while (want := view(moderator))[1] in (before, {}) or not want[0]:  # a page switch first clears it
+        while (now := view(moderator))[1] in (before, {}) or not now[0]:  # a page switch first clears it
             if time.time() > deadline:
                 moderator.screenshot(path=str(ARTIFACTS / "conference_moderator_stuck.png"))
-                raise AssertionError(f"the moderator's view did not change: before {before}, now {want}")
+                raise AssertionError(f"the moderator's view did not change: before {before}, now {now}")
             moderator.wait_for_timeout(20)
     start = time.time()
     while time.time() - start < FOLLOW_SECONDS:
-        if view(follower) == want:
+        done, *want = _state(moderator)
+        if done and want[1] and view(follower) == tuple(want):
             return time.time() - start
         follower.wait_for_timeout(50)
     settled(moderator)
-    raise AssertionError(f"not followed within {FOLLOW_SECONDS} s: {want} / {view(moderator)} vs {view(follower)}")
+    raise AssertionError(f"not followed within {FOLLOW_SECONDS} s: {view(moderator)} vs {view(follower)}")
 
 
 def pick(page, label: str, option: str):
