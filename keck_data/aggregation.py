@@ -62,7 +62,9 @@ def aggregate(values: pd.DataFrame, parent_of: pd.Series, meta: pd.DataFrame,
         g["note"] = gaps(g, full, "Wert")
         g.loc[~full, "value"] = np.nan
         out.append(g)
-        sums = {k: grp.set_index(["parent", "year"])["value"] for k, grp in g.groupby("indicator")}
+        ratios = meta[meta["aggregation"] == "ratio"]
+        needed = g[g["indicator"].isin(set(ratios["numerator"]) | set(ratios["denominator"]))]
+        sums = {k: grp.set_index(["parent", "year"])["value"] for k, grp in needed.groupby("indicator")}
 
     for key, ind in meta[meta["aggregation"] == "ratio"].iterrows():
         num, den = sums.get(ind["numerator"]), sums.get(ind["denominator"])

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import csv
 import datetime
+import gc
 import io
 import itertools
 import os
 import re
+import threading
 import zipfile
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -31,6 +34,29 @@ EXCEL = (".xlsx", ".xlsm", ".xls", ".ods")
 # Zeichen for values without a number (German official statistics): what each means by default
 SUPPRESSED_TOKENS = {"k. a.", "k.a.", "ka", "*", ".", "(.)", "geheim"}
 MISSING_TOKENS = {"", "-", "–", "x", "nan", "n/a", "na", "null", "none", "..."}
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = [0, True]  # imports running in bulk mode, whether the collector was on before the first
+
+
+@contextmanager
+def bulk_reading():
+    """Cyclic garbage collection paused while a file becomes a million small rows (no cycles are built; the
+    collector would walk all rows again and again: CSV reading took 1.6 s instead of 0.6 s per million
+    rows). Reference counting still frees memory; nested and concurrent imports share one pause."""
+    with _gc_lock:
+        if _gc_pauses[0] == 0:
+            _gc_pauses[1] = gc.isenabled()
+            gc.disable()
+        _gc_pauses[0] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses[0] -= 1
+            if _gc_pauses[0] == 0 and _gc_pauses[1]:
+                gc.enable()
 
 
 def check_file(path: str | Path, max_bytes: int | None = None) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import methodcaller
 
 import numpy as np
 import pandas as pd
@@ -34,19 +35,16 @@ class Table:
     frame: pd.DataFrame                      # data rows only, columns = labels, cells = text
     rows: list[int]                          # sheet row number (1-based) of each frame row
     descriptions: dict[str, str]             # label → text of the description row
-    roles: list[str]                         # role of every sheet row (see ROLES)
+    roles: np.ndarray                        # role of every sheet row (see ROLES)
     header_row: int                          # 1-based row of the column names
     totals: list[int] = field(default_factory=list)   # sheet rows recognised as totals (kept in frame)
     notes: list[str] = field(default_factory=list)    # footnote texts ("Quelle: …")
     title: str = ""
 
-    def layout(self) -> dict[str, list[int]]:
-        """Sheet rows (1-based) per role, for the preview and the report."""
-        out: dict[str, list[int]] = {}
-        for i, role in enumerate(self.roles, start=1):
-            if role != "empty":
-                out.setdefault(role, []).append(i)
-        return out
+    def layout(self) -> dict[str, np.ndarray]:
+        """Sheet rows (1-based) per role in order of appearance, for the preview and the report."""
+        roles = np.asarray(self.roles)
+        return {role: np.flatnonzero(roles == role) + 1 for role in pd.unique(roles) if role != "empty"}
 
     def numeric_columns(self) -> list[str]:
         """Columns whose filled cells are mostly numbers or Zeichen (candidates for values)."""
@@ -132,8 +130,11 @@ def detect(grid: list[list[str]], name: str, header_row: int | None = None, skip
     """
     rows, n = grid, len(grid)
     edge = set(range(min(EDGE, n))) | set(range(max(0, n - EDGE), n))  # classified cell by cell
-    blank = [not _filled(r) if i in edge else not any(r) for i, r in enumerate(rows)]
-    flags = [_is_data(r) if i in edge else len(r) - r.count("") >= 2 for i, r in enumerate(rows)]
+    # in the middle of a long table a count of the filled cells suffices (counted in C, not row by row)
+    filled = np.fromiter(map(len, rows), np.int64, n) - np.fromiter(map(methodcaller("count", ""), rows), np.int64, n)
+    blank, flags = (filled == 0).tolist(), (filled >= 2).tolist()
+    for i in edge:
+        blank[i], flags[i] = not _filled(rows[i]), _is_data(rows[i])
     if header_row is not None:
         h = header_row - 1
         if not 0 <= h < len(rows) or blank[h]:
@@ -169,42 +170,38 @@ def detect(grid: list[list[str]], name: str, header_row: int | None = None, skip
         description = h + 1 if h + 1 < start and skip_rows != 0 and not blank[h + 1] else None
     labels = _labels(rows, h, groups)
     width = len(labels)
-    roles = ["empty" if b else "title" for b in blank]
-    for i in groups:
-        roles[i] = "group"
+    empty = np.array(blank, dtype=bool)
+    roles = np.where(empty, "empty", "title").astype(object)
+    roles[groups] = "group"
     roles[h] = "header"
-    for i in range(h + 1, start):
-        roles[i] = "skipped" if not blank[i] else "empty"
+    roles[h + 1:start] = np.where(empty[h + 1:start], "empty", "skipped")
     if description is not None:
         roles[description] = "description"
-    data_idx, totals = [], []
-    for i in range(start, end + 1):
-        if blank[i]:
-            continue
-        extra = [c for c in rows[i][width:] if c.strip()] if len(rows[i]) > width else []
-        if extra:
-            raise ValidationError(f"{name}, Zeile {i + 1}: {width + len(extra)} gefüllte Felder, aber nur {width} "
-                                  "Spalten in der Kopfzeile – die Werte wären verschoben. Bitte die Zeile prüfen "
-                                  "(Trennzeichen im Text? fehlende Anführungszeichen?).")
-        data_idx.append(i)
-        is_total = i in edge and any(_TOTAL.search(c) for c in rows[i][:3] if not is_value(c))
-        roles[i] = "total" if is_total else "data"
-        if is_total:
-            totals.append(i + 1)
-    for i in range(end + 1, len(rows)):
-        if not blank[i]:
-            roles[i] = "note"
-    pad = [""] * width
-    frame = pd.DataFrame([rows[i] if len(rows[i]) == width else (list(rows[i]) + pad)[:width] for i in data_idx],
-                         columns=labels, dtype=object)
+    data_idx = np.flatnonzero(~empty[start:end + 1]) + start
+    body = rows[start:end + 1] if len(data_idx) == end + 1 - start else [rows[i] for i in data_idx]
+    lengths = np.fromiter(map(len, body), dtype=np.int64, count=len(body))
+    for j in np.flatnonzero(lengths > width):
+        if extra := [c for c in body[j][width:] if c.strip()]:
+            raise ValidationError(f"{name}, Zeile {data_idx[j] + 1}: {width + len(extra)} gefüllte Felder, aber nur "
+                                  f"{width} Spalten in der Kopfzeile – die Werte wären verschoben. Bitte die Zeile "
+                                  "prüfen (Trennzeichen im Text? fehlende Anführungszeichen?).")
+    if (lengths != width).any():
+        pad = [""] * width
+        body = [r if len(r) == width else (list(r) + pad)[:width] for r in body]
+    roles[data_idx] = "data"
+    totals = [i + 1 for i in sorted(edge) if start <= i <= end and not blank[i]
+              and any(_TOTAL.search(c) for c in rows[i][:3] if not is_value(c))]
+    roles[[t - 1 for t in totals]] = "total"
+    roles[end + 1:] = np.where(empty[end + 1:], "empty", "note")
+    frame = pd.DataFrame(body, columns=labels, dtype=object)
     frame = pd.DataFrame({c: map_unique(frame[c], str.strip) for c in labels}, columns=labels)
     descriptions = {}
     if description is not None:
         descriptions = {lab: rows[description][j].strip() for j, lab in enumerate(labels)
                         if j < len(rows[description]) and rows[description][j].strip()}
-    notes = [" ".join(c.strip() for c in rows[i] if c.strip()) for i, r in enumerate(roles) if r == "note"]
-    title = " ".join(rows[i][0].strip() for i, r in enumerate(roles[:h]) if r == "title")
-    return Table(frame, [i + 1 for i in data_idx], descriptions, roles, h + 1, totals, notes, title)
+    notes = [" ".join(c.strip() for c in rows[i] if c.strip()) for i in range(end + 1, n) if not blank[i]]
+    title = " ".join(rows[i][0].strip() for i in range(h) if roles[i] == "title")
+    return Table(frame, (data_idx + 1).tolist(), descriptions, roles, h + 1, totals, notes, title)
 
 
 def _header_band(rows: list[list[str]], blank: list[bool], below: int) -> list[int]:

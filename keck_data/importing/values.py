@@ -22,7 +22,7 @@ from ..policy import User
 from ..warehouse import Tx, Warehouse, read_df
 from . import metadata as md
 from . import profiles
-from .files import check_file, column_decimals, parse_values, read_grid
+from .files import bulk_reading, check_file, column_decimals, parse_values, read_grid
 from .matching import RULES, match, norm_name
 from .report import ImportReport, Progress, no_progress
 from .table import Table, column_date, detect, map_unique
@@ -85,7 +85,8 @@ def _column(frame: pd.DataFrame, name: str | None, what: str, source: str) -> st
 
 
 def _years(cells: pd.Series, rows: np.ndarray, source: str) -> np.ndarray:
-    years = pd.to_numeric(map_unique(cells.astype(str), lambda c: c.strip()[-4:]), errors="coerce")
+    years = map_unique(cells.astype(str), lambda c: int(c.strip()[-4:]) if c.strip()[-4:].isdigit() else np.nan
+                       ).astype(float)
     bad = years.isna() | (years < 1900) | (years > 2100)
     if bad.any():
         listed = ", ".join(f"Zeile {r}: „{c}“" for r, c in zip(rows[bad.to_numpy()][:MAX_LISTED], cells[bad]))
@@ -138,7 +139,8 @@ def read_values(path: Path, opts: dict, columns: dict[str, str] | None, column_y
         found["layout"].append(f"{src}: {t.summary()}")
         kc = _column(frame, opts["key_col"], "Gebietsschlüssel", src)
         nc = _column(frame, opts["name_col"], "Gebietsname", src)
-        base = {"sheet": src, "row": rows, "key": frame[kc].to_numpy(),
+        first = sum(map(len, found["rows"]))  # "rid": position of the row among all sheets' rows
+        base = {"sheet": src, "row": rows, "rid": np.arange(first, first + len(rows)), "key": frame[kc].to_numpy(),
                 "name": frame[nc].to_numpy() if nc else None, "total": np.isin(rows, t.totals)}
         found["rows"].append(pd.DataFrame(base))
         if opts["layout"] == "long":
@@ -188,7 +190,7 @@ def read_values(path: Path, opts: dict, columns: dict[str, str] | None, column_y
                                          "year": np.concatenate([w[2] for w in wanted])}))
         found["totals"] += [f"{src}, Zeile {r}" for r in t.totals]
     data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["sheet", "row", "key", "name", "total", "indicator", "cell", "column", "year"])
+        columns=["sheet", "row", "rid", "key", "name", "total", "indicator", "cell", "column", "year"])
     if opts["key_width"]:
         data["key"] = map_unique(data["key"], lambda k: k.zfill(opts["key_width"]))
     data["value"], data["status"] = _parse(data, opts, sep, found)
@@ -252,7 +254,8 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
         known |= {str(n).strip().lower(): str(k).strip() for k, n in zip(meta_frame.get("key", []),
                                                                          meta_frame.get("name", []))}
     progress(0.05, "Datei wird gelesen …")
-    data, found = read_values(path, opts, columns, column_years, saved, known)
+    with bulk_reading():
+        data, found = read_values(path, opts, columns, column_years, saved, known)
     report.warnings += found["warnings"]
     report.details |= {"layout": found["layout"], "columns": found["columns"], "column_rules": found["how"],
                        "candidates": found["candidates"]}
@@ -277,8 +280,8 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
         rows["key"] = map_unique(rows["key"], lambda k: k.zfill(opts["key_width"]))
     report.rows_read = len(rows)
     matched_rows = _match_rows(rows, areas, levels, level, report)
-    data = data.merge(matched_rows[["sheet", "row", "level", "area_key", "unassigned"]], on=["sheet", "row"],
-                      how="left")
+    at = data["rid"].to_numpy(dtype=np.int64)  # matched_rows is in the order of rows
+    data = data.assign(**{c: matched_rows[c].to_numpy()[at] for c in ("level", "area_key", "unassigned")})
     unassigned = data[data["unassigned"].fillna(False).astype(bool)]
     matched = data[data["area_key"].notna()].copy()
     if len(rows) and matched_rows["area_key"].notna().sum() == 0:
@@ -414,10 +417,11 @@ def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
                                  for k in result.loc[joint, "area_key"]]
     own = per_level.get(level, pd.DataFrame({"reason": None, "suggestions": None}, index=result.index))
     result["reason"], result["suggestions"] = own["reason"], own["suggestions"]
-    result = rows.merge(result, on=["key", "name", "total"], how="left")
+    result["combined"] = joint
     result["unassigned"] = result["area_key"].isna() & (result["name"].str.contains(_UNASSIGNED, regex=True)
                                                         | result["key"].str.contains(_UNASSIGNED, regex=True))
     result.loc[result["unassigned"], "rule"] = "ohne Gebiet"
+    result = rows.merge(result, on=["key", "name", "total"], how="left")  # once per distinct row above, now per row
     todo = result["area_key"].isna() & ~result["unassigned"]
     report.details["unassigned_rows"] = [{"row": int(r), "key": k, "name": n} for r, k, n in zip(
         result.loc[result["unassigned"], "row"], result.loc[result["unassigned"], "key"],
@@ -539,7 +543,7 @@ def _covers(keys: pd.Series, groups: dict[str, list[str]]) -> pd.Series:
 def _groups(matched_rows: pd.DataFrame, areas: pd.DataFrame, level: str, report: ImportReport
             ) -> dict[str, list[tuple[str, str]]]:
     """The area groups of combined rows: group key → [(member key, member name), …]; listed in the report."""
-    joint = matched_rows[matched_rows["rule"].fillna("").str.startswith(RULES["combined"])]
+    joint = matched_rows[matched_rows["combined"].eq(True)]
     name_of = dict(zip(areas.loc[areas["level"] == level, "key"], areas.loc[areas["level"] == level, "name"]))
     groups = {k: [(m, name_of[m]) for m in k.split(area_groups.SEPARATOR)] for k in joint["area_key"].unique()}
     if groups:
