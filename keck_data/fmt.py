@@ -18,6 +18,11 @@ def number(value: float | None, decimals: int = 1) -> str:
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
+def count(n: int, one: str, many: str) -> str:
+    """``1, "Zeile", "Zeilen"`` → ``"1 Zeile"``; ``1234`` → ``"1.234 Zeilen"``."""
+    return f"{number(n, 0)} {one if n == 1 else many}"
+
+
 def with_unit(value: float | None, decimals: int, unit: str | None) -> str:
     """``12.5, 1, "%"`` → ``"12,5 %"``; counts of people keep the bare number."""
     text = number(value, decimals)

@@ -73,6 +73,8 @@ def test_combined_rows_totals_and_town_row_import_into_area_groups(wh, tmp_path)
     assert rules["Altstadt insgesamt"].startswith("Stadtbezirk:") and rules["Musterstadt"].startswith("Gesamtstadt:")
     assert report["area_groups"] == {"0101+0102": "Marktplatz und Domviertel",
                                      "0207+0301": "Kastanienallee und Ahornpark"}
+    assert any(w.startswith("2 kombinierte Zeilen: ") for w in report["warnings"])
+    assert any(w.startswith("2 Zeilen sind Summen gröberer Ebenen") for w in report["warnings"])
     assert any("Altstadt, geburten 2031: geliefert" in line and "Differenz 0,0 %" in line
                for line in report["totals_check"])  # the group counts for Altstadt, once
 
@@ -122,7 +124,7 @@ def test_a_later_delivery_with_separate_values_replaces_the_group_value(wh, tmp_
     separate = tmp_path / "getrennt.csv"
     separate.write_text("Schlüssel;Sozialraum;Geburten\n0101;Marktplatz;25\n0102;Domviertel;15\n", encoding="utf-8")
     report = _import(wh, separate)
-    assert any("1 gespeicherte Werte werden ersetzt" in w and "0101+0102 geburten 2031" in w for w in report.warnings)
+    assert any("1 gespeicherter Wert wird ersetzt" in w and "0101+0102 geburten 2031" in w for w in report.warnings)
     assert _value(wh, "sozialraum", "0101+0102") is None
     assert _value(wh, "sozialraum", "0101")[:2] == (25.0, "ok")
     assert _value(wh, "stadtbezirk", "01")[0] == sum(10 + i for i in range(2, 5)) + 25 + 15

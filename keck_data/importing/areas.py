@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .. import aggregation, store
+from .. import aggregation, fmt, store
 from ..errors import ValidationError
 from ..policy import Resource, User
 from ..warehouse import Tx, Warehouse, read_df
@@ -146,7 +146,7 @@ def import_areas(wh: Warehouse, path: str | Path, *, level: str, key_col: str, n
         gdf["key"] = gdf["key"].str.zfill(key_width)
     blank = gdf["key"].isin(["", "nan", "None"])
     if blank.any():
-        raise ValidationError(f"{path.name}: {int(blank.sum())} Gebiete ohne Schlüssel (Zeilen "
+        raise ValidationError(f"{path.name}: {fmt.count(int(blank.sum()), 'Gebiet', 'Gebiete')} ohne Schlüssel (Zeilen "
                               + ", ".join(str(i + 1) for i in np.flatnonzero(blank)[:MAX_LISTED]) + ").")
     dup = gdf["key"].duplicated(keep=False)
     if dup.any():
@@ -272,6 +272,8 @@ def _diff(gdf: gpd.GeoDataFrame, existing: pd.DataFrame, report: ImportReport) -
     report.changed = len(gdf) - report.new - same
     gone = sorted(set(old.index) - keys)
     if gone:
-        report.warnings.append(f"{len(gone)} bisherige Gebiete fehlen in der Datei und bleiben unverändert "
-                               "erhalten (bitte prüfen): " + ", ".join(gone[:MAX_LISTED]) + ".")
+        stays = "bleibt" if len(gone) == 1 else "bleiben"
+        report.warnings.append(f"{fmt.count(len(gone), 'bisheriges Gebiet fehlt', 'bisherige Gebiete fehlen')} in "
+                               f"der Datei und {stays} unverändert erhalten (bitte prüfen): "
+                               + ", ".join(gone[:MAX_LISTED]) + ".")
         report.details["disappeared"] = gone

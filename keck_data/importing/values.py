@@ -441,15 +441,16 @@ def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
     on_level = result[result["level"] == level]["rule"].value_counts()
     by_name = int(on_level.get(RULES["name"], 0) + on_level.get(RULES["name_norm"], 0))
     if by_name:
-        report.warnings.append(f"{by_name} Zeilen wurden über den Gebietsnamen zugeordnet, weil der Schlüssel nicht "
-                               "passte (Regel je Zeile im Bericht).")
+        report.warnings.append(f"{fmt.count(by_name, 'Zeile wurde', 'Zeilen wurden')} über den Gebietsnamen "
+                               "zugeordnet, weil der Schlüssel nicht passte (Regel je Zeile im Bericht).")
     if on_level.get(RULES["key_norm"]):
-        report.warnings.append(f"{on_level[RULES['key_norm']]} Zeilen wurden über den normalisierten Schlüssel "
+        n = int(on_level[RULES["key_norm"]])
+        report.warnings.append(f"{fmt.count(n, 'Zeile wurde', 'Zeilen wurden')} über den normalisierten Schlüssel "
                                "zugeordnet (führende Nullen bzw. Präfix ignoriert).")
     coarser = result[result["level"].notna() & (result["level"] != level)]
     if len(coarser):
-        report.warnings.append(f"{len(coarser)} Zeilen sind Summen gröberer Ebenen und werden dort als gelieferte "
-                               "Werte gespeichert: " + ", ".join(
+        sums = fmt.count(len(coarser), "Zeile ist eine Summe", "Zeilen sind Summen")
+        report.warnings.append(f"{sums} gröberer Ebenen und werden dort als gelieferte Werte gespeichert: " + ", ".join(
                                    f"Zeile {r} → {levels[lv]} {a}" for r, lv, a in zip(
                                        coarser["row"][:MAX_LISTED], coarser["level"], coarser["area_key"])) + ".")
     return result
@@ -530,8 +531,8 @@ def _town_with_unassigned(frame: pd.DataFrame, unassigned: pd.DataFrame, areas: 
             reason = f"in der Gesamtstadt mitgezählt ({note})"
         lines.append(f"{ind} {year}: {reason}")
     report.details["unassigned"] = lines
-    report.warnings.append(f"{len(report.details['unassigned_rows'])} Zeilen ohne Gebiet (z. B. „nicht "
-                           "zuordenbar“): " + "; ".join(lines[:MAX_LISTED]) + ".")
+    without = fmt.count(len(report.details["unassigned_rows"]), "Zeile", "Zeilen")
+    report.warnings.append(f"{without} ohne Gebiet (z. B. „nicht zuordenbar“): " + "; ".join(lines[:MAX_LISTED]) + ".")
     return pd.DataFrame(out, columns=[*frame.columns, "note"])
 
 
@@ -550,8 +551,9 @@ def _groups(matched_rows: pd.DataFrame, areas: pd.DataFrame, level: str, report:
         report.details["area_groups"] = {k: area_groups.joint_name([n for _, n in ms]) for k, ms in groups.items()}
         listed = [f"Zeile {r} → {ru.removeprefix(RULES['combined']).strip()}"
                   for r, ru in zip(joint["row"][:MAX_LISTED], joint["rule"])]
-        report.warnings.append(f"{len(joint)} kombinierte Zeilen: der Wert gehört der Gebietsgruppe (nicht auf die "
-                               "Gebiete aufgeteilt): " + ", ".join(listed) + ".")
+        rows = fmt.count(len(joint), "kombinierte Zeile", "kombinierte Zeilen")
+        report.warnings.append(f"{rows}: der Wert gehört der Gebietsgruppe (nicht auf die Gebiete aufgeteilt): "
+                               + ", ".join(listed) + ".")
     return groups
 
 
@@ -598,8 +600,9 @@ def _superseded(wh: Warehouse, frame: pd.DataFrame, groups: dict[str, list[str]]
                             suffixes=("", "_new"))
     gone = hit[hit["area_key"] != hit["area_key_new"]][relations.KEY].drop_duplicates()
     if len(gone):
-        report.warnings.append(f"{len(gone)} gespeicherte Werte werden ersetzt, weil diese Lieferung dieselben "
-                               "Gebiete anders zusammenfasst (Gebietsgruppe statt Einzelwerte oder umgekehrt): "
+        replaced = fmt.count(len(gone), "gespeicherter Wert wird", "gespeicherte Werte werden")
+        report.warnings.append(f"{replaced} ersetzt, weil diese Lieferung dieselben Gebiete anders zusammenfasst "
+                               "(Gebietsgruppe statt Einzelwerte oder umgekehrt): "
                                + ", ".join(f"{k} {i} {y}" for i, _, k, y in gone.head(MAX_LISTED).itertuples(
                                    index=False)) + ".")
     return gone

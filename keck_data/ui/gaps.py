@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from .. import fmt
 from . import resources
 
 
@@ -17,7 +18,7 @@ def missing_areas(indicators: list[str], year: int, level: str | None = None, ke
     if gaps.empty:
         return
     inds = resources.indicators()
-    with st.expander(f"Unvollständig: {len(gaps)} Werte – welche Gebiete fehlen?"):
+    with st.expander(f"Unvollständig: {fmt.count(len(gaps), 'Wert', 'Werte')} – welche Gebiete fehlen?"):
         st.dataframe(gaps.assign(indicator=gaps["indicator"].map(dict(zip(inds["key"], inds["name"]))))
                      [["name", "indicator", "reason", "missing"]]
                      .rename(columns={"name": "Gebiet", "indicator": "Indikator", "reason": "Grund",
