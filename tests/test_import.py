@@ -80,6 +80,18 @@ def test_xlsx_wide_one_sheet_per_year_and_dry_run_reports_changes(wh, tmp_path):
                                                     "'ew_u18' AND level = 'sozialraum' AND year = 2023")["s"][0])
 
 
+def test_shares_over_100_percent_and_negative_counts_are_reported_not_hidden(wh, tmp_path):
+    path = tmp_path / "werte.csv"
+    path.write_text("key;indicator;year;value\n0101;sgb2_quote_u15;2025;112,5\n0102;sgb2_quote_u15;2025;12,5\n"
+                    "0103;sgb2_quote_u15;2025;-3\n0101;ew_gesamt;2025;-4\n0102;ew_gesamt;2025;400\n")
+    report = import_values(wh, path, level="sozialraum", user=TESTER)
+    shares = [w for w in report.warnings if w.startswith("Anteil außerhalb 0–100 %: sgb2_quote_u15 2025")]
+    assert shares == ["Anteil außerhalb 0–100 %: sgb2_quote_u15 2025 – 2 Werte, z. B. 0101: 112,5, 0103: -3,0. "
+                      "Bitte prüfen (Anzahl statt Anteil geliefert? Zähler und Nenner vertauscht?)."]
+    assert any(w.startswith("Negative Anzahl: ew_gesamt 2025 – 1 Wert, z. B. 0101: -4,0.") for w in report.warnings)
+    assert not any("0102" in w for w in report.warnings)
+
+
 def test_leading_zeros_and_name_fallback(wh, tmp_path):
     path = tmp_path / "namen.csv"
     path.write_text("key;name;ew_u3\n101;Marktplatz;1\nXX;Domviertel;2\nYY;Gibtsnicht;3\n", encoding="utf-8")

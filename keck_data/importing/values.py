@@ -308,6 +308,8 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
         i["key"] for i in new_inds if i["aggregation"] == "sum"}
     members = {k: [m for m, _ in ms] for k, ms in groups.items()}
     _check_totals(wh, frame, levels, level, sums, members, report)
+    _implausible(frame, pd.concat([read_df(wh, "SELECT key, unit, kind FROM indicator"),
+                                   pd.DataFrame(new_inds, columns=["key", "unit", "kind"])]), report)
     frame = pd.concat([frame, _town_with_unassigned(frame, unassigned, areas, levels, level, sums, members, report)],
                       ignore_index=True)
     superseded = _superseded(wh, frame, members, level, report)
@@ -534,6 +536,20 @@ def _town_with_unassigned(frame: pd.DataFrame, unassigned: pd.DataFrame, areas: 
     without = fmt.count(len(report.details["unassigned_rows"]), "Zeile", "Zeilen")
     report.warnings.append(f"{without} ohne Gebiet (z. B. „nicht zuordenbar“): " + "; ".join(lines[:MAX_LISTED]) + ".")
     return pd.DataFrame(out, columns=[*frame.columns, "note"])
+
+
+def _implausible(frame: pd.DataFrame, meta: pd.DataFrame, report: ImportReport) -> None:
+    """Warn (the user decides) about shares outside 0–100 % (or ‰) and negative counts: "Anteil über 100 %:
+    quote_u9 2024 – 3 Werte, z. B. 0101: 112,5" (a share delivered as a count, numerator and denominator swapped?)."""
+    bounds = meta.assign(top=meta["unit"].map({"%": 100.0, "‰": 1000.0}))
+    bounds = bounds[(bounds["kind"] == "rate") & bounds["top"].notna() | (bounds["kind"] == "count")]
+    ok = frame[frame["status"].eq("ok")].merge(bounds.drop_duplicates("key"), left_on="indicator", right_on="key")
+    odd = ok[(ok["value"] < 0) | (ok["value"] > ok["top"])]
+    for (ind, year, kind, unit), g in odd.groupby(["indicator", "year", "kind", "unit"]):
+        what = "Negative Anzahl" if kind == "count" else f"Anteil außerhalb 0–{fmt.number(g['top'].iloc[0], 0)} {unit}"
+        report.warnings.append(f"{what}: {ind} {year} – {fmt.count(len(g), 'Wert', 'Werte')}, z. B. "
+                               + ", ".join(f"{k}: {fmt.number(v, 1)}" for k, v in zip(g["area_key"][:3], g["value"]))
+                               + ". Bitte prüfen (Anzahl statt Anteil geliefert? Zähler und Nenner vertauscht?).")
 
 
 def _covers(keys: pd.Series, groups: dict[str, list[str]]) -> pd.Series:
