@@ -31,7 +31,8 @@ def _layout(fig: go.Figure, title: str, source: str) -> go.Figure:
 
 
 def _axis(ind: pd.Series) -> str:
-    return f"{ind['name']} ({ind['unit']})" if ind["unit"] else str(ind["name"])
+    """Axis title, wrapped: a long one on the vertical axis would otherwise run up into the source line."""
+    return wrap(f"{ind['name']} ({ind['unit']})" if ind["unit"] else str(ind["name"]), 36)
 
 
 def ranking(values: pd.DataFrame, city: pd.DataFrame, ind: pd.Series, highlight: list[str], horizontal: bool,
@@ -55,7 +56,7 @@ def ranking(values: pd.DataFrame, city: pd.DataFrame, ind: pd.Series, highlight:
     hidden = values[values["status"] != "ok"]
     note = ""
     if len(hidden):
-        note = f" · ohne Wert (k. A./keine Daten): {len(hidden)} Gebiete"
+        note = f" · ohne Wert (k. A./keine Daten): {fmt.count(len(hidden), 'Gebiet', 'Gebiete')}"
     if horizontal:
         fig.update_layout(height=max(450, 22 * len(shown) + 150))
     axis = _axis(ind)

@@ -44,7 +44,8 @@ CIRCLE_KA_PX = 9  # "k. A." circles: outline only, a fixed size that is not read
 OUTLINE_COLOR = [0, 0, 0, 255]
 NOTE_MARKER_PX = 9
 # Streamlit escapes the {fields} itself: the data holds plain text, only this template is HTML
-TOOLTIP = {"html": "<b>{n}</b><br/>{t}<br/>{t2}", "style": {"fontSize": "16px"}}
+TOOLTIP = {"html": "<b>{n}</b><br/>{t}<br/>{t2}",  # long names and notes wrap instead of leaving the map
+           "style": {"fontSize": "16px", "maxWidth": "22em", "whiteSpace": "normal", "overflowWrap": "anywhere"}}
 
 
 class CompactDeck(pdk.Deck):

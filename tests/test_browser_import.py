@@ -72,7 +72,7 @@ def test_wizard_creates_a_new_indicator_and_it_shows_on_the_map(browser, wizard_
     assert not list((wizard_server["base"] / "tmp").glob("keck_upload_*"))  # the upload was deleted
     metrics = page.locator('[data-testid="stMetric"]').all_inner_texts()
     assert any("zugeordnet" in m and str(len(areas) + 1) in m for m in metrics)  # areas + the town total row
-    href = page.get_by_role("link", name="„kita_kinder“ auf der Karte ansehen").get_attribute("href")
+    href = page.get_by_role("link", name="„Kinder in Kitas“ 2024 auf der Karte ansehen").get_attribute("href")
     assert "ind=kita_kinder" in href and "lvl=sozialraum" in href and "yr=2024" in href
     page.goto(wizard_server["url"] + "/" + href.lstrip("./") + "&base=none")  # the link opens a new tab
     wait_idle(page)

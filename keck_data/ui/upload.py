@@ -2,6 +2,7 @@
 with its preview, the column mapping with inline creation of new indicators, and the report."""
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import time
@@ -17,6 +18,7 @@ from ..importing.files import MAX_BYTES, read_grid, read_table
 from ..importing.report import ImportReport
 from ..importing.table import Table, column_date, preview
 from ..importing.values import IGNORE, map_columns, read_sheets
+from . import resources
 
 GEO = (".zip", ".geojson", ".json", ".gpkg")
 FOLDERS = "keck_upload_folders"
@@ -208,6 +210,14 @@ def show_report(report: ImportReport) -> None:
         st.warning(warning)
     if report.unmatched:
         st.dataframe(report.unmatched_frame(), hide_index=True, width="stretch")
+
+
+def map_links(imported: list[tuple[str, int]], level: str) -> None:
+    """One link per imported indicator and year to its map (a new tab), named like the indicator."""
+    names = dict(zip(resources.indicators()["key"], resources.indicators()["name"]))
+    for key, year in imported:
+        name = re.sub(r"([\\`*_{}\[\]()#+.!|<>~-])", r"\\\1", names.get(key, key))  # Markdown stays text
+        st.markdown(f"[„{name}“ {year} auf der Karte ansehen](./?ind={key}&lvl={level}&yr={year})")
 
 
 def template_button() -> None:

@@ -29,8 +29,7 @@ if done and done[0] == file.file_id:
     upload.show_report(done[1])
     st.success("Import abgeschlossen, die hochgeladene Datei wurde gelöscht. Für einen weiteren Import bitte eine "
                "neue Datei wählen.")
-    for key, year in done[2]:
-        st.markdown(f"[„{key}“ auf der Karte ansehen](./?ind={key}&lvl={done[3]}&yr={year})")
+    upload.map_links(done[2], done[3])
     st.stop()
 path = upload.stored(file)
 if path is None:

@@ -45,8 +45,8 @@ with left:
                     width="stretch")
 with right:
     frame.legend(result, f"{meta['name']} ({meta['unit']})")
-    gaps.missing_areas([ind], year, level)
     metadata(meta)
+gaps.missing_areas([ind], year, level)  # full width: its table is unreadable in the legend column
 area_profile(level, ind, year)
 if not frame.presenting():
     downloads.map_export(settings)

@@ -19,7 +19,7 @@ else:
     reference, table = styled_table(chosen, level, year)
     st.caption("Vergleichswerte")
     st.dataframe(reference, hide_index=True, width="stretch", height="content")
-    st.dataframe(table, hide_index=True, width="stretch", height=600)
+    st.dataframe(table, hide_index=True, width="stretch", height="content" if len(table.data) <= 15 else 600)
     gaps.missing_areas(chosen, year)
     download_buttons(chosen, level, year)
 state.sync_url(["lvl", "yr", "inds"])
