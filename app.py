@@ -9,7 +9,7 @@ from keck_data.ui import frame, registry, resources, session
 
 st.set_page_config(page_title="Sozialraum-Atlas", page_icon="🗺️", layout="wide")
 try:
-    with resources.reading():  # public: this rerun reads one snapshot to its end
+    with resources.reading():  # one Atlas for the whole rerun; public: one snapshot to its end
         public = settings().is_public
         user = None if public else session.current_user()
         page = st.navigation(registry.navigation(public, user),

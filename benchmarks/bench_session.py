@@ -84,6 +84,7 @@ async def conference_run(url: str, tokens: dict[str, str], sid: int, followers: 
     print(f"{followers} followers signed in and following in {time.perf_counter() - t:.1f} s "
           f"(heading: {crowd[0].heading})")
     clicked: dict[tuple, float] = {}  # view → when the moderator chose it
+    own: list[float] = []  # the moderator's own reruns [s]
     seen: list[tuple[tuple, float]] = []  # (view, when a follower showed it)
     until = [float("inf")]  # followers go on until 6 s after the last change
     watch.start()
@@ -95,6 +96,7 @@ async def conference_run(url: str, tokens: dict[str, str], sid: int, followers: 
         if run.errors:
             raise RuntimeError(f"the moderator's page failed: {run.errors}")
         clicked[moderator.shows] = click
+        own.append(run.ms / 1000)
     until[0] = time.perf_counter() + 6
     await asyncio.gather(*tasks)
     cores = watch.cores()
@@ -104,7 +106,12 @@ async def conference_run(url: str, tokens: dict[str, str], sid: int, followers: 
           f"{changes * followers})")
     if lat:
         print(f"follow latency: p50 {statistics.median(lat):.2f} s, p95 {pct(lat, 95):.2f} s, max {lat[-1]:.2f} s "
-              f"(poll every {POLL_SECONDS} s)")
+              f"(poll every {POLL_SECONDS} s); the moderator's own rerun: p50 {statistics.median(own):.2f} s, "
+              f"max {max(own):.2f} s")
+    for shows, click in clicked.items():
+        times = sorted(t - click for v, t in seen if v == shows)
+        if times:
+            print(f"  {shows[0][:30]:30} {shows[1]}: first follower {times[0]:.2f} s, last {times[-1]:.2f} s")
     print(f"server CPU: {cores:.2f} cores (machine has {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f}); RSS {watch.rss_mb():.0f} MB")
     print(f"followers showing the moderator's view at the end: {same}/{followers} ({moderator.shows})")

@@ -279,10 +279,11 @@ def user_from_token(wh: Warehouse, token: str | None, key: str, directory: Path 
 
 
 def session_valid(wh: Warehouse, username: str, issued: datetime) -> bool:
-    """One query per rerun: the user is still active and no logout/password change happened since ``issued``."""
-    row = wh.cursor().execute(
+    """The user is still active and no logout/password change happened since ``issued`` (one query per user
+    until the next write: every logout, password change or deactivation is one)."""
+    row = wh.memo(("session_valid", username), lambda: wh.cursor().execute(
         "SELECT r.active, e.not_before FROM user_role r LEFT JOIN session_epoch e USING (username) "
-        "WHERE r.username = ?", [username]).fetchone()
+        "WHERE r.username = ?", [username]).fetchone())
     return bool(row and row[0] and (row[1] is None or row[1] <= issued)) and \
         datetime.now() - issued < timedelta(days=COOKIE_EXPIRY_DAYS)
 

@@ -82,9 +82,9 @@ def start_session(wh: Warehouse, user: User, title: str, held_on: date, level: s
 
 def session(wh: Warehouse, session_id: int) -> Session:
     """The session, or NotFoundError."""
-    row = wh.cursor().execute(
+    row = wh.memo(("conf_session", session_id), lambda: wh.cursor().execute(
         "SELECT id, title, held_on, level, agenda, moderator, coalesce(participants, ''), closed, "
-        "coalesce(public, FALSE) FROM conf_session WHERE id = ?", [session_id]).fetchone()
+        "coalesce(public, FALSE) FROM conf_session WHERE id = ?", [session_id]).fetchone())
     if row is None:
         raise NotFoundError(f"Die Sitzung Nr. {session_id} gibt es nicht.")
     return Session(row[0], row[1], row[2], row[3], tuple(row[4]), row[5], row[6], row[7], row[8])
@@ -104,7 +104,8 @@ def sessions(wh: Warehouse) -> pd.DataFrame:
 
 def live(wh: Warehouse, session_id: int) -> tuple[int, dict] | None:
     """The presenter's view: (sequence number, view) — the one small row followers read; None if unknown."""
-    row = wh.cursor().execute("SELECT seq, view FROM conf_live WHERE session_id = ?", [session_id]).fetchone()
+    row = wh.memo(("conf_live", session_id), lambda: wh.cursor().execute(
+        "SELECT seq, view FROM conf_live WHERE session_id = ?", [session_id]).fetchone())
     return (row[0], json.loads(row[1])) if row else None
 
 
@@ -250,11 +251,12 @@ def notes(wh: Warehouse, session_id: int) -> pd.DataFrame:
     DataFrame with columns id, area_key, area_name, kind, text, responsible, due, status, author, created_at,
     version
     """
-    return read_df(wh, "SELECT n.id, n.area_key, a.name AS area_name, n.kind, n.text, n.responsible, n.due, "
-                       "n.status, n.author, n.created_at, n.version FROM conf_note n "
-                       "JOIN conf_session s ON s.id = n.session_id "
-                       "LEFT JOIN area a ON a.level = s.level AND a.key = n.area_key "
-                       "WHERE n.session_id = ? ORDER BY n.area_key, n.id", [session_id])
+    return wh.memo(("conf_notes", session_id), lambda: read_df(
+        wh, "SELECT n.id, n.area_key, a.name AS area_name, n.kind, n.text, n.responsible, n.due, "
+            "n.status, n.author, n.created_at, n.version FROM conf_note n "
+            "JOIN conf_session s ON s.id = n.session_id "
+            "LEFT JOIN area a ON a.level = s.level AND a.key = n.area_key "
+            "WHERE n.session_id = ? ORDER BY n.area_key, n.id", [session_id])).copy()
 
 
 def measures(wh: Warehouse) -> pd.DataFrame:

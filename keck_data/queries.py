@@ -28,6 +28,7 @@ class Atlas:
     public: bool = False
     rule: privacy.PrivacyRule = field(default_factory=privacy.PrivacyRule.from_settings)
     _memo: dict = field(default_factory=dict, repr=False)
+    shared: dict = field(default_factory=dict, repr=False)  # results its readers keep for each other (UI loaders)
 
     def _cached(self, name: tuple, load: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """Metadata that changes only with a write: kept until the warehouse version moves on."""

@@ -101,6 +101,23 @@ class Warehouse:
         else:
             self.migrate()
         self._version = int(self.meta("version", "0"))
+        self._memo: dict[Any, tuple[int, Any]] = {}
+        self._generation = 0  # +1 after every committed write: memo entries of an older one are stale
+
+    def memo(self, key: Any, load: Callable[[], T]) -> T:
+        """``load()``, remembered until the next committed write of this process (which is the only writer).
+
+        For the small rows that every rerun of every session reads (a live session's state, the signed-in
+        user's validity): with 40 followers these queries were a third of the server's time. A value read
+        while a write commits is not kept, so no stale value outlives a write."""
+        generation = self._generation
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] == generation:
+            return hit[1]
+        value = load()
+        if self._generation == generation:
+            self._memo[key] = (generation, value)
+        return value
 
     # -- connection handling -------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -201,6 +218,7 @@ class Warehouse:
                 if bump:
                     cur.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'version'")
                 cur.execute("COMMIT")
+                self._generation += 1
                 self._version = int(self.meta("version", "0"))
                 return result
             except duckdb.TransactionException as exc:

@@ -89,12 +89,14 @@ def test_public_errors_are_a_german_box_without_traceback_or_path(app, monkeypat
 
 
 @pytest.mark.parametrize("mode,options", [
-    ("public", ["--client.showErrorDetails", "none", "--runner.postScriptGC", "false",
-                "--server.enableWebsocketCompression", "true"]),
+    ("public", ["--client.showErrorDetails", "none", "--runner.postScriptGC", "false", "--server.fileWatcherType",
+                "none", "--server.enableWebsocketCompression", "true"]),
     # each 0.5 s tick of a live session's followers ran a full gc.collect() (≈150 ms of CPU with 40 followers)
-    ("internal", ["--runner.postScriptGC", "false"])])
+    # and resolved the path of every loaded module for the file watcher (a third of the server's CPU)
+    ("internal", ["--runner.postScriptGC", "false", "--server.fileWatcherType", "none"])])
 def test_server_options(mode, options, monkeypatch):
-    """Public: no error details for visitors; both: no full garbage collection after every script run."""
+    """Public: no error details for visitors; both: no full garbage collection after every script run, no
+    source file watcher."""
     from keck_data.ui import serve
     started = []
     monkeypatch.setattr(serve.cli, "main", lambda: started.append(list(serve.sys.argv)))

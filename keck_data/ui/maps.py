@@ -11,7 +11,6 @@ from ..errors import ValidationError
 from ..mapdeck import CompactDeck, MapResult, MapSettings, build
 from ..queries import Atlas
 from . import resources, state, widgets
-from .resources import atlas
 
 AREA_LAYERS = ("areas", "circles", "circles_ka")
 METADATA_FIELDS = [("definition", "Definition"), ("calculation", "Berechnung"), ("source", "Quelle"),
@@ -32,23 +31,18 @@ class SerializedDeck:
 
 
 def map_result(s: MapSettings) -> tuple[MapResult, pd.Series]:
-    """The map of these settings: built and serialised once per snapshot, then shared by every session."""
-    a = atlas()
-    return _built(a, (id(a.wh), a.wh.version()), s), resources.indicator(s.indicator)
+    """The map of these settings: built and serialised once per snapshot and view, then shared by every
+    session. A bench_load profile showed every rerun rebuilding and re-serialising the same few maps; only
+    the JSON stays in memory (about 15 kB on the demo)."""
+    return resources.kept(("map", dataclasses.astuple(s)), lambda a: _build(a, s)), resources.indicator(s.indicator)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _built(_atlas: Atlas, snapshot: tuple, s: MapSettings) -> MapResult:
-    """Build from cached shapes and values; ``snapshot`` (open warehouse, version) keys the cache.
-
-    A bench_load profile showed every rerun rebuilding and re-serialising the same few maps: each build
-    now happens once per snapshot and view, and only the JSON stays in memory (about 15 kB on the demo).
-    """
+def _build(a: Atlas, s: MapSettings) -> MapResult:
     shapes = resources.display_shapes(s.level)
     values = resources.level_values(s.indicator, s.level, s.year)
     values2 = resources.level_values(s.indicator2, s.level, s.year) if s.indicator2 else None
     pois = resources.pois(list(s.poi_categories)) if s.poi_categories else None
-    result = build(_atlas, s, shapes, values, values2, pois, resources.bounds())
+    result = build(a, s, shapes, values, values2, pois, resources.bounds())
     return dataclasses.replace(result, deck=SerializedDeck(result.deck))
 
 

@@ -39,6 +39,7 @@ PAGES = (
              "Arbeitsbereich"),
     PageSpec("pages/arbeitsbereich/benutzer.py", "Benutzer", "benutzer", ":material/group:", "Verwaltung"),
 )
+NAV_KEY = "_navigation_pages"
 VIEW_PAGES = {p.url_path for p in PAGES if p.section == "Atlas" and p.url_path != "lesezeichen"}
 
 
@@ -54,7 +55,17 @@ def navigation(public: bool, user) -> dict[str, list[st.Page]] | list[st.Page]:
 
     Logged out (internal), every address shows the login form; pages the role may not open show the German
     refusal page (hidden in the menu); the map is also reachable as /karte besides the root address.
+    Kept per browser session for its user: a page object resolves its file on the disk (about a hundred file
+    system calls for all pages, on every rerun of every follower of a live session otherwise).
     """
+    key = (public, user)
+    kept = st.session_state.get(NAV_KEY)
+    if kept is None or kept[0] != key:
+        kept = st.session_state[NAV_KEY] = (key, _pages(public, user))
+    return kept[1]
+
+
+def _pages(public: bool, user) -> dict[str, list[st.Page]] | list[st.Page]:
     if not public and user is None:
         return [st.Page(LOGIN, title="Anmeldung", url_path=path, default=path == "start", icon=":material/login:")
                 for path in ["start", *(p.url_path for p in PAGES)]]

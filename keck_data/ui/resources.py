@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -22,6 +22,8 @@ from ..warehouse import Warehouse
 def _open(path: str) -> Warehouse:
     """The internal instance: one read-write connection per file and process, kept open; command-line jobs
     run on it through the desk (:mod:`keck_data.handover`). A command holding the file is waited for."""
+    if not Path(path).exists():  # here, not in atlas(): a file once open is not looked for on every call
+        raise WarehouseError(f"Kein Warehouse unter {path}. Bitte zuerst „python -m keck_data init-demo“ ausführen.")
     wh = handover.open_waiting(lambda: Warehouse(path), settings().wait_seconds, lambda locked: None)
     handover.Desk(wh, cli.run_job).start()
     return wh
@@ -81,19 +83,27 @@ def _snapshot_for(path: Path) -> _Snapshot:
 
 @contextmanager
 def reading() -> Iterator[None]:
-    """Public instance: the rerun inside reads one snapshot to its end; a publish meanwhile reaches the next."""
-    cfg = settings()
-    path = cfg.public_warehouse_path
-    if not cfg.is_public or getattr(_held, "wh", None) is not None or not path.exists():
+    """One rerun: it finds its Atlas once (not on each of the thirty calls of a page), and on the public
+    instance reads one snapshot to its end (a publish meanwhile reaches the next rerun)."""
+    if getattr(_held, "running", False):
         yield
         return
-    snapshot = _snapshot_for(path)
-    _held.wh = snapshot.acquire(path)
+    _held.running, _held.atlas = True, None
     try:
-        yield
+        cfg = settings()
+        path = cfg.public_warehouse_path
+        if not cfg.is_public or not path.exists():
+            yield
+            return
+        snapshot = _snapshot_for(path)
+        _held.wh = snapshot.acquire(path)
+        try:
+            yield
+        finally:
+            _held.wh = None
+            snapshot.release()
     finally:
-        _held.wh = None
-        snapshot.release()
+        _held.running, _held.atlas = False, None
 
 
 def _snapshot(path: Path) -> Warehouse:
@@ -109,6 +119,15 @@ def _snapshot(path: Path) -> Warehouse:
 
 def atlas() -> Atlas:
     """The Atlas of this deployment; a new public snapshot is picked up on the next rerun."""
+    if getattr(_held, "atlas", None) is not None:  # found before in this rerun
+        return _held.atlas
+    found = _find_atlas()
+    if getattr(_held, "running", False):
+        _held.atlas = found
+    return found
+
+
+def _find_atlas() -> Atlas:
     cfg = settings()
     if cfg.is_public:
         path = cfg.public_warehouse_path
@@ -118,11 +137,7 @@ def atlas() -> Atlas:
                 "ausführen oder „python -m keck_data publish“.")
         wh = _snapshot(path)
     else:
-        path = cfg.warehouse_path
-        if not path.exists():
-            raise WarehouseError(
-                f"Kein Warehouse unter {path}. Bitte zuerst „python -m keck_data init-demo“ ausführen.")
-        wh = _open(str(path))
+        wh = _open(str(cfg.warehouse_path))
     return _atlas_for(wh, cfg.is_public, id(wh))
 
 
@@ -132,20 +147,38 @@ def _atlas_for(_wh: Warehouse, public: bool, wh_id: int) -> Atlas:
     return Atlas(_wh, public=public)
 
 
-@st.cache_resource(max_entries=1024, show_spinner=False)
-def _call(_atlas: Atlas, key: tuple, method: str, args: tuple) -> Any:
-    return getattr(_atlas, method)(*args)
+T = TypeVar("T")
+MAX_SHARED = 2048  # entries (results and their locks) per Atlas; all are dropped beyond
+_MISSING = object()
+
+
+def kept(key: tuple, compute: Callable[[Atlas], T]) -> T:
+    """``compute(atlas)``, kept on the Atlas for every session until the next write (the warehouse version is
+    part of the key).
+
+    Shared, not copied: callers treat the result as read-only, which keeps a rerun on 11,000 areas from
+    unpickling the geometry every time. A plain dict read, no lock: with Streamlit's cache_resource (two locks
+    per call, fifteen calls per rerun) the 40 followers of a live session queued for each other's locks.
+    One computation per key; others asking meanwhile wait for it.
+    """
+    a = atlas()
+    key = (a.wh.version(), *key)
+    value = a.shared.get(key, _MISSING)
+    if value is _MISSING:
+        with a.shared.setdefault(("computing", key), threading.Lock()):
+            value = a.shared.get(key, _MISSING)
+            if value is _MISSING:
+                value = compute(a)
+                if len(a.shared) > MAX_SHARED:
+                    a.shared.clear()
+                a.shared[key] = value
+    return value
 
 
 def _cached(method: str, *args: Any) -> Any:
-    """``Atlas.<method>(*args)`` cached until the next write (the warehouse version is part of the key).
-
-    Shared, not copied (cache_resource): callers treat the result as read-only, which keeps a rerun on
-    11,000 areas from unpickling the geometry every time.
-    """
-    a = atlas()
-    key = (str(a.wh.path), a.public, a.wh.version(), id(a.wh))  # the open handle, not the file on disk
-    return _call(a, key, method, tuple(tuple(x) if isinstance(x, list) else x for x in args))
+    """``Atlas.<method>(*args)``, kept (see :func:`kept`)."""
+    args = tuple(tuple(x) if isinstance(x, list) else x for x in args)
+    return kept((method, args), lambda a: getattr(a, method)(*args))
 
 
 # One typed loader per resource (the columns are documented on the Atlas methods).

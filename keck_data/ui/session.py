@@ -1,6 +1,7 @@
 """Who is logged in: session state after a password login, else the signed cookie (checked server-side)."""
 from __future__ import annotations
 
+import functools
 import os
 from datetime import datetime
 from pathlib import Path
@@ -32,8 +33,10 @@ def _cookies() -> CookieModel:
     return CookieModel(auth.COOKIE_NAME, cookie_key(), auth.COOKIE_EXPIRY_DAYS)
 
 
+@functools.cache
 def sso_configured() -> bool:
-    """True when .streamlit/secrets.toml has an [auth] section for an OIDC identity provider."""
+    """True when .streamlit/secrets.toml has an [auth] section for an OIDC identity provider (read once: without
+    a secrets file Streamlit looked for one under a lock on every call, every rerun of every session waiting)."""
     try:
         return "auth" in st.secrets
     except Exception:  # no secrets file at all
