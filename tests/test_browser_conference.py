@@ -179,9 +179,14 @@ def test_live_session_follow_leave_rejoin_and_notes(servers, accounts, browser):
         timings["page"] = follows(moderator, follower, nav.get_by_text("Tabelle", exact=True).click)
         assert follower.url.split("?")[0].endswith("/tabelle") and heading(follower).startswith("Tabelle")
         follows(moderator, follower, nav.get_by_text("Karte", exact=True).click)
+        # following, downloads wait for the own view (the moderator keeps them)
+        assert follower.get_by_text("Herunterladen: in der eigenen Ansicht").count() == 1
+        assert follower.get_by_role("button", name="Karte als PNG").count() == 0
+        assert moderator.get_by_role("button", name="Karte als PNG").count() == 1
 
         follower.get_by_role("button", name="Eigene Ansicht").click()
         wait_idle(follower)
+        assert follower.get_by_role("button", name="Karte als PNG").count() == 1
         pick(moderator, "Jahr", "2024")()
         wait_idle(moderator)
         follower.wait_for_timeout(2500)

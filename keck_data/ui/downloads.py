@@ -10,13 +10,25 @@ import streamlit as st
 from .. import export_chart, export_map, export_opendata, export_report
 from ..mapdeck import MapSettings
 from ..queries import Atlas
+from . import follow
 from .resources import atlas
 
 FORMAT_NAMES = {"png": "PNG", "jpg": "JPG", "svg": "SVG", "pdf": "PDF"}
 
 
+def while_following() -> bool:
+    """Followers of a live session download in their own view: 40 followers registering four downloads on each
+    of the moderator's steps queued for Streamlit's one lock of all downloads (bench_session profile)."""
+    if follow.following():
+        st.caption("Herunterladen: in der eigenen Ansicht (Schaltfläche „Eigene Ansicht“ oben).")
+        return True
+    return False
+
+
 def _row(what: str, key: str, maker: Callable[[str], bytes], stem: str, mimes: dict[str, str]) -> None:
     """One button per format: no format picker whose rerun could race a click (a lost deferred download)."""
+    if while_following():
+        return
     for column, fmt in zip(st.columns(len(mimes)), mimes):
         column.download_button(f"{what} als {FORMAT_NAMES[fmt]}", lambda f=fmt: maker(f), file_name=f"{stem}.{fmt}",
                                mime=mimes[fmt], on_click="ignore", key=f"dl_{key}_{fmt}", width="stretch")
@@ -36,6 +48,8 @@ def chart_export(fig: go.Figure, stem: str) -> None:
 
 
 def report_download(level: str, keys: list[str], year: int) -> None:
+    if while_following():
+        return
     a = atlas()
     st.download_button("Gebietsbericht als PDF", lambda: export_report.report_pdf(a, level, keys, year),
                        file_name=f"gebietsbericht_{'_'.join(keys)}_{year}.pdf", mime="application/pdf",
@@ -43,6 +57,8 @@ def report_download(level: str, keys: list[str], year: int) -> None:
 
 
 def open_data_download() -> None:
+    if while_following():
+        return
     a = atlas()
     released = Atlas(a.wh, public=True, rule=a.rule)
     st.download_button("Offene Daten herunterladen (ZIP: CSV, GeoPackage, GeoJSON)",

@@ -44,6 +44,14 @@ def driving(s: conference.Session | None) -> bool:
     return bool(s and user and user.username == s.moderator and not s.closed)
 
 
+def following() -> bool:
+    """Does this browser follow a live session right now (internal, or a public session's mirror)?"""
+    if settings().is_public:
+        return session_id() is not None
+    s = current()
+    return bool(s and not s.closed and not driving(s))
+
+
 def begin(url_path: str) -> None:
     """Before a page runs: a follower switches to the moderator's page; the follow bar on top."""
     _switch(url_path)

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import export_table, fmt
-from . import resources
+from . import downloads, resources
 from .resources import atlas
 
 
@@ -37,6 +37,8 @@ def styled_table(indicators: list[str], level: str, year: int):
 
 
 def download_buttons(indicators: list[str], level: str, year: int) -> None:
+    if downloads.while_following():
+        return
     a = atlas()
     name = f"sozialraum-atlas_{level}_{year}"
     left, right = st.columns(2)
