@@ -47,3 +47,37 @@ def test_outlines_are_rounded_to_the_precision_of_the_display_geometry(tmp_path)
     assert len(exact) == len(rows)
     for ring, row in zip(exact, rows):
         assert np.abs(np.asarray(ring) - np.asarray(row["p"])).max() <= 0.0005 + 1e-9
+
+
+def test_kept_results_are_bounded_dropped_with_the_version_and_computed_once(monkeypatch):
+    """The loaders' shared results (resources.kept): at most max_entries per kind, the oldest first; a write
+    (new warehouse version) drops the older results; concurrent sessions asking for one result compute it once."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from keck_data.ui import resources
+
+    wh = SimpleNamespace(v=1)
+    wh.version = lambda: wh.v
+    shared = SimpleNamespace(wh=wh, shared={})
+    monkeypatch.setattr(resources, "atlas", lambda: shared)
+    for i in range(5):
+        assert resources.kept(("x", i), lambda a, i=i: i * 10, max_entries=3) == i * 10
+    assert list(shared.shared["x"]) == [(1, 2), (1, 3), (1, 4)]
+    assert resources.kept(("x", 4), lambda a: 1 / 0, max_entries=3) == 40  # kept, not computed again
+    wh.v = 2
+    assert resources.kept(("x", 9), lambda a: 90) == 90
+    assert list(shared.shared["x"]) == [(2, 9)]
+    calls, results = [], []
+
+    def slow(a):
+        calls.append(1)
+        time.sleep(0.2)
+        return "map"
+    threads = [threading.Thread(target=lambda: results.append(resources.kept(("map", "v"), slow))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == [1] and results == ["map"] * 8

@@ -30,11 +30,15 @@ class SerializedDeck:
         return self._json
 
 
+MAX_MAPS = 64  # built maps kept (one per view: a selected area is part of it; 11,000 areas make MBs of JSON)
+
+
 def map_result(s: MapSettings) -> tuple[MapResult, pd.Series]:
     """The map of these settings: built and serialised once per snapshot and view, then shared by every
     session. A bench_load profile showed every rerun rebuilding and re-serialising the same few maps; only
     the JSON stays in memory (about 15 kB on the demo)."""
-    return resources.kept(("map", dataclasses.astuple(s)), lambda a: _build(a, s)), resources.indicator(s.indicator)
+    built = resources.kept(("map", dataclasses.astuple(s)), lambda a: _build(a, s), max_entries=MAX_MAPS)
+    return built, resources.indicator(s.indicator)
 
 
 def _build(a: Atlas, s: MapSettings) -> MapResult:

@@ -148,30 +148,37 @@ def _atlas_for(_wh: Warehouse, public: bool, wh_id: int) -> Atlas:
 
 
 T = TypeVar("T")
-MAX_SHARED = 2048  # entries (results and their locks) per Atlas; all are dropped beyond
+MAX_KEPT = 256  # results per kind (method) and version; the oldest goes first
 _MISSING = object()
 
 
-def kept(key: tuple, compute: Callable[[Atlas], T]) -> T:
-    """``compute(atlas)``, kept on the Atlas for every session until the next write (the warehouse version is
-    part of the key).
+def kept(key: tuple, compute: Callable[[Atlas], T], max_entries: int = MAX_KEPT) -> T:
+    """``compute(atlas)``, kept on the Atlas for every session until the next write (results of an older
+    warehouse version are dropped); ``key[0]`` names the kind, at most ``max_entries`` of a kind are kept.
 
     Shared, not copied: callers treat the result as read-only, which keeps a rerun on 11,000 areas from
-    unpickling the geometry every time. A plain dict read, no lock: with Streamlit's cache_resource (two locks
-    per call, fifteen calls per rerun) the 40 followers of a live session queued for each other's locks.
+    unpickling the geometry every time. Reading is a plain dict lookup: with Streamlit's cache_resource (two
+    locks per call, ~70 calls per rerun) the 40 followers of a live session queued for each other's locks.
     One computation per key; others asking meanwhile wait for it.
     """
     a = atlas()
-    key = (a.wh.version(), *key)
-    value = a.shared.get(key, _MISSING)
-    if value is _MISSING:
-        with a.shared.setdefault(("computing", key), threading.Lock()):
-            value = a.shared.get(key, _MISSING)
-            if value is _MISSING:
-                value = compute(a)
-                if len(a.shared) > MAX_SHARED:
-                    a.shared.clear()
-                a.shared[key] = value
+    version = a.wh.version()
+    store = a.shared.setdefault(key[0], {})
+    full = (version, *key[1:])
+    value = store.get(full, _MISSING)
+    if value is not _MISSING:
+        return value
+    with a.shared.setdefault(("computing", key[0], full), threading.Lock()):
+        value = store.get(full, _MISSING)
+        if value is _MISSING:
+            value = compute(a)
+            with a.shared.setdefault(("storing", key[0]), threading.Lock()):  # readers never iterate
+                for old in [k for k in store if k[0] < version]:
+                    del store[old]
+                while len(store) >= max_entries:
+                    del store[next(iter(store))]
+                store[full] = value
+    a.shared.pop(("computing", key[0], full), None)
     return value
 
 
