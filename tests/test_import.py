@@ -88,7 +88,8 @@ def test_shares_over_100_percent_and_negative_counts_are_reported_not_hidden(wh,
     shares = [w for w in report.warnings if w.startswith("Anteil außerhalb 0–100 %: sgb2_quote_u15 2025")]
     assert shares == ["Anteil außerhalb 0–100 %: sgb2_quote_u15 2025 – 2 Werte, z. B. 0101: 112,5, 0103: -3,0. "
                       "Bitte prüfen (Anzahl statt Anteil geliefert? Zähler und Nenner vertauscht?)."]
-    assert any(w.startswith("Negative Anzahl: ew_gesamt 2025 – 1 Wert, z. B. 0101: -4,0.") for w in report.warnings)
+    assert "Negative Anzahl: ew_gesamt 2025 – 1 Wert, z. B. 0101: -4. Bitte prüfen (Veränderung statt Bestand " \
+           "geliefert? Minuszeichen?)." in report.warnings
     assert not any("0102" in w for w in report.warnings)
 
 

@@ -64,3 +64,21 @@ def test_too_large_upload_gets_a_german_message(app, tmp_path, monkeypatch):
     path = publication(tmp_path / "gross.xlsx", 2023, [("Kinder", "", [1, 2])], AREAS)
     at.get("file_uploader")[0].set_value((path.name, path.read_bytes(), "application/octet-stream")).run()
     assert any("ist mit" in e.value and "zu groß" in e.value for e in at.error)
+
+
+def test_long_file_gets_no_indicator_column_as_area_name(app, tmp_path, monkeypatch):
+    """A long file (key, indicator, year, value): the area-name fallback stays empty – it took the indicator column,
+    so an unknown key was reported as "Name „ew_gesamt“ unbekannt" (fresh-eyes walk)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    at = app("internal", role="keck_admin")
+    at.switch_page("pages/arbeitsbereich/import.py").run()
+    path = tmp_path / "lang.csv"
+    path.write_text("key;indicator;year;value\n0101;ew_gesamt;2025;5\n9999;ew_gesamt;2025;5\n")
+    at.get("file_uploader")[0].set_value((path.name, path.read_bytes(), "text/csv")).run()
+    ok(at)
+    assert next(r for r in at.radio if r.label == "Aufbau").value == "long"
+    assert next(s for s in at.selectbox if s.label.startswith("Gebietsname")).value == ""
+    next(b for b in at.button if b.label.startswith("Probelauf")).click().run()
+    ok(at)
+    unmatched = next(t.value for t in at.dataframe if "unbekannt" in t.value.to_string())
+    assert "Schlüssel „9999“ unbekannt" in unmatched.to_string() and "ew_gesamt" not in unmatched.to_string()

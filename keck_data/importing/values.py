@@ -546,10 +546,13 @@ def _implausible(frame: pd.DataFrame, meta: pd.DataFrame, report: ImportReport) 
     ok = frame[frame["status"].eq("ok")].merge(bounds.drop_duplicates("key"), left_on="indicator", right_on="key")
     odd = ok[(ok["value"] < 0) | (ok["value"] > ok["top"])]
     for (ind, year, kind, unit), g in odd.groupby(["indicator", "year", "kind", "unit"]):
-        what = "Negative Anzahl" if kind == "count" else f"Anteil außerhalb 0–{fmt.number(g['top'].iloc[0], 0)} {unit}"
-        report.warnings.append(f"{what}: {ind} {year} – {fmt.count(len(g), 'Wert', 'Werte')}, z. B. "
-                               + ", ".join(f"{k}: {fmt.number(v, 1)}" for k, v in zip(g["area_key"][:3], g["value"]))
-                               + ". Bitte prüfen (Anzahl statt Anteil geliefert? Zähler und Nenner vertauscht?).")
+        count = kind == "count"
+        what = "Negative Anzahl" if count else f"Anteil außerhalb 0–{fmt.number(g['top'].iloc[0], 0)} {unit}"
+        hint = ("Veränderung statt Bestand geliefert? Minuszeichen?" if count else
+                "Anzahl statt Anteil geliefert? Zähler und Nenner vertauscht?")
+        report.warnings.append(f"{what}: {ind} {year} – {fmt.count(len(g), 'Wert', 'Werte')}, z. B. " + ", ".join(
+            f"{k}: {fmt.number(v, 0 if count else 1)}" for k, v in zip(g["area_key"][:3], g["value"]))
+            + f". Bitte prüfen ({hint}).")
 
 
 def _covers(keys: pd.Series, groups: dict[str, list[str]]) -> pd.Series:

@@ -53,8 +53,9 @@ try:
         params["key_col"] = left.selectbox("Gebietsschlüssel", labels, index=labels.index(
             upload.guess_column(labels, ("schlüssel", "key", "gebiet", "id", "nr")) or labels[0]))
         texts = [c for c in labels if c not in table.numeric_columns() and c != params["key_col"]]
+        named = upload.guess_column(labels, ("name", "bezeichnung"))  # long: the first text column is the indicator
         params["name_col"] = pick("Gebietsname (Ersatz, wenn der Schlüssel nicht passt)",
-                                  upload.guess_column(labels, ("name", "bezeichnung")) or next(iter(texts), None),
+                                  named or (next(iter(texts), None) if params["layout"] == "wide" else None),
                                   optional=True) or None
         params["empty"] = right.radio("Leere Zellen bedeuten", ["missing", "suppressed"], horizontal=True,
                                       format_func={"missing": "keine Daten",
