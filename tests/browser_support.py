@@ -145,6 +145,12 @@ def signed_in(page, url: str, account: tuple[str, str]) -> None:
     page.get_by_role("button", name="Anmelden").click()
     wait_idle(page)
     page.wait_for_selector("text=Abmelden")
+    # the signed cookie is set by a component on the run after the login: a reload before it arrives is a new,
+    # logged-out session (two CI failures on a loaded box: "Anmeldung" after a reload)
+    deadline = time.time() + 60
+    while not any(c["name"] == auth.COOKIE_NAME for c in page.context.cookies()):
+        assert time.time() < deadline, "the login cookie was not set within 60 s"
+        page.wait_for_timeout(100)
 
 
 def widget(page, testid: str, label: str):

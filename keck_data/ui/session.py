@@ -27,6 +27,9 @@ def _cookie_key(directory: str, from_env: str | None) -> str:
     return auth.cookie_key(Path(directory))
 
 
+COOKIE_SETTER = "set"  # the key extra_streamlit_components' CookieManager.set gives its component
+
+
 def _cookies() -> CookieModel:
     """streamlit-authenticator's cookie handling (a JWT set by its cookie component in the browser)."""
     st.session_state.setdefault("logout", None)
@@ -83,7 +86,8 @@ def login(username: str, password: str) -> User:
     st.session_state[USER_KEY] = (found, datetime.now())
     st.session_state["username"] = found.username  # read by streamlit-authenticator's cookie model
     st.session_state["logout"] = None
-    st.session_state["cookie_pending"] = True  # set on the next run: a rerun now would drop the cookie component
+    st.session_state["cookie_pending"] = True  # set on the next runs: a rerun now would drop the cookie component
+    st.session_state.pop(COOKIE_SETTER, None)  # a value from an earlier login of this session
     return found
 
 
@@ -97,9 +101,13 @@ def _client() -> str:
 
 
 def remember_login() -> None:
-    """Render the cookie component once after a login, so the browser stores the signed cookie."""
-    if st.session_state.pop("cookie_pending", False):
+    """After a login, render the cookie component on every run until it reports the cookie set: the cookie
+    reader component answering first starts a rerun that dropped a once-rendered setter before its script ran
+    (the login was then gone after a reload)."""
+    if st.session_state.get("cookie_pending"):
         _cookies().set_cookie()
+        if st.session_state.get(COOKIE_SETTER):  # the component's value: True once it has set the cookie
+            st.session_state.pop("cookie_pending")
 
 
 def logout(current: User) -> None:
