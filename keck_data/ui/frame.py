@@ -96,11 +96,11 @@ def _sidebar(user) -> None:
             st.info("Synthetische Demodaten – keine echten Werte.")
         st.caption("Öffentliche Instanz: freigegebene Daten" if settings().is_public else "Interne Instanz")
         if user:
-            session.remember_login()
             st.caption(f"Angemeldet: {user.name} ({user.role_name})")
             if st.button("Abmelden", key="logout_button"):
                 session.logout(user)
                 st.rerun()
+            session.remember_login()  # after the logout button: one cookie component per run
         if user is None and not settings().is_public:
             return  # the login page: nothing to present yet
         state.toggle("Präsentationsmodus", "present", help="Große Schrift, ohne Bedienelemente; die Adresse "

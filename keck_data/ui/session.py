@@ -114,6 +114,7 @@ def logout(current: User) -> None:
     if sso_configured() and st.user.is_logged_in:
         st.logout()
     auth.end_sessions(atlas().wh, current)
+    st.session_state.pop("cookie_pending", None)
     _cookies().delete_cookie()
     st.session_state.pop(USER_KEY, None)
     st.session_state["logout"] = True
