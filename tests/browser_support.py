@@ -151,6 +151,8 @@ def signed_in(page, url: str, account: tuple[str, str]) -> None:
     while not any(c["name"] == auth.COOKIE_NAME for c in page.context.cookies()):
         assert time.time() < deadline, "the login cookie was not set within 60 s"
         page.wait_for_timeout(100)
+    page.wait_for_timeout(500)  # the setter's answer starts one more run: let it finish before the test acts
+    wait_idle(page)
 
 
 def widget(page, testid: str, label: str):
