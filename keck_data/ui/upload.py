@@ -214,7 +214,8 @@ def show_report(report: ImportReport) -> None:
 
 def map_links(imported: list[tuple[str, int]], level: str) -> None:
     """One link per imported indicator and year to its map (a new tab), named like the indicator."""
-    names = dict(zip(resources.indicators()["key"], resources.indicators()["name"]))
+    inds = resources.indicators()
+    names = dict(zip(inds["key"], inds["name"]))
     for key, year in imported:
         name = re.sub(r"([\\`*_{}\[\]()#+.!|<>~-])", r"\\\1", names.get(key, key))  # Markdown stays text
         st.markdown(f"[„{name}“ {year} auf der Karte ansehen](./?ind={key}&lvl={level}&yr={year})")
