@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import TextIO
 
 from . import editing
-from .errors import ValidationError
+from .errors import KeckError, ValidationError
 from .export_opendata import export_values, open_data_zip
 from .importing import import_areas, import_pois, import_values, set_uninhabited
 from .importing import metadata as md
+from .importing.report import ImportReport
 from .policy import system
 from .queries import Atlas
 from .warehouse import Warehouse
@@ -69,6 +70,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--key-width", type=int)
     p.add_argument("--header-row", type=int, help="Zeile mit den Spaltennamen (1 = erste Zeile; sonst erkannt)")
     p.add_argument("--skip-rows", type=int, help="Zeilen zwischen Spaltennamen und Daten (z. B. Beschreibung)")
+    p.add_argument("--level-rows", action="append", metavar="ZEILEN=EBENE",
+                   help="Raumebene eines Zeilenbereichs festlegen, z. B. 104-110=stadtbezirk (mehrfach)")
     p.add_argument("--profile", help="gespeicherte Importvorlage verwenden")
     p.add_argument("--save-profile", help="Einstellungen und Zuordnung als Importvorlage speichern (beim Import)")
     p = sub.add_parser("import-pois", parents=[common], help="Einrichtungen (POIs) importieren")
@@ -124,29 +127,38 @@ def run(args: argparse.Namespace, wh: Warehouse, out: TextIO, err: TextIO) -> in
         Path(args.file).write_bytes(open_data_zip(Atlas(wh, public=True), args.year))
         say(f"Offene Daten nach {args.file} geschrieben.")
         return 0
+    try:
+        report = _run_import(args, wh, err)
+    except KeckError as error:
+        if args.json:  # the object is printed also on refusal; the message goes to stderr as well
+            say(json.dumps({"command": args.command, "source": Path(args.file).name, "committed": False,
+                            "error": str(error)}, ensure_ascii=False))
+        raise
+    say(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else report.summary())
+    return 0
+
+
+def _run_import(args: argparse.Namespace, wh: Warehouse, err: TextIO) -> ImportReport:
+    """import-areas, import-values or import-pois with the parsed arguments."""
     progress = (lambda f, m: print(f"[{f:4.0%}] {m}", file=err, flush=True)) if not args.json else None
     kwargs = {"dry_run": args.dry_run, "user": system("cli")} | ({"progress": progress} if progress else {})
     if args.command == "import-areas":
-        report = import_areas(wh, args.file, level=args.level, level_name=args.level_name, key_col=args.key,
-                              name_col=args.name, parent_level=args.parent_level, parent_rule=args.parent_rule,
-                              parent_col=args.parent_column, prefix_len=args.prefix_len, crs=args.crs,
-                              key_width=args.key_width, layer=args.layer, municipality=args.municipality,
-                              **kwargs)
-    elif args.command == "import-values":
-        report = import_values(wh, args.file, level=args.level, layout=args.layout, key_col=args.key,
-                               name_col=args.area_name, indicator_col=args.indicator_column,
-                               year_col=args.year_column, value_col=args.value_column, year=args.year,
-                               sheet=args.sheet, columns=_pairs(args.map, "--map") or None,
-                               metadata=args.metadata, decimal=args.decimal, dash=args.dash,
-                               empty=args.empty, key_width=args.key_width, header_row=args.header_row,
-                               skip_rows=args.skip_rows, profile=args.profile, save_profile=args.save_profile,
-                               **kwargs)
-    else:
-        report = import_pois(wh, args.file, name_col=args.name, category=args.category,
-                             category_col=args.category_column,
-                             category_map=_pairs(args.category_map, "--category-map") or None,
-                             lat_col=args.lat, lon_col=args.lon, x_col=args.x, y_col=args.y, crs=args.crs,
-                             fields=_pairs(args.field, "--field") or None, capacity_col=args.capacity,
-                             public=not args.internal, tolerance_m=args.tolerance_m, **kwargs)
-    say(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else report.summary())
-    return 0
+        return import_areas(wh, args.file, level=args.level, level_name=args.level_name, key_col=args.key,
+                            name_col=args.name, parent_level=args.parent_level, parent_rule=args.parent_rule,
+                            parent_col=args.parent_column, prefix_len=args.prefix_len, crs=args.crs,
+                            key_width=args.key_width, layer=args.layer, municipality=args.municipality, **kwargs)
+    if args.command == "import-values":
+        return import_values(wh, args.file, level=args.level, layout=args.layout, key_col=args.key,
+                             name_col=args.area_name, indicator_col=args.indicator_column,
+                             year_col=args.year_column, value_col=args.value_column, year=args.year,
+                             sheet=args.sheet, columns=_pairs(args.map, "--map") or None,
+                             metadata=args.metadata, decimal=args.decimal, dash=args.dash,
+                             empty=args.empty, key_width=args.key_width, header_row=args.header_row,
+                             skip_rows=args.skip_rows, level_rows=args.level_rows, profile=args.profile,
+                             save_profile=args.save_profile, **kwargs)
+    return import_pois(wh, args.file, name_col=args.name, category=args.category,
+                       category_col=args.category_column,
+                       category_map=_pairs(args.category_map, "--category-map") or None,
+                       lat_col=args.lat, lon_col=args.lon, x_col=args.x, y_col=args.y, crs=args.crs,
+                       fields=_pairs(args.field, "--field") or None, capacity_col=args.capacity,
+                       public=not args.internal, tolerance_m=args.tolerance_m, **kwargs)

@@ -32,12 +32,16 @@ class ImportReport:
     def summary(self) -> str:
         """A German one-paragraph summary for the CLI and the wizard."""
         state = "Importiert" if self.committed else "Probelauf (nichts gespeichert)"
-        lines = [f"{state}: {self.source}",
-                 f"Zeilen gelesen: {self.rows_read}, zugeordnet: {self.matched}, nicht zugeordnet: {len(self.unmatched)}",
+        lines = [f"{state}: {self.source}", self._counts(),
                  f"Neu: {self.new}, geändert: {self.changed}, unverändert: {self.unchanged}"]
         lines += [f"Erkannt: {layout}" for layout in self.details.get("layout", [])]
+        lines += [f"Ebenenblock: {block}" for block in self.details.get("level_blocks", [])]
+        years = self.details.get("column_years", {})
         for col, key in self.details.get("columns", {}).items():
-            lines.append(f"  Spalte „{col}“ → {key or 'nicht zugeordnet'}")
+            year = years.get(col, {})
+            when = f" ({year['rule']}: {year['year']})" if year.get("year") else (
+                f" ({year['rule']})" if year.get("rule") else "")
+            lines.append(f"  Spalte „{col}“ → {key or 'nicht zugeordnet'}{when}")
         for row in self.unmatched[:20]:
             hint = f" (Vorschläge: {', '.join(row['suggestions'])})" if row.get("suggestions") else ""
             lines.append(f"  nicht zugeordnet – Zeile {row['row']}: {row['reason']}{hint}")
@@ -45,6 +49,17 @@ class ImportReport:
             lines.append(f"  … und {len(self.unmatched) - 20} weitere")
         lines += [f"Hinweis: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+    def _counts(self) -> str:
+        """Rows and values each with their own word: "Zeilen gelesen: 722 – einem Gebiet zugeordnet: 700, ohne
+        Gebiet: 2, nicht zugeordnet: 20; Werte übernommen: 1.177"."""
+        rows = self.details.get("matched_rows")
+        if rows is None:  # areas and POIs: one value per row
+            return (f"Zeilen gelesen: {self.rows_read}, zugeordnet: {self.matched}, "
+                    f"nicht zugeordnet: {len(self.unmatched)}")
+        without = len(self.details.get("unassigned_rows", []))
+        return (f"Zeilen gelesen: {self.rows_read} – einem Gebiet zugeordnet: {rows}, ohne Gebiet: {without}, "
+                f"nicht zugeordnet: {len(self.unmatched)}; Werte übernommen: {self.matched}")
 
     def unmatched_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame(self.unmatched, columns=["row", "key", "name", "reason", "suggestions"])

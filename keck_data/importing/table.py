@@ -266,23 +266,40 @@ def preview(grid: list[list[str]], table: Table, limit: int = MAX_PREVIEW) -> pd
 
 _MONTHS = {"jan": 1, "feb": 2, "mär": 3, "mar": 3, "apr": 4, "mai": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
            "okt": 10, "nov": 11, "dez": 12}
-_DATE = re.compile(
-    r"(?:\b(?:am|zum|per|stand|stichtag)\s*:?\s*)?"
-    r"(?P<date>\b\d{1,2}\.\s?\d{1,2}\.\s?(?P<y1>(19|20)\d\d)\b"
-    r"|\b(?P<mon>jan|feb|mär|mar|apr|mai|jun|jul|aug|sep|okt|nov|dez)[a-zä]*\.?\s+(?P<y2>(19|20)\d\d)\b"
-    r"|\b\d{1,2}/(?P<y3>(19|20)\d\d)\b|\b(?P<y4>(19|20)\d\d)-\d\d-\d\d\b|\b(?P<y5>(19|20)\d\d)\b)",
-    re.IGNORECASE)
+_FULL_DATE = (r"\d{1,2}\.\s?\d{1,2}\.\s?(?P<y1>(19|20)\d\d)\b"
+              r"|(?:jan|feb|mär|mar|apr|mai|jun|jul|aug|sep|okt|nov|dez)[a-zä]*\.?\s+(?P<y2>(19|20)\d\d)\b"
+              r"|\d{1,2}/(?P<y3>(19|20)\d\d)\b|(?P<y4>(19|20)\d\d)-\d\d-\d\d\b")
+# a year is taken from a column name only where it is a reference date (never "bis 2022", "ab 2019", "2010–2015")
+_YEAR_RULES = [
+    ("Stichtag im Spaltennamen", re.compile(
+        r"\b(?:am|zum|per|stand|stichtag)\s*:?\s*(?P<date>\b(?:" + _FULL_DATE + r"|(?P<y5>(19|20)\d\d)\b))",
+        re.IGNORECASE)),
+    ("Datum im Spaltennamen", re.compile(r"(?<![\w.])(?P<date>(?:" + _FULL_DATE + "))", re.IGNORECASE)),
+    ("Jahr in Klammern am Ende", re.compile(r"\(\s*(?P<date>(?P<y6>(19|20)\d\d)(?:/\d{0,4})?)\s*\)\s*$")),
+    ("Jahr als Spaltenname", re.compile(r"(?:^|\s–\s)(?P<date>(?P<y7>(19|20)\d\d))\s*$")),
+]
+_NOT_A_DATE = re.compile(r"\b(?:bis|ab|seit|von|vor|nach|zwischen|vom|bis zum|ab dem)\s*:?\s*$", re.IGNORECASE)
 
 
 def column_date(label: str) -> tuple[str, int | None, str]:
     """(label without its reference date, year, date text) – "Einwohner (Dez 2019)" → ("Einwohner", 2019,
-    "Dez 2019"); labels without a date come back unchanged with year None."""
-    matches = list(_DATE.finditer(label))
-    if not matches:
-        return label, None, ""
-    m = matches[-1]
-    year = int(next(m.group(g) for g in ("y1", "y2", "y3", "y4", "y5") if m.group(g)))
+    "Dez 2019"); labels without a reference date come back unchanged with year None."""
+    return column_year(label)[:3]
+
+
+def column_year(label: str) -> tuple[str, int | None, str, str]:
+    """:func:`column_date` plus the rule that gave the year ("Stichtag im Spaltennamen", "Datum im
+    Spaltennamen", "Jahr in Klammern am Ende", "Jahr als Spaltenname"; "" without a year). A date after
+    "bis", "ab", "seit" … is a period, not the reference date of the column."""
+    for rule, pattern in _YEAR_RULES:
+        found = [m for m in pattern.finditer(label) if not _NOT_A_DATE.search(label[:m.start()])]
+        if found:
+            m = found[-1]
+            break
+    else:
+        return label, None, "", ""
+    year = int(next(m.group(g) for g in ("y1", "y2", "y3", "y4", "y5", "y6", "y7") if m.groupdict().get(g)))
     base = (label[:m.start()] + label[m.end():])
-    base = re.sub(r"\(\s*\)|\[\s*\]", "", base)
+    base = re.sub(r"\(\s*[:,]?\s*\)|\[\s*\]", "", base)
     base = re.sub(r"\s+", " ", base).strip(" ,;:–-")
-    return base or label, year, m.group("date").strip()
+    return base or label, year, m.group("date").strip(), rule

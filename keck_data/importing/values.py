@@ -20,12 +20,13 @@ from .. import aggregation, area_groups, fmt, relations, store
 from ..errors import ValidationError
 from ..policy import User
 from ..warehouse import Tx, Warehouse, read_df
+from . import level_blocks
 from . import metadata as md
 from . import profiles
 from .files import bulk_reading, check_file, column_decimals, parse_values, read_grid
 from .matching import RULES, match, norm_name
 from .report import ImportReport, Progress, no_progress
-from .table import Table, column_date, detect, map_unique
+from .table import Table, column_date, column_year, detect, map_unique
 
 MAX_LISTED = 15
 MAX_REPORTED = 10_000  # rows listed one by one in the report's "matching"
@@ -37,6 +38,7 @@ _UNASSIGNED = re.compile(r"nicht zu(?:zu)?ord|nicht zugeordnet|ohne (?:angabe|zu
                          r"(?:gebiet|wohnort|bezirk|adresse) unbekannt|unbekannte[rs]? (?:gebiet|wohnort|adresse)",
                          re.IGNORECASE)
 _TOTAL_WORDS = re.compile(r"\b(insgesamt|gesamt|summe|zusammen|total)\b", re.IGNORECASE)
+_TOWN_WORDS = re.compile(r"^(?:stadt|gemeinde|landeshauptstadt|(?:freie und )?hansestadt)\s+", re.IGNORECASE)
 
 
 @dataclass
@@ -132,13 +134,15 @@ def read_values(path: Path, opts: dict, columns: dict[str, str] | None, column_y
                 saved: dict | None, known: dict[str, str]) -> tuple[pd.DataFrame, dict]:
     """Long frame (sheet, row, key, name, indicator, column, year, value, status) and what was found."""
     sheets, sep = read_sheets(path, opts["sheet"], opts["header_row"], opts["skip_rows"])
-    parts, found = [], {"rows": [], "columns": {}, "how": {}, "candidates": [], "layout": [], "totals": [], "warnings": []}
+    parts, found = [], {"rows": [], "columns": {}, "how": {}, "years": {}, "candidates": [], "layout": [], "totals": [],
+                        "warnings": []}
     for sh in sheets:
         t, src = sh.table, sh.name
         frame, rows = t.frame, np.asarray(t.rows)
         found["layout"].append(f"{src}: {t.summary()}")
-        kc = _column(frame, opts["key_col"], "Gebietsschlüssel", src)
         nc = _column(frame, opts["name_col"], "Gebietsname", src)
+        by_name_only = nc and opts["key_col"] == DEFAULTS["key_col"] and not _find(frame, opts["key_col"])
+        kc = nc if by_name_only else _column(frame, opts["key_col"], "Gebietsschlüssel", src)
         first = sum(map(len, found["rows"]))  # "rid": position of the row among all sheets' rows
         base = {"sheet": src, "row": rows, "rid": np.arange(first, first + len(rows)), "key": frame[kc].to_numpy(),
                 "name": frame[nc].to_numpy() if nc else None, "total": np.isin(rows, t.totals)}
@@ -166,11 +170,12 @@ def read_values(path: Path, opts: dict, columns: dict[str, str] | None, column_y
         for label in labels:
             target = mapping[label]
             found["columns"][label], found["how"][label] = target or None, how[label]
-            stem, header_year, date = column_date(label)
-            year = (column_years or {}).get(label) or (None if row_years is not None else
-                                                       header_year or opts["year"] or sh.year)
+            stem, header_year, date, rule = column_year(label)
+            year, rule = _column_year(label, column_years, row_years, header_year, rule, opts["year"], sh.year)
+            found["years"][label] = {"year": year, "rule": rule}
             if target is None:
                 guess = md.guess(stem, t.descriptions.get(label, ""), "\n".join(t.notes), date)
+                guess["key"] = _unused(guess["key"], set(known.values()) | {c["key"] for c in found["candidates"]})
                 found["candidates"].append(guess | {"column": label, "year": year})
                 continue
             if target == IGNORE:
@@ -195,6 +200,29 @@ def read_values(path: Path, opts: dict, columns: dict[str, str] | None, column_y
         data["key"] = map_unique(data["key"], lambda k: k.zfill(opts["key_width"]))
     data["value"], data["status"] = _parse(data, opts, sep, found)
     return data.drop(columns=["cell"]), found
+
+
+def _column_year(label: str, given: dict[str, int] | None, row_years: np.ndarray | None, header_year: int | None,
+                 header_rule: str, fixed: int | None, sheet_year: int | None) -> tuple[int | None, str]:
+    """The year of a value column and the rule that gave it (the dry run names it per column)."""
+    if (given or {}).get(label):
+        return given[label], "angegeben"
+    if row_years is not None:
+        return None, "Jahresspalte"
+    for year, rule in ((header_year, header_rule), (fixed, "--year bzw. Jahr im Assistenten"),
+                       (sheet_year, "Name des Tabellenblatts")):
+        if year:
+            return year, rule
+    return None, "kein Jahr"
+
+
+def _unused(key: str, taken: set[str]) -> str:
+    """``key``, or with a number appended (within 60 characters) when another column already has it."""
+    n, out = 1, key
+    while out in taken:
+        n += 1
+        out = f"{key[:60 - len(str(n)) - 1]}_{n}"
+    return out
 
 
 def _parse(data: pd.DataFrame, opts: dict, sep: str | None, found: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -223,14 +251,16 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
                   columns: dict[str, str] | None = None, column_years: dict[str, int] | None = None,
                   metadata: str | Path | None = None, indicators: list[dict] | None = None,
                   decimal: str = "auto", dash: str = "missing", empty: str = "missing", key_width: int | None = None,
-                  header_row: int | None = None, skip_rows: int | None = None, profile: str | None = None,
+                  header_row: int | None = None, skip_rows: int | None = None, level_rows: list[str] | None = None,
+                  profile: str | None = None,
                   save_profile: str | None = None, dry_run: bool = True, user: User | None = None,
                   progress: Progress = no_progress) -> ImportReport:
     """Check (and with ``dry_run=False`` write) indicator values for the areas of one level.
 
     ``columns``: value column → indicator key ("" = ignore); ``column_years``: value column → year;
     ``indicators``: metadata of new indicators (as rows of a metadata file); ``empty``: what an empty cell
-    means ("missing" or "suppressed"); ``header_row``/``skip_rows``: fix the table detection; ``profile``:
+    means ("missing" or "suppressed"); ``header_row``/``skip_rows``: fix the table detection; ``level_rows``:
+    the level of row ranges ("104-110=stadtbezirk", :mod:`.level_blocks`); ``profile``:
     a saved Importvorlage whose settings apply where the arguments are left at their defaults;
     ``save_profile``: store this import's settings and mapping under that name (with the commit).
     """
@@ -258,7 +288,7 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
         data, found = read_values(path, opts, columns, column_years, saved, known)
     report.warnings += found["warnings"]
     report.details |= {"layout": found["layout"], "columns": found["columns"], "column_rules": found["how"],
-                       "candidates": found["candidates"]}
+                       "column_years": found["years"], "candidates": found["candidates"]}
     for c in found["candidates"]:
         report.warnings.append(f"Spalte „{c['column']}“ ist noch kein Indikator und wird nicht importiert "
                                f"(Vorschlag: neuer Indikator „{c['name']}“, Schlüssel „{c['key']}“).")
@@ -279,20 +309,22 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
     if opts["key_width"]:
         rows["key"] = map_unique(rows["key"], lambda k: k.zfill(opts["key_width"]))
     report.rows_read = len(rows)
-    matched_rows = _match_rows(rows, areas, levels, level, report)
+    matched_rows = _match_rows(rows, areas, levels, level, level_blocks.parse(level_rows, levels), report)
     at = data["rid"].to_numpy(dtype=np.int64)  # matched_rows is in the order of rows
     data = data.assign(**{c: matched_rows[c].to_numpy()[at] for c in ("level", "area_key", "unassigned")})
-    unassigned = data[data["unassigned"].fillna(False).astype(bool)]
-    matched = data[data["area_key"].notna()].copy()
     if len(rows) and matched_rows["area_key"].notna().sum() == 0:
         raise ValidationError(f"{path.name}: keine Zeile passt zu einem Gebiet der Ebene „{levels[level]}“ – nichts "
                               "importiert. Stimmen Raumebene und Schlüsselspalte?" + _first_unmatched(report))
-    dup = matched.duplicated(["indicator", "level", "area_key", "year"], keep=False)
-    if dup.any():
-        sample = matched[dup].head(MAX_LISTED)
-        raise ValidationError(f"{path.name}: Werte sind doppelt vorhanden ("
-                              + "; ".join(f"Zeile {r}: {k}, {i}, {y}" for r, k, i, y in zip(
-                                  sample["row"], sample["area_key"], sample["indicator"], sample["year"])) + ").")
+    flip = level_blocks.resolve_doubles(matched_rows, data)
+    if flip.any():
+        level_blocks.swap(matched_rows, flip, "jede Zeile ein Gebiet")
+        data = data.assign(**{c: matched_rows[c].to_numpy()[at] for c in ("level", "area_key")})
+        report.details["level_blocks"] = level_blocks.describe(matched_rows, levels, level)
+        _report_matching(matched_rows, report)
+    names = dict(zip(zip(areas["level"], areas["key"]), areas["name"]))
+    level_blocks.refuse_doubles(matched_rows, data, levels, names, path.name)
+    unassigned = data[data["unassigned"].fillna(False).astype(bool)]
+    matched = data[data["area_key"].notna()].copy()
     groups = _groups(matched_rows, areas, level, report)
     _refuse_double(matched, groups, path.name)
     counts = matched["status"].value_counts()
@@ -383,10 +415,11 @@ def _levels(wh: Warehouse, level: str) -> dict[str, str]:
 
 
 def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str], level: str,
-                report: ImportReport) -> pd.DataFrame:
+                level_rows: level_blocks.LevelRows, report: ImportReport) -> pd.DataFrame:
     """Area (and level) of every row; key evidence beats name evidence: a key of the import level, then a key
     of a coarser level (a total row such as "002 Rodenkirchen"), then a name of the import level, then a name
-    of a coarser level ("Musterstadt insgesamt", or "Insgesamt" alone for the town)."""
+    of a coarser level ("Musterstadt insgesamt", "Stadt Köln", or "Insgesamt" alone for the town); rows of a
+    coarser level named like an area of the import level are read as blocks (:mod:`.level_blocks`)."""
     rows = rows[["sheet", "row", "key", "name", "total"]].assign(
         name=rows["name"].where(rows["name"].notna(), "").astype(str))
     result = rows[["key", "name", "total"]].drop_duplicates().reset_index(drop=True)
@@ -397,7 +430,8 @@ def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
             continue
         names = result["name"]
         if lv != level:
-            stripped = names.str.replace(_TOTAL_WORDS, "", regex=True).str.strip(" :-–")
+            stripped = names.str.replace(_TOTAL_WORDS, "", regex=True).str.strip(" :-–").str.replace(
+                _TOWN_WORDS, "", regex=True)
             names = stripped.where(stripped.ne("") | ~result["total"],
                                    candidates["name"].iloc[0] if len(candidates) == 1 else "")
         m = match(pd.DataFrame({"key": result["key"], "name": names}), candidates).set_index(["key", "name"])
@@ -420,19 +454,21 @@ def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
     own = per_level.get(level, pd.DataFrame({"reason": None, "suggestions": None}, index=result.index))
     result["reason"], result["suggestions"] = own["reason"], own["suggestions"]
     result["combined"] = joint
+    result = level_blocks.alternatives(result, per_level, levels, level)
+    no_key = result["key"].astype(str).str.strip().eq("")  # a database export's rows "ohne Zuordnung"
     result["unassigned"] = result["area_key"].isna() & (result["name"].str.contains(_UNASSIGNED, regex=True)
-                                                        | result["key"].str.contains(_UNASSIGNED, regex=True))
+                                                        | result["key"].str.contains(_UNASSIGNED, regex=True) | no_key)
     result.loc[result["unassigned"], "rule"] = "ohne Gebiet"
-    result = rows.merge(result, on=["key", "name", "total"], how="left")  # once per distinct row above, now per row
+    result.loc[result["unassigned"] & no_key, "rule"] = "ohne Gebiet (Schlüssel leer)"
+    result = rows.merge(result.assign(uid=result.index), on=["key", "name", "total"], how="left")  # now per row
+    result = level_blocks.assign(result, per_level, levels, level, level_rows)
+    result["unassigned"] &= result["area_key"].isna()
+    report.details["level_blocks"] = level_blocks.describe(result, levels, level)
     todo = result["area_key"].isna() & ~result["unassigned"]
     report.details["unassigned_rows"] = [{"row": int(r), "key": k, "name": n} for r, k, n in zip(
         result.loc[result["unassigned"], "row"], result.loc[result["unassigned"], "key"],
         result.loc[result["unassigned"], "name"])]
-    report.details["matching"] = [
-        {"sheet": s, "row": int(r), "key": k, "name": n, "level": lv, "area_key": a, "rule": ru}
-        for s, r, k, n, lv, a, ru in result[["sheet", "row", "key", "name", "level", "area_key", "rule"]].head(
-            MAX_REPORTED).itertuples(index=False)]
-    report.details["matching_rules"] = result["rule"].fillna("nicht zugeordnet").value_counts().to_dict()
+    _report_matching(result, report)
     if len(result) > MAX_REPORTED:
         report.warnings.append(f"Die Zuordnung je Zeile ist für die ersten {MAX_REPORTED} von {len(result)} Zeilen "
                                "aufgeführt; die Regeln sind für alle gezählt.")
@@ -456,6 +492,15 @@ def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
                                    f"Zeile {r} → {levels[lv]} {a}" for r, lv, a in zip(
                                        coarser["row"][:MAX_LISTED], coarser["level"], coarser["area_key"])) + ".")
     return result
+
+
+def _report_matching(result: pd.DataFrame, report: ImportReport) -> None:
+    """The area, level and rule of every row (the first MAX_REPORTED) and how often each rule was used."""
+    report.details["matching"] = [
+        {"sheet": s, "row": int(r), "key": k, "name": n, "level": lv, "area_key": a, "rule": ru}
+        for s, r, k, n, lv, a, ru in result[["sheet", "row", "key", "name", "level", "area_key", "rule"]].head(
+            MAX_REPORTED).itertuples(index=False)]
+    report.details["matching_rules"] = result["rule"].fillna("nicht zugeordnet").value_counts().to_dict()
 
 
 def _check_totals(wh: Warehouse, frame: pd.DataFrame, levels: dict[str, str], level: str, sums: set[str],

@@ -1,0 +1,160 @@
+"""Issue 18: real deliveries, second round – level blocks in one sheet, numbers that are no years, rows
+without a key, German CLI errors and JSON on refusal. Every fixture is built here by code."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from keck_data.errors import ValidationError
+from keck_data.importing import import_values
+from keck_data.importing.table import column_year
+from keck_data.policy import system
+from keck_data.warehouse import Warehouse, read_df
+from tests.conftest import ROOT
+
+TESTER = system("test")
+TWINS = {"01": "Mühlenweg", "02": "Lindenhof", "04": "Eichkamp", "05": "Marktplatz"}  # Bezirk → Sozialraum name
+
+
+def _twin_bezirke(wh: Warehouse) -> None:
+    """Four Stadtbezirke get the name of a Sozialraum (as 8 of 9 Stadtbezirke in Köln)."""
+    for key, name in TWINS.items():
+        wh.cursor().execute("UPDATE area SET name = ? WHERE level = 'stadtbezirk' AND key = ?", [name, key])
+
+
+def _profile_sheet(wh: Warehouse, path, bezirk_rows=None, town=True):
+    """A profile sheet by names only: every Sozialraum, then a block of Stadtbezirk rows, then the town."""
+    soz = read_df(wh, "SELECT name FROM area WHERE level = 'sozialraum' ORDER BY key")["name"].tolist()
+    bez = bezirk_rows or read_df(wh, "SELECT name FROM area WHERE level = 'stadtbezirk' ORDER BY key")["name"].tolist()
+    lines = ["Gebiet;Einwohner"] + [f"{n};{100 + i}" for i, n in enumerate(soz)]
+    lines += [f"{n};{5000 + i}" for i, n in enumerate(bez)] + (["Musterstadt insgesamt;99999"] if town else [])
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, len(soz)
+
+
+def _import(wh, path, **kw):
+    return import_values(wh, path, level="sozialraum", layout="wide", name_col="Gebiet", year=2030,
+                         columns={"Einwohner": "ew_gesamt"}, **kw)
+
+
+def _stored(wh, level, key):
+    return wh.cursor().execute("SELECT value, origin FROM indicator_value WHERE indicator = 'ew_gesamt' AND "
+                               "level = ? AND area_key = ? AND year = 2030", [level, key]).fetchone()
+
+
+def test_a_block_of_bezirk_rows_named_like_sozialraeume_goes_to_the_bezirk_level(wh, tmp_path):
+    _twin_bezirke(wh)
+    path, n = _profile_sheet(wh, tmp_path / "profil.csv")
+    dry = _import(wh, path)
+    first, last = n + 2, n + 8  # header in row 1
+    assert dry.details["level_blocks"] == [f"Zeilen {first}–{last}: Stadtbezirk", f"Zeile {last + 1}: Gesamtstadt"]
+    assert f"Ebenenblock: Zeilen {first}–{last}: Stadtbezirk" in dry.summary()
+    rules = {m["row"]: (m["level"], m["area_key"], m["rule"]) for m in dry.details["matching"]}
+    assert rules[first] == ("stadtbezirk", "01", "Stadtbezirk: Name (Ebenenblock)")  # "Mühlenweg", also a Sozialraum
+    assert rules[first + 2] == ("stadtbezirk", "03", "Stadtbezirk: Name")  # "Am Hafen": only a Bezirk
+    assert dry.unmatched == [] and dry.details["matched_rows"] == n + 8
+    _import(wh, path, dry_run=False, user=TESTER)
+    assert _stored(wh, "stadtbezirk", "01") == (5000.0, "source")
+    assert _stored(wh, "sozialraum", "0201") == (105.0, "source")  # the Sozialraum Mühlenweg keeps its own row
+
+
+def test_an_area_matched_twice_prefers_the_reading_where_every_row_has_one_place(wh, tmp_path):
+    _twin_bezirke(wh)
+    path, n = _profile_sheet(wh, tmp_path / "nur_zwillinge.csv", ["Mühlenweg", "Lindenhof"], town=False)
+    dry = _import(wh, path)  # both Bezirk rows are also Sozialraum names: no row says "Bezirk" alone
+    rules = {m["row"]: (m["level"], m["area_key"]) for m in dry.details["matching"]}
+    assert rules[n + 2] == ("stadtbezirk", "01") and rules[n + 3] == ("stadtbezirk", "02")
+    assert rules[7] == ("sozialraum", "0201")
+
+
+def test_two_rows_on_one_area_name_both_rows_both_readings_and_the_option(wh, tmp_path):
+    _twin_bezirke(wh)
+    path, n = _profile_sheet(wh, tmp_path / "doppelt.csv", ["Mühlenweg", "Mühlenweg"], town=False)
+    with pytest.raises(ValidationError) as err:
+        _import(wh, path)
+    text = str(err.value)
+    assert "Zeile 7 gelesen als Sozialraum 0201 „Mühlenweg“ (Name)" in text  # the Sozialraum's own row
+    assert f"Zeile {n + 2} gelesen als Sozialraum 0201 „Mühlenweg“" in text  # one Bezirk row too many
+    assert "auch lesbar als Stadtbezirk 01 „Mühlenweg“" in text
+    assert "--level-rows" in text and "Ebene für Zeilenbereich" in text and "Nichts gespeichert" in text
+
+
+def _cli(*args, env):
+    return subprocess.run([sys.executable, "-m", "keck_data", *args], check=False, cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, **env})
+
+
+def test_cli_level_rows_override_and_json_on_refusal(demo_copy, tmp_path):
+    with Warehouse(demo_copy) as wh:
+        _twin_bezirke(wh)
+        doubled, n = _profile_sheet(wh, tmp_path / "doppelt.csv", ["Mühlenweg", "Mühlenweg"], town=False)
+        wh.cursor().execute("DELETE FROM area WHERE level = 'sozialraum' AND name = 'Mühlenweg'")
+        lone, m = _profile_sheet(wh, tmp_path / "ohne.csv", ["Lindenhof"], town=False)  # reads as a Sozialraum
+    env = {"KECK_WAREHOUSE": str(demo_copy)}
+    args = ["--level", "sozialraum", "--layout", "wide", "--area-name", "Gebiet", "--year", "2030",
+            "--map", "Einwohner=ew_gesamt", "--json"]
+    refused = _cli("import-values", str(doubled), *args, env=env)
+    assert refused.returncode == 2 and "zwei Zeilen ergeben dasselbe Gebiet" in refused.stderr
+    data = json.loads(refused.stdout)
+    assert data["committed"] is False and "--level-rows" in data["error"]
+    dry = json.loads(_cli("import-values", str(lone), *args, "--dry-run", env=env).stdout)
+    assert {r["row"]: r["level"] for r in dry["matching"]}[m + 2] == "sozialraum"
+    done = _cli("import-values", str(lone), *args, "--level-rows", f"{m + 2}=Stadtbezirk", env=env)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    rows = {r["row"]: (r["level"], r["rule"]) for r in data["matching"]}
+    assert rows[m + 2] == ("stadtbezirk", "Stadtbezirk: Name (--level-rows)")
+    assert data["level_blocks"] == [f"Zeile {m + 2}: Stadtbezirk"] and data["committed"] is True
+    wrong = _cli("import-values", str(lone), *args, "--level-rows", "3-2=bezirk", "--dry-run", env=env)
+    assert wrong.returncode == 2 and "Raumebene „bezirk“ unbekannt" in wrong.stderr
+
+
+@pytest.mark.parametrize("label, year, rule", [
+    ("Sozialwohnungen mit Bindungsauslauf bis 2022", None, ""),
+    ("Bindungen ab 2019", None, ""),
+    ("Zuzüge 2010–2015", None, ""),
+    ("Bindung bis zum 31.12.2022", None, ""),
+    ("Grundschulen (2016/)", 2016, "Jahr in Klammern am Ende"),
+    ("Einwohner am 31.12.2016", 2016, "Stichtag im Spaltennamen"),
+    ("Arbeitslose 31.12.2019", 2019, "Datum im Spaltennamen"),
+    ("Einwohner (Stand: 2019)", 2019, "Stichtag im Spaltennamen"),
+])
+def test_a_year_comes_only_from_a_reference_date(label, year, rule):
+    stem, got, _, how = column_year(label)
+    assert (got, how) == (year, rule)
+    assert stem == (label if year is None else stem) and "(" not in stem.replace("(Stand", "")
+
+
+def test_periods_in_column_names_are_no_years_and_generated_keys_are_unique(wh, tmp_path):
+    long_name = "Anteil der Schülerinnen und Schüler mit Übergang auf ein Gymnasium an allen Übergängen"
+    path = tmp_path / "profil.csv"
+    path.write_text(f"Schlüssel;Sozialwohnungen mit Bindungsauslauf bis 2022;Grundschulen (2016/);{long_name} 2017;"
+                    f"{long_name} 2018\n0101;114;2;40,1;41,0\n0102;8;1;30,2;33,3\n", encoding="utf-8")
+    dry = import_values(wh, path, level="sozialraum", layout="wide", key_col="Schlüssel", year=2017)
+    years = dry.details["column_years"]
+    assert years["Sozialwohnungen mit Bindungsauslauf bis 2022"] == {"year": 2017,
+                                                                     "rule": "--year bzw. Jahr im Assistenten"}
+    assert years["Grundschulen (2016/)"] == {"year": 2016, "rule": "Jahr in Klammern am Ende"}
+    names = {c["column"]: c["name"] for c in dry.details["candidates"]}
+    assert names["Grundschulen (2016/)"] == "Grundschulen"
+    keys = [c["key"] for c in dry.details["candidates"]]
+    assert len(keys) == len(set(keys)) == 4 and all(len(k) <= 60 for k in keys)
+    assert "(--year bzw. Jahr im Assistenten: 2017)" in dry.summary()
+
+
+def test_rows_with_an_empty_key_are_without_area_not_unmatched(wh, tmp_path):
+    areas = read_df(wh, "SELECT key FROM area WHERE level = 'sozialraum' ORDER BY key")["key"].tolist()
+    path = tmp_path / "export.csv"
+    path.write_text("gebiet_id;ew_gesamt;ew_u3\n" + "".join(f"{k};10;1\n" for k in areas) + ";7;0\n;5;0\n",
+                    encoding="utf-8")
+    report = import_values(wh, path, level="sozialraum", layout="wide", key_col="gebiet_id", year=2030,
+                           dry_run=False, user=TESTER)
+    assert report.unmatched == [] and [r["row"] for r in report.details["unassigned_rows"]] == [
+        len(areas) + 2, len(areas) + 3]
+    assert {m["rule"] for m in report.details["matching"] if m["row"] > len(areas) + 1} == {
+        "ohne Gebiet (Schlüssel leer)"}
+    assert _stored(wh, "gesamtstadt", "0") == (10.0 * len(areas) + 12, "source")
+    assert f"Zeilen gelesen: {len(areas) + 2} – einem Gebiet zugeordnet: {len(areas)}, ohne Gebiet: 2, nicht " \
+           f"zugeordnet: 0; Werte übernommen: {2 * len(areas)}" in report.summary()
