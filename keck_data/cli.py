@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import auth, data_commands, demo, handover, policy, privacy_audit
+from .cli_parser import GermanParser
 from .config import settings
 from .errors import KeckError, WarehouseError, WarehouseLocked
 from .privacy import PrivacyRule
@@ -66,7 +67,7 @@ def _print_info(data: dict, out: TextIO) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m keck_data", description="Sozialraum-Atlas: Verwaltung")
+    parser = GermanParser(prog="python -m keck_data", description="Sozialraum-Atlas: Verwaltung")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("init-demo", help="Demo-Warehouse „Musterstadt“ erzeugen")
     p.add_argument("--force", action="store_true", help="vorhandenes Warehouse ersetzen")

@@ -51,7 +51,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        description="Indikatorwerte importieren. Titelzeilen, Gruppenköpfe, Beschreibungszeile, "
                        "Fußnoten und Summenzeilen werden erkannt (--header-row/--skip-rows legen es fest). "
                        + md.HELP)
-    p.add_argument("--level", required=True)
+    p.add_argument("--level", help="Raumebene der Werte (mit --profile: Standard aus der Importvorlage)")
     p.add_argument("--layout", default="long", choices=["long", "wide"])
     p.add_argument("--key", default="key", help="Spalte mit dem Gebietsschlüssel")
     p.add_argument("--area-name", help="Spalte mit dem Gebietsnamen (Ersatz, wenn der Schlüssel nicht passt)")

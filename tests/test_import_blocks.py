@@ -158,3 +158,75 @@ def test_rows_with_an_empty_key_are_without_area_not_unmatched(wh, tmp_path):
     assert _stored(wh, "gesamtstadt", "0") == (10.0 * len(areas) + 12, "source")
     assert f"Zeilen gelesen: {len(areas) + 2} – einem Gebiet zugeordnet: {len(areas)}, ohne Gebiet: 2, nicht " \
            f"zugeordnet: 0; Werte übernommen: {2 * len(areas)}" in report.summary()
+
+
+def _two_columns(path, year):
+    path.write_text(f"Schlüssel;Einwohner am 31.12.{year};Kinder unter 3 am 31.12.{year}\n0101;1200;40\n"
+                    "0102;800;30\n", encoding="utf-8")
+    return path
+
+
+def test_map_and_profile_are_merged_the_explicit_one_wins(wh, tmp_path):
+    import_values(wh, _two_columns(tmp_path / "a.csv", 2028), level="sozialraum", layout="wide", key_col="Schlüssel",
+                  columns={"Einwohner": "ew_gesamt", "Kinder unter 3": "ew_u3"}, save_profile="Amt",
+                  dry_run=False, user=TESTER)
+    report = import_values(wh, _two_columns(tmp_path / "b.csv", 2029), profile="Amt", columns={"Einwohner": "ew_u18"})
+    assert report.details["columns"] == {"Einwohner am 31.12.2029": "ew_u18", "Kinder unter 3 am 31.12.2029": "ew_u3"}
+    assert report.details["column_rules"]["Einwohner am 31.12.2029"] == "angegeben (statt Vorlage: ew_gesamt)"
+    assert any("Importvorlage „Amt“ (1 Spalten) zusammengeführt" in w for w in report.warnings)
+    assert report.details["values"] == 4  # 107 instead of 1,177 values before: the profile's columns were dropped
+
+
+def test_cli_takes_the_level_from_the_profile_and_speaks_german(demo_copy, tmp_path):
+    env = {"KECK_WAREHOUSE": str(demo_copy)}
+    with Warehouse(demo_copy) as wh:
+        import_values(wh, _two_columns(tmp_path / "a.csv", 2028), level="sozialraum", layout="wide",
+                      key_col="Schlüssel", columns={"Einwohner": "ew_gesamt", "Kinder unter 3": "ew_u3"},
+                      save_profile="Amt", dry_run=False, user=TESTER)
+    ok = _cli("import-values", str(_two_columns(tmp_path / "b.csv", 2029)), "--profile", "Amt", "--dry-run",
+              "--json", env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["values"] == 4
+    missing = _cli("import-areas", str(tmp_path / "b.csv"), env=env)
+    assert missing.returncode == 2 and "Diese Angaben fehlen: --level, --key, --name" in missing.stderr
+    assert "the following" not in missing.stderr and "Aufruf:" in missing.stderr
+    no_level = _cli("import-values", str(tmp_path / "b.csv"), "--layout", "wide", "--dry-run", env=env)
+    assert no_level.returncode == 2 and "Bitte die Raumebene der Werte angeben (--level" in no_level.stderr
+
+
+def test_unknown_metadata_headers_are_named_with_the_nearest_known_one(wh, tmp_path):
+    meta = tmp_path / "meta.csv"
+    meta.write_text("Schlüssel;Name;Themnfeld;Einheit;Art;Definition;Berechnung;Quelle;Stichtag;Farbe\n"
+                    "neu;Neu;Demografie;Personen;Anzahl;Neu;Anzahl;Amt;31.12.;rot\n", encoding="utf-8")
+    path = tmp_path / "neu.csv"
+    path.write_text("Schlüssel;neu\n0101;5\n0102;6\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="Themenfeld"):
+        import_values(wh, path, level="sozialraum", layout="wide", key_col="Schlüssel", year=2030, metadata=meta)
+    report = import_values(wh, path, level="sozialraum", layout="wide", key_col="Schlüssel", year=2030,
+                           metadata=meta, columns={"neu": ""})
+    assert "Spalte „Themnfeld“ der Metadaten ist unbekannt und wird ignoriert – gemeint „Themenfeld“?" in report.warnings
+    assert any(w.startswith("Spalte „Farbe“ der Metadaten ist unbekannt") for w in report.warnings)
+
+
+def test_a_wide_file_read_as_long_suggests_layout_wide(wh, tmp_path):
+    path = _two_columns(tmp_path / "breit.csv", 2029)
+    with pytest.raises(ValidationError, match="sieht breit aus .*Bitte --layout wide angeben"):
+        import_values(wh, path, level="sozialraum", key_col="Schlüssel")
+
+
+def test_an_area_without_parent_names_the_parent_rule(wh, tmp_path):
+    from tests.import_helpers import demo_areas
+    from keck_data.importing import import_areas
+    gdf = demo_areas(wh)
+    gdf.loc[0, "key"] = "9901"
+    gdf.to_file(tmp_path / "soz.gpkg")
+    report = import_areas(wh, tmp_path / "soz.gpkg", level="sozialraum", key_col="key", name_col="name",
+                          parent_level="stadtbezirk", parent_rule="prefix", prefix_len=2)
+    assert "kein übergeordnetes Gebiet (stadtbezirk) gefunden (Regel „prefix“) – ggf. eine andere --parent-rule " \
+           "(spatial, column oder prefix)" in report.unmatched[0]["reason"]
+    far = demo_areas(wh)
+    far.geometry = far.geometry.translate(0.3, 0)
+    far.to_file(tmp_path / "weit.gpkg")
+    reason = import_areas(wh, tmp_path / "weit.gpkg", level="sozialraum", key_col="key", name_col="name",
+                          parent_level="stadtbezirk").unmatched
+    assert reason and "--parent-rule column (mit --parent-column) oder --parent-rule prefix" in reason[-1]["reason"]

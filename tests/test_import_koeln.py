@@ -76,3 +76,28 @@ def test_delivered_totals_are_kept_and_equal_the_sum(koeln):
     total = wh.cursor().execute("SELECT sum(value) FROM indicator_value WHERE indicator = 'einwohner' AND "
                                 "level = 'stadtteil' AND year = 2012").fetchone()[0]
     assert total == 1_044_555 and value("stadtbezirk", "1")[1] == "source"
+
+
+def test_names_only_put_the_stadtbezirk_rows_on_the_stadtbezirk_level(koeln, tmp_path):
+    """Issue 18: 8 of 9 Stadtbezirke are named like a Stadtteil; without the key columns the rows are still
+    read as blocks (the town, then the Stadtbezirke, then the Stadtteile of each year)."""
+    wh, _ = koeln
+    names_only = tmp_path / "nur_namen.csv"
+    with open(KOELN / "bevoelkerung_2005-2012.csv", encoding="utf-8") as src, open(names_only, "w", newline="",
+                                                                                   encoding="utf-8") as out:
+        rows = csv.DictReader(src)
+        writer = csv.writer(out)
+        writer.writerow(["jahr", "raum", "zeile", "zahl"])
+        writer.writerows([r["jahr"], r["raum"], r["zeile"], r["zahl"]] for r in rows
+                         if r["tabelle"] == "Einwohner in Köln")
+    report = import_values(wh, names_only, level="stadtteil", name_col="raum", indicator_col="zeile",
+                           year_col="jahr", value_col="zahl", dry_run=False, user=TESTER)
+    assert report.unmatched == [] and report.rows_read == 96 * 8
+    by_level = {}
+    for m in report.details["matching"]:
+        by_level[m["level"]] = by_level.get(m["level"], 0) + 1
+    assert by_level == {"stadtteil": 86 * 8, "stadtbezirk": 9 * 8, "gesamtstadt": 8}
+    assert "Zeilen 3–11: Stadtbezirk" in report.details["level_blocks"]
+    rodenkirchen = wh.cursor().execute("SELECT value FROM indicator_value WHERE indicator = 'einwohner' AND "
+                                       "level = 'stadtbezirk' AND area_key = '2' AND year = 2012").fetchone()
+    assert rodenkirchen == (103_140,)

@@ -179,9 +179,12 @@ def import_areas(wh: Warehouse, path: str | Path, *, level: str, key_col: str, n
         parents = _parent_areas(wh, parent_level)
         gdf["parent_key"] = _parents(gdf, parents, parent_rule, parent_col, prefix_len)
         orphans = gdf[gdf["parent_key"].isna()]
+        other = ("--parent-rule column (mit --parent-column) oder --parent-rule prefix (mit --prefix-len)"
+                 if parent_rule == "spatial" else "eine andere --parent-rule (spatial, column oder prefix)")
         for i, key, name in zip(orphans.index, orphans["key"], orphans["name"]):
             report.unmatched.append({"row": int(i) + 1, "key": key, "name": name, "reason":
-                                     f"{name} (Schlüssel {key}): kein übergeordnetes Gebiet ({parent_level}) gefunden"})
+                                     f"{name} (Schlüssel {key}): kein übergeordnetes Gebiet ({parent_level}) gefunden "
+                                     f"(Regel „{parent_rule}“) – ggf. {other}"})
     else:
         gdf["parent_key"] = None
     report.matched = len(gdf) - len(report.unmatched)

@@ -2,6 +2,7 @@
 defaults for a new indicator, the downloadable template, and the check of the mandatory fields."""
 from __future__ import annotations
 
+import difflib
 import io
 import re
 from pathlib import Path
@@ -39,8 +40,23 @@ HELP = ("Metadaten-Datei (CSV oder XLSX, Blatt „Metadaten“), eine Zeile je n
 
 
 def normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Column names mapped to the English field names (German headers such as "Themenfeld" accepted)."""
-    return frame.rename(columns=lambda c: HEADERS.get(str(c).strip().lower(), str(c).strip().lower()))
+    """Column names mapped to the English field names (German headers such as "Themenfeld" accepted;
+    unknown headers keep their text)."""
+    return frame.rename(columns=lambda c: HEADERS.get(str(c).strip().lower(), str(c).strip()))
+
+
+def unknown_headers(frame: pd.DataFrame) -> list[str]:
+    """A German warning for every header of a metadata file that is no field, with the nearest known one:
+    "Spalte „Themnfeld“ der Metadaten ist unbekannt und wird ignoriert – gemeint „Themenfeld“?"."""
+    out = []
+    for col in frame.columns:
+        if col in LABELS:
+            continue
+        near = difflib.get_close_matches(str(col).lower(), list(HEADERS), n=1, cutoff=0.6)
+        guess = f" – gemeint „{LABELS[HEADERS[near[0]]]}“?" if near else (
+            " (bekannt: " + ", ".join(LABELS[c] for c in REQUIRED + OPTIONAL) + ")")
+        out.append(f"Spalte „{col}“ der Metadaten ist unbekannt und wird ignoriert{guess}")
+    return out
 
 
 def read_metadata(path: str | Path) -> pd.DataFrame:

@@ -101,7 +101,8 @@ def map_columns(labels: list[str], columns: dict[str, str] | None, saved: dict[s
     """Each value column → indicator key, or None (candidate for a new indicator), or IGNORE.
 
     Explicit ``columns`` (file label or label without date → key; "" = ignore) win, then a profile's saved
-    columns (fuzzy), then indicators known by key or name. Returns (mapping, how each was found).
+    columns (fuzzy; both merged), then indicators known by key or name (only without explicit columns).
+    Returns (mapping, how each was found).
     """
     mapping: dict[str, str | None] = {}
     how: dict[str, str] = {}
@@ -112,12 +113,15 @@ def map_columns(labels: list[str], columns: dict[str, str] | None, saved: dict[s
         hit = next((explicit[k] for k in names if k in explicit), None)
         if hit is not None:
             mapping[label], how[label] = hit.strip(), "angegeben"
-        elif columns:
-            mapping[label], how[label] = IGNORE, "nicht angegeben"
+            saved_target = from_profile.get(label, (hit.strip(),))[0] or IGNORE
+            if saved_target != hit.strip():
+                how[label] = f"angegeben (statt Vorlage: {saved_target or 'nicht importieren'})"
         elif label in from_profile:
             target, kind, old = from_profile[label]
             mapping[label] = target if target is not None else IGNORE
             how[label] = "Vorlage" if kind == "gleich" else f"Vorlage, ähnlich „{old}“ – bitte bestätigen"
+        elif columns:
+            mapping[label], how[label] = IGNORE, "nicht angegeben"
         else:
             target = next((known[k] for k in [label, *names, *map(norm_name, names)] if k in known), None)
             mapping[label], how[label] = target, ("bekannt" if target else "neu?")
@@ -148,6 +152,12 @@ def read_values(path: Path, opts: dict, columns: dict[str, str] | None, column_y
                 "name": frame[nc].to_numpy() if nc else None, "total": np.isin(rows, t.totals)}
         found["rows"].append(pd.DataFrame(base))
         if opts["layout"] == "long":
+            numeric = t.numeric_columns()
+            if not _find(frame, opts["indicator_col"]) and len(numeric) >= 2:
+                raise ValidationError(f"{src}: Spalte „{opts['indicator_col']}“ (Indikator) nicht gefunden – die Datei "
+                                      "sieht breit aus (eine Spalte je Indikator: " + ", ".join(
+                                          f"„{c}“" for c in numeric[:5]) + "). Bitte --layout wide angeben (im "
+                                      "Assistenten: Aufbau „breit“).")
             ic = _column(frame, opts["indicator_col"], "Indikator", src)
             vc = _column(frame, opts["value_col"], "Wert", src)
             fixed = opts["year"] or sh.year
@@ -245,7 +255,7 @@ def _parse(data: pd.DataFrame, opts: dict, sep: str | None, found: dict) -> tupl
     return values, status
 
 
-def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = "long", key_col: str = "key",
+def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, layout: str = "long", key_col: str = "key",
                   name_col: str | None = None, indicator_col: str = "indicator", year_col: str = "year",
                   value_col: str = "value", year: int | None = None, sheet: str | None = None,
                   columns: dict[str, str] | None = None, column_years: dict[str, int] | None = None,
@@ -255,7 +265,8 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
                   profile: str | None = None,
                   save_profile: str | None = None, dry_run: bool = True, user: User | None = None,
                   progress: Progress = no_progress) -> ImportReport:
-    """Check (and with ``dry_run=False`` write) indicator values for the areas of one level.
+    """Check (and with ``dry_run=False`` write) indicator values for the areas of one level (``level``, else
+    the profile's).
 
     ``columns``: value column → indicator key ("" = ignore); ``column_years``: value column → year;
     ``indicators``: metadata of new indicators (as rows of a metadata file); ``empty``: what an empty cell
@@ -270,6 +281,10 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
              "year_col": year_col, "value_col": value_col, "year": year, "sheet": sheet, "decimal": decimal,
              "dash": dash, "empty": empty, "key_width": key_width, "header_row": header_row, "skip_rows": skip_rows}
     saved = profiles.load(wh, profile) if profile else None
+    level = level or (saved or {}).get("level")
+    if not level:
+        raise ValidationError("Bitte die Raumebene der Werte angeben (--level, z. B. --level sozialraum; mit "
+                              "--profile gilt die Raumebene der Importvorlage).")
     opts = {k: (saved[k] if saved and v == DEFAULTS[k] and saved.get(k) is not None else v) for k, v in given.items()}
     levels = _levels(wh, level)
     areas = read_df(wh, "SELECT level, key, name FROM area WHERE list_contains(?, level)", [list(levels)])
@@ -277,6 +292,7 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
         raise ValidationError(f"Die Raumebene „{level}“ hat keine Gebiete. Bitte zuerst die Gebiete importieren.")
     inds = read_df(wh, "SELECT key, name FROM indicator")
     meta_frame = _metadata(metadata, indicators)
+    report.warnings += md.unknown_headers(meta_frame) if meta_frame is not None else []
     known = ({k: k for k in inds["key"]} | {n.lower(): k for k, n in zip(inds["key"], inds["name"])}
              | {norm_name(n): k for k, n in zip(inds["key"], inds["name"])})
     if meta_frame is not None:
@@ -295,6 +311,13 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str, layout: str = 
     for col, how in found["how"].items():
         if "ähnlich" in how:
             report.warnings.append(f"Spalte „{col}“ nach der Importvorlage zugeordnet ({how}).")
+        if "statt Vorlage" in how:
+            report.warnings.append(f"Spalte „{col}“: die Angabe (--map) gilt, nicht die Importvorlage ({how}).")
+    if profile and columns:
+        rules = found["how"].values()
+        report.warnings.append(f"Zuordnung aus --map ({sum(h.startswith('angegeben') for h in rules)} Spalten) und "
+                               f"Importvorlage „{profile}“ ({sum(h.startswith('Vorlage') for h in rules)} Spalten) "
+                               "zusammengeführt; bei beiden gilt --map.")
     progress(0.4, "Gebiete werden zugeordnet …")
     data["indicator"] = map_unique(data["indicator"], lambda i: known.get(i, known.get(str(i).lower(), i)))
     new_keys = sorted(set(data["indicator"]) - set(inds["key"]))
