@@ -6,6 +6,7 @@ import streamlit as st
 from keck_data.config import settings
 from keck_data.errors import KeckError
 from keck_data.ui import frame, registry, resources, session
+from keck_data.safe_text import safe
 
 st.set_page_config(page_title="Sozialraum-Atlas", page_icon="🗺️", layout="wide")
 try:
@@ -19,7 +20,7 @@ try:
         page.run()
         frame.finish(user)
 except KeckError as err:
-    st.error(str(err))
+    st.error(safe(err))
 except Exception:
     if not settings().is_public:
         raise  # internal: Streamlit shows the details to staff

@@ -112,3 +112,63 @@ def _patch(data: bytearray, offset: int, how: str) -> None:
         data[offset] ^= 0xFF
     else:  # declared uncompressed size: claim 100 bytes
         data[offset:offset + 4] = (100).to_bytes(4, "little")
+
+
+ODS_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+
+
+def ods(path: Path, rows: list[list], trailing_repeats: bool = True) -> Path:
+    """An OpenDocument spreadsheet with one sheet; like LibreOffice writes it, each row ends in a repeated empty
+    cell and the sheet in a million repeated empty rows (``trailing_repeats``)."""
+    def cell(v):
+        if isinstance(v, (int, float)):
+            return f'<table:table-cell office:value-type="float" office:value="{v}"><text:p>{v}</text:p></table:table-cell>'
+        return f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>'
+    tail_cell = '<table:table-cell table:number-columns-repeated="16000"/>' if trailing_repeats else ""
+    body = "".join("<table:table-row>" + "".join(map(cell, r)) + tail_cell + "</table:table-row>" for r in rows)
+    if trailing_repeats:
+        body += ('<table:table-row table:number-rows-repeated="1048000"><table:table-cell '
+                 'table:number-columns-repeated="16384"/></table:table-row>')
+    return _ods(path, f'<table:table table:name="Daten">{body}</table:table>')
+
+
+def ods_bomb(path: Path, rows: int = 20_000, columns: int = 1_000, length: int = 100) -> Path:
+    """The .ods expansion bomb of issue 23: one row of one 100-character cell, repeated 1,000 times across and
+    20,000 times down – under 1 kB, 2 billion characters once expanded."""
+    return _ods(path, f'<table:table table:name="Daten"><table:table-row table:number-rows-repeated="{rows}">'
+                      f'<table:table-cell table:number-columns-repeated="{columns}" office:value-type="string">'
+                      f'<text:p>{"x" * length}</text:p></table:table-cell></table:table-row></table:table>')
+
+
+def _ods(path: Path, tables: str) -> Path:
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODS_NS} office:version="1.2">'
+               f"<office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>")
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+                'opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type='
+                '"application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path='
+                '"content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content)
+        z.writestr("META-INF/manifest.xml", manifest)
+    return path
+
+
+def xlsx_cells(path: Path, rows: int, columns: int, dimension: str | None = None) -> Path:
+    """An XLSX of ``rows`` × ``columns`` numeric cells (no shared strings), written streamed; ``dimension`` is
+    what the sheet declares (``<dimension ref="…"/>``), None for no declaration."""
+    head = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats'
+            '.org/spreadsheetml/2006/main">' + (f'<dimension ref="{dimension}"/>' if dimension else "") + "<sheetData>")
+    _workbook(path, {"xl/sharedStrings.xml": '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.'
+                     'openxmlformats.org/spreadsheetml/2006/main" count="0" uniqueCount="0"></sst>'})
+    row = "".join("<c><v>1</v></c>" for _ in range(columns))
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as z, z.open("xl/worksheets/sheet1.xml", "w") as part:
+        part.write(head.encode())
+        block = f"<row>{row}</row>".encode() * 1000
+        for _ in range(rows // 1000):
+            part.write(block)
+        part.write(f"<row>{row}</row>".encode() * (rows % 1000))
+        part.write(b"</sheetData></worksheet>")
+    return path

@@ -20,6 +20,7 @@ import openpyxl
 import pandas as pd
 
 from ..errors import ValidationError
+from .sheet_guard import SheetRefused, XlsxCellCount, read_old_workbook
 
 MAX_BYTES = int(os.environ.get("KECK_IMPORT_MAX_MB", "200")) * 1024 * 1024
 MAX_ROWS = int(os.environ.get("KECK_IMPORT_MAX_ROWS", "2000000"))
@@ -29,6 +30,7 @@ MAX_UNZIPPED_BYTES = 4 * MAX_BYTES
 MAX_SHARED_STRINGS = 50 * 1024 * 1024  # the one workbook part openpyxl keeps in memory as a whole
 MAX_TEXT = int(os.environ.get("KECK_IMPORT_MAX_TEXT_MB", "100")) * 1_000_000  # characters of cell text per file
 MAX_COLUMNS = 1000
+MAX_CELLS = int(os.environ.get("KECK_IMPORT_MAX_CELLS", "10000000"))  # cells of a sheet, as declared or counted
 EXCEL = (".xlsx", ".xlsm", ".xls", ".ods")
 
 # Zeichen for values without a number (German official statistics): what each means by default
@@ -141,13 +143,21 @@ def safe_unzip(path: Path, dest: Path, wanted: tuple[str, ...]) -> list[Path]:
 
 def check_workbook(path: Path) -> None:
     """An XLSX is a zip: every part is decompressed once (streamed) to check sizes and checksums, and the
-    shared-strings part, which openpyxl holds in memory, is bounded."""
+    shared-strings part, which openpyxl holds in memory, is bounded; so are the cells of each worksheet, by
+    its declared dimension and by count, before openpyxl reads a row."""
     with _open_zip(path) as archive:
         total = 0
         for m in _check_members(archive, path):
             limit = MAX_SHARED_STRINGS if m.filename.endswith("sharedStrings.xml") else MAX_UNZIPPED_BYTES - total
-            for chunk in _chunks(archive, m, path, limit):
-                total += len(chunk)
+            cells = XlsxCellCount(path.name, m.filename, MAX_CELLS) if m.filename.startswith("xl/worksheets/") \
+                else None
+            try:
+                for chunk in _chunks(archive, m, path, limit):
+                    total += len(chunk)
+                    if cells:
+                        cells.feed(chunk)
+            except SheetRefused as refusal:
+                raise ValidationError(str(refusal)) from None
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -172,7 +182,7 @@ def read_grid(path: Path, sheet: str | int | None = None) -> tuple[dict[str, lis
     if suffix in (".xlsx", ".xlsm"):
         return _workbook_rows(path, sheet), None
     if suffix in (".xls", ".ods"):
-        return {name: [list(r) for r in frame.itertuples(index=False)] for name, frame in _calamine(path, sheet)}, None
+        return _old_workbook_rows(path, sheet), None
     if suffix not in (".csv", ".txt", ".tsv"):
         raise ValidationError(f"{path.name}: Dateiformat „{suffix}“ wird nicht unterstützt (CSV oder XLSX).")
     rows, sep = _csv_rows(path)
@@ -301,22 +311,16 @@ def read_excel(path: Path, sheet: str | int | None = None) -> dict[str, pd.DataF
     return out
 
 
-def _calamine(path: Path, sheet: str | int | None):
-    """Old .xls and .ods workbooks (python-calamine) as (name, text frame without header) pairs."""
-    wanted = None if sheet == "*" else (0 if sheet is None else sheet)
+def _old_workbook_rows(path: Path, sheet: str | int | None) -> dict[str, list[list[str]]]:
+    """Old .xls and .ods workbooks, read by python-calamine in a memory-limited child process (sheet_guard)."""
+    if path.suffix.lower() == ".ods":
+        check_workbook(path)  # a zip like XLSX: sizes and checksums of every part
+    limits = {"rows": MAX_ROWS, "columns": MAX_COLUMNS, "text": MAX_TEXT, "cells": MAX_CELLS}
     try:
-        frames = pd.read_excel(path, sheet_name=wanted, header=None, dtype=object, engine="calamine",
-                               keep_default_na=False)
-    except ValueError as exc:
-        raise ValidationError(f"{path.name}: Tabellenblatt „{sheet}“ nicht gefunden ({exc}).") from None
-    except Exception as exc:  # calamine raises its own error types for broken files
-        raise ValidationError(f"{path.name} lässt sich nicht als Excel-Datei lesen ({type(exc).__name__}).") from None
-    if isinstance(frames, pd.DataFrame):
-        frames = {str(sheet if sheet is not None else 0): frames}
-    for name, frame in frames.items():
-        if len(frame) > MAX_ROWS:
-            raise ValidationError(f"{path.name}, Blatt {name}: {len(frame)} Zeilen (höchstens {MAX_ROWS}).")
-        yield str(name), frame.map(_cell_text)
+        sheets = read_old_workbook(path, sheet, limits)
+    except SheetRefused as refusal:
+        raise ValidationError(str(refusal)) from None
+    return {name: [[_cell_text(v) for v in row] for row in rows] for name, rows in sheets.items()}
 
 
 def _cell_text(v) -> str:

@@ -14,6 +14,7 @@ import streamlit as st
 from .. import conference, session_mirror
 from ..config import settings
 from ..errors import KeckError
+from ..safe_text import safe
 from . import registry, resources, session, state
 from .resources import atlas
 
@@ -57,7 +58,8 @@ def begin(url_path: str) -> None:
     _switch(url_path)
     s = current()
     if s and s.closed:  # nobody drives or follows an ended session; its notes and protocol stay readable
-        st.caption(f"Die Sitzung „{s.title}“ ist beendet – Notizen und Protokoll auf der Seite „Sitzung“.")
+        st.caption(f"Die Sitzung „{safe(s.title)}“ ist beendet – Notizen und Protokoll auf der Seite "
+                   "„Sitzung“.")
     elif s and not driving(s):
         _follow_bar(s.id, s.title)
     elif s is None and st.session_state.get("conf_left"):
@@ -104,7 +106,7 @@ def _follow_bar(sid: int, title: str) -> None:
     found = _live(sid)
     st.session_state["conf_note"] = found[2] if found else ""
     left, right = st.columns([3, 1], vertical_alignment="center")
-    left.markdown(f"**Live:** Sie folgen der Sitzung „{title}“.{found[2] if found else ''}")
+    left.markdown(f"**Live:** Sie folgen der Sitzung „{safe(title)}“.{found[2] if found else ''}")
     if right.button("Eigene Ansicht", key="conf_leave", help="Nicht mehr folgen; „Wieder folgen“ holt Sie zurück."):
         state.view().pop(PARAM, None)
         st.session_state["conf_left"] = (sid, title)
@@ -136,7 +138,7 @@ def _take_over(sid: int, view: dict) -> None:
 
 def _rejoin_bar(sid: int, title: str) -> None:
     left, right = st.columns([3, 1], vertical_alignment="center")
-    left.markdown(f"Eigene Ansicht – die Sitzung „{title}“ läuft weiter.")
+    left.markdown(f"Eigene Ansicht – die Sitzung „{safe(title)}“ läuft weiter.")
     if right.button("Wieder folgen", key="conf_rejoin"):
         st.session_state.pop("conf_left", None)
         st.session_state.pop("conf_seq", None)

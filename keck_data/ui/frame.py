@@ -1,7 +1,6 @@
 """Page frame: projector-friendly styling, presentation mode, legend and error display."""
 from __future__ import annotations
 
-import html
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,6 +9,7 @@ import streamlit as st
 
 from ..config import settings
 from ..mapdeck import CIRCLE_MAX_PX, MapResult
+from ..safe_text import html_text, safe
 from . import follow, registry, resources, session, session_notes, state
 
 BASE_CSS = """
@@ -91,12 +91,12 @@ def _sidebar(user) -> None:
     """Below the slot for the page's controls: instance name, login and logout, presentation toggle."""
     with st.sidebar:
         st.divider()
-        st.markdown(f"**Sozialraum-Atlas {html.escape(resources.municipality())}**")
+        st.markdown(f"**Sozialraum-Atlas {safe(resources.municipality())}**")
         if resources.is_demo():
             st.info("Synthetische Demodaten – keine echten Werte.")
         st.caption("Öffentliche Instanz: freigegebene Daten" if settings().is_public else "Interne Instanz")
         if user:
-            st.caption(f"Angemeldet: {user.name} ({user.role_name})")
+            st.caption(f"Angemeldet: {safe(user.name)} ({user.role_name})")
             if st.button("Abmelden", key="logout_button"):
                 session.logout(user)
                 st.rerun()
@@ -121,8 +121,8 @@ def share_corner() -> None:
     (in a live session the session link, so their view follows the moderator's)."""
     link, label = follow.share_link()
     qr = segno.make(link, error="m").svg_data_uri(scale=4, border=2)
-    st.markdown(f'<div class="keck-share"><img src="{qr}" alt="QR-Code: {html.escape(label)}">'
-                f'<div>{html.escape(label)}</div></div>', unsafe_allow_html=True)
+    st.markdown(f'<div class="keck-share"><img src="{qr}" alt="QR-Code: {html_text(label)}">'
+                f'<div>{html_text(label)}</div></div>', unsafe_allow_html=True)
 
 
 def style() -> None:
@@ -150,19 +150,19 @@ def controls(groups: int = 3) -> Iterator[list]:
 def legend(result: MapResult, title: str) -> None:
     """The map's keys: classes with German labels and area counts (k. A./keine Daten in the map's colours),
     the size key of the second indicator's circles and the colour of each POI category shown."""
-    rows = [f'<div><span class="sw" style="background-color:{e.color}"></span>{html.escape(e.label)} '
+    rows = [f'<div><span class="sw" style="background-color:{e.color}"></span>{html_text(e.label)} '
             f'<small>({e.count})</small></div>' for e in result.classification.legend]
-    parts = [f'<b>{html.escape(title)}</b>{"".join(rows)}']
+    parts = [f'<b>{html_text(title)}</b>{"".join(rows)}']
     if result.circle_key:
         size = 2 * CIRCLE_MAX_PX + 4
         circles = "".join(
             f'<div class="circle"><svg width="{size}" height="{size}" aria-hidden="true"><circle cx="{size / 2}" '
             f'cy="{size / 2}" r="{max(k.radius_px, 1):.1f}" fill="{"none" if k.ring else "rgba(33,37,41,.6)"}" '
-            f'stroke="#212529" stroke-width="{2 if k.ring else 1}"/></svg>{html.escape(k.label)}</div>'
+            f'stroke="#212529" stroke-width="{2 if k.ring else 1}"/></svg>{html_text(k.label)}</div>'
             for k in result.circle_key)
-        parts.append(f'<b>Kreise: {html.escape(result.circle_title)}</b>{circles}')
+        parts.append(f'<b>Kreise: {html_text(result.circle_title)}</b>{circles}')
     if result.poi_key:
-        pois = "".join(f'<div><span class="dot" style="background-color:{color}"></span>{html.escape(name)}</div>'
+        pois = "".join(f'<div><span class="dot" style="background-color:{color}"></span>{html_text(name)}</div>'
                        for name, color in result.poi_key)
         parts.append(f"<b>Einrichtungen</b>{pois}")
     if result.noted:

@@ -10,6 +10,7 @@ from .. import area_groups, classify, fmt
 from ..errors import ValidationError
 from ..mapdeck import CompactDeck, MapResult, MapSettings, build
 from ..queries import Atlas
+from ..safe_text import safe
 from . import resources, state, widgets
 
 AREA_LAYERS = ("areas", "circles", "circles_ka")
@@ -53,10 +54,10 @@ def _build(a: Atlas, s: MapSettings) -> MapResult:
 def metadata(meta: pd.Series) -> None:
     """The indicator's metadata, one click away."""
     with st.popover("ℹ️ Metadaten", width="stretch"):
-        st.markdown(f"**{meta['name']}** ({meta['unit']}) – Themenfeld {meta['topic_name']}")
+        st.markdown(f"**{safe(meta['name'])}** ({safe(meta['unit'])}) – Themenfeld {safe(meta['topic_name'])}")
         for col, label in METADATA_FIELDS:
             if isinstance(meta.get(col), str) and meta[col]:
-                st.markdown(f"**{label}:** {meta[col]}")
+                st.markdown(f"**{label}:** {safe(meta[col])}")
 
 
 def map_key() -> str:
@@ -91,7 +92,7 @@ def manual_breaks(indicator: str, level: str, year: int) -> tuple[float, ...]:
     try:
         breaks = classify.parse_breaks(text, resources.level_values(indicator, level, year)["value"])
     except ValidationError as err:
-        st.error(f"{err} – bis zur Korrektur: Quantile.")
+        st.error(f"{safe(err)} – bis zur Korrektur: Quantile.")
         return ()
     state.put("breaks", [f"{b:g}" for b in breaks])
     return breaks
@@ -108,7 +109,7 @@ def area_profile(level: str, indicator: str, year: int) -> None:
     topic = resources.indicator(indicator)["topic_name"]
     profile = resources.compare(level, [key], year)
     profile = profile[profile["topic"] == topic]
-    st.subheader(f"Profil: {names[key]} ({year})")
+    st.subheader(f"Profil: {safe(names[key])} ({year})")
     st.dataframe(profile[["name", names[key], "city_text", f"Δ {names[key]}"]].rename(
         columns={"name": "Indikator", "city_text": "Gesamtstadt", f"Δ {names[key]}": "Differenz"}),
         hide_index=True, width="stretch", height="content")
@@ -116,6 +117,6 @@ def area_profile(level: str, indicator: str, year: int) -> None:
     if st.button("Zum Gebietsvergleich hinzufügen", disabled=key in chosen):
         message = widgets.add_area(key)
         if message:
-            st.error(message)
+            st.error(safe(message))
         else:
-            st.success(f"{names[key]} ist im Gebietsvergleich ({len(state.get('areas'))} von 3).")
+            st.success(f"{safe(names[key])} ist im Gebietsvergleich ({len(state.get('areas'))} von 3).")

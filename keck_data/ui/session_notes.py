@@ -7,6 +7,7 @@ import streamlit as st
 from .. import conference, editing, policy
 from ..errors import KeckError
 from ..policy import User
+from ..safe_text import safe
 from . import follow, resources, state
 from .resources import atlas
 
@@ -27,16 +28,16 @@ def panel(user: User) -> None:
     area = area_on_screen(s)
     with st.sidebar:
         st.divider()
-        st.markdown(f"**Sitzung „{s.title}“** – Notizen")
+        st.markdown(f"**Sitzung „{safe(s.title)}“** – Notizen")
         if area is None:
             st.caption("Für Notizen ein Gebiet der Ebene der Sitzung in der Karte anklicken oder auswählen.")
             return
-        st.caption(names[area])
+        st.caption(safe(names[area]))
         found = conference.notes(atlas().wh, s.id)
         found = found[found["area_key"] == area]
         may_write = policy.can(user, "save-note", policy.Resource("note")) and not s.closed
         for note in found.itertuples(index=False):
-            st.markdown(f"**{conference.KINDS[note.kind]}:** {note.text}" + _measure_line(note))
+            st.markdown(f"**{conference.KINDS[note.kind]}:** {safe(note.text)}" + _measure_line(note))
             if may_write:
                 with st.expander("Bearbeiten", expanded=False):
                     note_form(user, s, area, note)
@@ -49,7 +50,7 @@ def _measure_line(note) -> str:
     if note.kind != "measure":
         return ""
     due = f", bis {pd.Timestamp(note.due):%d.%m.%Y}" if not pd.isna(note.due) else ""
-    return f"  \n_Zuständig: {note.responsible}{due} – {conference.STATUSES[note.status]}_"
+    return f"  \n_Zuständig: {safe(note.responsible)}{due} – {conference.STATUSES[note.status]}_"
 
 
 def note_form(user: User, s: conference.Session, area: str, note) -> None:
@@ -83,9 +84,9 @@ def note_form(user: User, s: conference.Session, area: str, note) -> None:
             view = {k: v for k, v in state.view().items() if k not in ("present", follow.PARAM)}
             title = f"{s.title}: {conference.KINDS[note.kind]} {resources.area_label(s.level)[area]}"
             editing.save_bookmark(atlas().wh, user, title, note.text, view)
-            st.success(f"Lesezeichen „{title}“ gespeichert.")
+            st.success(f"Lesezeichen „{safe(title)}“ gespeichert.")
     except KeckError as err:
-        st.error(str(err))
+        st.error(safe(err))
 
 
 

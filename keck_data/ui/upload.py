@@ -2,7 +2,6 @@
 with its preview, the column mapping with inline creation of new indicators, and the report."""
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 import time
@@ -18,6 +17,7 @@ from ..importing.files import MAX_BYTES, read_grid, read_table
 from ..importing.report import ImportReport
 from ..importing.table import Table, column_date, preview
 from ..importing.values import IGNORE, map_columns, read_sheets
+from ..safe_text import safe
 from . import resources
 
 GEO = (".zip", ".geojson", ".json", ".gpkg")
@@ -30,7 +30,7 @@ def stored(upload) -> Path | None:
     """The upload written once to a private temp folder (re-used across reruns); earlier uploads of this
     session are deleted. None (with a German message) when the file is too large."""
     if upload.size > MAX_BYTES:
-        st.error(f"Die Datei {upload.name} ist mit {upload.size / 1e6:.1f} MB zu groß (höchstens "
+        st.error(f"Die Datei {safe(upload.name)} ist mit {upload.size / 1e6:.1f} MB zu groß (höchstens "
                  f"{MAX_BYTES / 2**20:.0f} MB). Bitte aufteilen.")
         return None
     key = f"upload_{upload.file_id}"
@@ -60,8 +60,8 @@ def has_type(file, types: list[str]) -> bool:
     ending = Path(file.name).suffix.lower().lstrip(".")
     if ending in types:
         return True
-    st.error(f"{file.name}: Dateityp „{ending or 'ohne Endung'}“ wird hier nicht angenommen – bitte eine Datei "
-             f"vom Typ {', '.join(t.upper() for t in types)} wählen.")
+    st.error(f"{safe(file.name)}: Dateityp „{safe(ending or 'ohne Endung')}“ wird hier nicht angenommen – bitte "
+             f"eine Datei vom Typ {', '.join(t.upper() for t in types)} wählen.")
     return False
 
 
@@ -105,7 +105,7 @@ def table_step(path: Path) -> tuple[Table, int | None, int | None]:
                               key=f"skip_{path}")
     header_row, skip_rows = (int(header) or None), (None if skip < 0 else int(skip))
     table, rows = detected(str(path), path.stat().st_mtime, header_row, skip_rows)
-    st.caption("Erkannt – " + table.summary())
+    st.caption("Erkannt – " + safe(table.summary()))
     with st.expander("Vorschau: so wurde die Tabelle gelesen", expanded=False):
         st.dataframe(rows, hide_index=True, width="stretch")
     return table, header_row, skip_rows
@@ -137,12 +137,13 @@ def mapping_step(table: Table, value_columns: list[str], indicators: pd.DataFram
         stem, header_year, date = column_date(col)
         with st.container(border=True, key=f"map_{i}"):
             left, mid, right = st.columns([5, 4, 1.4])
-            left.markdown(f"**{col}**" + (f"  \n{table.descriptions[col]}" if col in table.descriptions else ""))
+            left.markdown(f"**{safe(col)}**" + (f"  \n{safe(table.descriptions[col])}" if col in table.descriptions
+                                                else ""))
             default = suggested.get(col) or IGNORE
             choice = mid.selectbox(f"Zuordnung für Spalte {i + 1}", options, index=options.index(default)
                                    if default in options else 0, format_func=label_of.get, key=f"{prefix}target_{i}")
             if "ähnlich" in how.get(col, ""):
-                mid.caption(f"aus der Importvorlage: {how[col]}")
+                mid.caption(f"aus der Importvorlage: {safe(how[col])}")
             year = right.number_input("Jahr", 1900, 2100, header_year or fixed_year or 2024, key=f"{prefix}year_{i}")
             mapping[col], years[col] = ("" if choice == IGNORE else choice), int(year)
             if choice == NEW:
@@ -195,7 +196,7 @@ def show_report(report: ImportReport) -> None:
                                           ("nicht zugeordnet", len(report.unmatched))]):
         col.metric(label, value)
     for layout in report.details.get("layout", []):
-        st.caption("Erkannt – " + layout)
+        st.caption("Erkannt – " + safe(layout))
     if report.details.get("columns"):
         rules = report.details.get("column_rules", {})
         st.dataframe(pd.DataFrame({"Spalte": list(report.details["columns"]),
@@ -205,9 +206,9 @@ def show_report(report: ImportReport) -> None:
     matching = pd.DataFrame(report.details.get("matching", []))
     if not matching.empty and matching["rule"].notna().any():
         counts = matching["rule"].fillna("nicht zugeordnet").value_counts()
-        st.caption("Zuordnung der Zeilen: " + ", ".join(f"{rule} {n}" for rule, n in counts.items()))
+        st.caption("Zuordnung der Zeilen: " + safe(", ".join(f"{rule} {n}" for rule, n in counts.items())))
     for warning in report.warnings:
-        st.warning(warning)
+        st.warning(safe(warning))
     if report.unmatched:
         st.dataframe(report.unmatched_frame(), hide_index=True, width="stretch")
 
@@ -217,8 +218,8 @@ def map_links(imported: list[tuple[str, int]], level: str) -> None:
     inds = resources.indicators()
     names = dict(zip(inds["key"], inds["name"]))
     for key, year in imported:
-        name = re.sub(r"([\\`*_{}\[\]()#+.!|<>~-])", r"\\\1", names.get(key, key))  # Markdown stays text
-        st.markdown(f"[„{name}“ {year} auf der Karte ansehen](./?ind={key}&lvl={level}&yr={year})")
+        link = f"./?ind={key}&lvl={level}&yr={year}"
+        st.markdown(f"[„{safe(names.get(key, key))}“ {year} auf der Karte ansehen]({link})")
 
 
 def template_button() -> None:

@@ -3,6 +3,7 @@ import streamlit as st
 
 from keck_data.errors import KeckError
 from keck_data.ui import session
+from keck_data.safe_text import safe
 
 st.markdown("# Anmeldung")
 st.caption("Interner Arbeitsbereich des Sozialraum-Atlas. Die öffentliche Instanz braucht keine Anmeldung.")
@@ -17,4 +18,4 @@ if submitted:
         session.login(username, password)
         st.rerun()  # the navigation now shows the map (default page) and the pages of the role
     except KeckError as err:
-        st.error(str(err))
+        st.error(safe(err))

@@ -5,6 +5,7 @@ import streamlit as st
 from keck_data import auth, policy
 from keck_data.ui import resources, session
 from keck_data.ui.resources import atlas
+from keck_data.safe_text import safe
 
 user = policy.require(session.user(), "open", "Verwaltung")
 wh = atlas().wh
@@ -31,4 +32,4 @@ with st.form("user"):
     if st.form_submit_button("Speichern", type="primary"):
         auth.save_user(wh, user, username.strip(), name.strip() or username.strip(), role, chosen,
                        password or None, active)
-        st.success(f"Benutzer „{username}“ gespeichert.")
+        st.success(f"Benutzer „{safe(username)}“ gespeichert.")

@@ -8,6 +8,7 @@ from keck_data.mapdeck import placement_deck
 from keck_data.ui import resources, session
 from keck_data.ui.poi_form import poi_form
 from keck_data.ui.resources import atlas
+from keck_data.safe_text import safe
 
 user = policy.require(session.user(), "open", "Arbeitsbereich")
 wh = atlas().wh
@@ -15,7 +16,7 @@ cats = resources.poi_categories()
 cat_names = dict(zip(cats["key"], cats["name"]))
 st.markdown("# Einrichtungen pflegen")
 if flash := st.session_state.pop("poi_flash", None):  # after a save the page reruns, so the list is current
-    st.success(flash)
+    st.success(safe(flash))
 left, right = st.columns(2)
 chosen = left.multiselect("Kategorien", list(cats["key"]), default=list(cats["key"]), format_func=cat_names.get)
 search = right.text_input("Name enthält")
@@ -48,7 +49,7 @@ if mode == "Neu anlegen":
             st.session_state["poi_flash"] = f"„{data['name']}“ angelegt (Nr. {new_id})."
             st.rerun()
         except KeckError as err:
-            st.error(str(err))
+            st.error(safe(err))
 elif not pois.empty:
     poi_id = st.selectbox("Einrichtung", list(pois["id"]), format_func=dict(zip(pois["id"], pois["name"])).get)
     current = editing.get_poi(wh, int(poi_id))
@@ -61,7 +62,7 @@ elif not pois.empty:
             st.session_state["poi_flash"] = f"Gespeichert: „{data['name']}“."
             st.rerun()
         except KeckError as err:
-            st.error(str(err))
+            st.error(safe(err))
     with st.expander("Löschen"):
         sure = st.checkbox(f"„{current['name']}“ wirklich löschen")
         if st.button("Endgültig löschen", disabled=not sure):
@@ -70,4 +71,4 @@ elif not pois.empty:
                 st.session_state.pop(f"poi_version_{poi_id}", None)
                 st.rerun()
             except KeckError as err:
-                st.error(str(err))
+                st.error(safe(err))

@@ -8,13 +8,14 @@ from keck_data.errors import KeckError
 from keck_data.importing import set_uninhabited
 from keck_data.ui import resources, session
 from keck_data.ui.resources import atlas
+from keck_data.safe_text import safe
 
 user = policy.require(session.user(), "open", "Arbeitsbereich")
 st.markdown("# Gebiete")
 st.caption("Gebiete ohne Wohnbevölkerung (Hafen, Wald, Inseln) haben absichtlich keine Werte: Bei den gröberen "
            "Ebenen zählen sie nicht als fehlend, deren Summen bleiben vollständig.")
 if message := st.session_state.pop("gebiete_saved", None):
-    st.success(message)
+    st.success(safe(message))
 levels = resources.levels().iloc[1:]
 level = st.selectbox("Raumebene", list(levels["key"]), index=len(levels) - 1, key="gebiete_level",
                      format_func=dict(zip(levels["key"], levels["name"])).get)
@@ -35,7 +36,7 @@ if flag or unflag:
     try:
         n = set_uninhabited(atlas().wh, user, level, chosen, flag)
     except KeckError as err:
-        st.error(str(err))
+        st.error(safe(err))
     else:
         state = "als ohne Wohnbevölkerung" if flag else "wieder als bewohnt"
         st.session_state["gebiete_saved"] = f"{n} Gebiete {state} gekennzeichnet; gröbere Ebenen neu berechnet."

@@ -9,6 +9,7 @@ from keck_data.importing import import_areas, import_pois, import_values
 from keck_data.importing.files import MAX_BYTES
 from keck_data.ui import resources, session, upload
 from keck_data.ui.resources import atlas
+from keck_data.safe_text import safe
 
 user = policy.require(session.user(), "open", "Arbeitsbereich")
 wh = atlas().wh
@@ -107,7 +108,7 @@ try:
         address = optional("Adresse")
         params["fields"] = {"address": address} if address else None
 except KeckError as err:
-    st.error(str(err))
+    st.error(safe(err))
     st.stop()
 
 run = {"Indikatorwerte": import_values, "Gebiete": import_areas, "Einrichtungen": import_pois}[kind]
@@ -124,7 +125,7 @@ if left.button("Probelauf (nichts wird gespeichert)"):
     try:
         st.session_state["import_report"] = (signature, execute(True))
     except KeckError as err:
-        st.error(str(err))
+        st.error(safe(err))
 checked = st.session_state.get("import_report")
 if checked and checked[0] == signature:
     report = checked[1]
@@ -137,7 +138,7 @@ if checked and checked[0] == signature:
             st.session_state.pop("import_report", None)
             st.rerun()
         except KeckError as err:
-            st.error(str(err))
+            st.error(safe(err))
     upload.show_report(report)
 elif checked:
     st.info("Die Einstellungen wurden geändert – bitte den Probelauf wiederholen.")

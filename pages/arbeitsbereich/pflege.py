@@ -7,6 +7,7 @@ from keck_data.errors import KeckError
 from keck_data.importing.metadata import KIND_NAMES, KINDS
 from keck_data.ui import resources, session
 from keck_data.ui.resources import atlas
+from keck_data.safe_text import safe
 
 user = policy.require(session.user(), "open", "Arbeitsbereich")
 wh = atlas().wh
@@ -53,7 +54,7 @@ with st.form(f"meta_{key}"):
                 "aggregation": KINDS[kind] if not (kind == "rate" and not numerator) else "none"})
             st.success("Metadaten gespeichert.")
         except KeckError as err:
-            st.error(str(err))
+            st.error(safe(err))
 
 if key:
     released = st.toggle("Freigegeben (erscheint nach dem Veröffentlichen öffentlich)", value=bool(meta["released"]))
@@ -79,7 +80,7 @@ if key:
             n = editing.save_values(wh, user, key, level, int(year), changed) if changed else 0
             st.success(f"{n} Werte gespeichert.")
         except KeckError as err:
-            st.error(str(err))
+            st.error(safe(err))
 
 st.divider()
 st.subheader("Veröffentlichen")

@@ -7,6 +7,7 @@ from keck_data import editing, policy
 from keck_data.errors import KeckError
 from keck_data.ui import session
 from keck_data.ui.resources import atlas
+from keck_data.safe_text import safe
 
 PER_PAGE = 50
 ENTITIES = {"poi": "Einrichtung", "indicator": "Indikator", "indicator_value": "Werte", "bookmark": "Lesezeichen",
@@ -50,4 +51,4 @@ if not undoable.empty:
             editing.undo(wh, user, int(choice))
             st.success(f"Änderung Nr. {choice} wurde rückgängig gemacht (selbst wieder protokolliert).")
         except KeckError as err:
-            st.error(str(err))
+            st.error(safe(err))

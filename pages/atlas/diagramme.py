@@ -3,6 +3,7 @@ import streamlit as st
 
 from keck_data import charts
 from keck_data.ui import downloads, frame, resources, state, widgets
+from keck_data.safe_text import safe
 
 KINDS = {"column": "Säulendiagramm", "bar": "Balkendiagramm", "scatter": "Streudiagramm"}
 SCATTER_Y = "anteil_alleinerziehend"  # correlated with the default x (SGB-II-Quote), never x itself
@@ -29,7 +30,7 @@ else:
         values, resources.reference_values(x, year), resources.indicator(x), highlight, kind == "bar",
         resources.municipality(), year)
 if fig is None:
-    st.info(f"Keine Daten für {resources.indicator(x)['name']} ({level_name}, {year}) – "
+    st.info(f"Keine Daten für {safe(resources.indicator(x)['name'])} ({safe(level_name)}, {year}) – "
             "alle Werte fehlen oder sind aus Datenschutzgründen nicht angegeben (k. A.).")
 else:
     st.plotly_chart(fig, width="stretch")

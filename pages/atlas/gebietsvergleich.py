@@ -3,6 +3,7 @@ import streamlit as st
 
 from keck_data import charts
 from keck_data.ui import downloads, frame, gaps, resources, state, widgets
+from keck_data.safe_text import safe
 
 VIEWS = {"index": "Gesamtstadt = 100", "raw": "Werte"}
 
@@ -27,14 +28,14 @@ else:
     if view == "index":
         rows = rows[rows["city"].notna() & (rows["city"] != 0)]
     if rows.empty:
-        st.info(f"Keine Daten für „{topic}“ im Jahr {year}.")
+        st.info(f"Keine Daten für „{safe(topic)}“ im Jahr {year}.")
     else:
         fig = charts.comparison(rows, chosen, [names[k] for k in chosen], city, topic, view == "index")
         st.plotly_chart(fig, width="stretch")
         downloads.chart_export(fig, f"gebietsvergleich_{year}")
     downloads.report_download(level, chosen, year)
     for name, group in table.groupby("topic", sort=False):
-        st.subheader(name)
+        st.subheader(safe(name))
         shown = group[["name", *(names[k] for k in chosen), "city_text", *(f"Δ {names[k]}" for k in chosen)]]
         st.dataframe(shown.rename(columns={"name": "Indikator", "city_text": city}), hide_index=True,
                      width="stretch", height="content")

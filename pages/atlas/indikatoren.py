@@ -4,6 +4,7 @@ import streamlit as st
 from keck_data.importing.metadata import KIND_NAMES
 from keck_data.ui import downloads, frame, resources, state
 from keck_data.ui.maps import METADATA_FIELDS
+from keck_data.safe_text import safe
 
 with frame.controls(1) as cols:
     with cols[0]:
@@ -18,13 +19,14 @@ if query:
 st.markdown(f"# Indikatoren ({len(inds)})")
 downloads.open_data_download()
 if inds.empty:
-    st.info(f"Kein Indikator passt zu „{query}“.")
+    st.info(f"Kein Indikator passt zu „{safe(query)}“.")
 for topic, group in inds.groupby("topic_name", sort=False):
-    st.subheader(topic)
+    st.subheader(safe(topic))
     for _, ind in group.iterrows():
-        with st.expander(f"{ind['name']} ({ind['unit']})"):
-            st.markdown(f"**Schlüssel:** `{ind['key']}` · **Art:** {KIND_NAMES.get(ind['kind'], ind['kind'])}")
+        with st.expander(safe(f"{ind['name']} ({ind['unit']})")):
+            kind = KIND_NAMES.get(ind["kind"], ind["kind"])
+            st.markdown(f"**Schlüssel:** {safe(ind['key'])} · **Art:** {safe(kind)}")
             for col, label in METADATA_FIELDS:
                 if isinstance(ind[col], str) and ind[col]:
-                    st.markdown(f"**{label}:** {ind[col]}")
+                    st.markdown(f"**{label}:** {safe(ind[col])}")
 state.sync_url(["q"])

@@ -5,6 +5,7 @@ from keck_data.classify import METHODS, PALETTES
 from keck_data.mapdeck import MapSettings, basemaps
 from keck_data.ui import downloads, follow, frame, gaps, resources, state, widgets
 from keck_data.ui.maps import area_profile, manual_breaks, map_key, map_result, metadata
+from keck_data.safe_text import safe
 
 with frame.controls(4) as cols:
     with cols[0]:
@@ -38,7 +39,7 @@ selected = tuple(a for a in dict.fromkeys([state.get("sel") or "", *(state.get("
 settings = MapSettings(ind, level, year, method, k, palette, ind2 or None, tuple(poi), basemap, breaks, selected,
                        follow.noted_areas())
 result, meta = map_result(settings)
-st.markdown(f"# {meta['name']} {year}")
+st.markdown(f"# {safe(meta['name'])} {year}")
 left, right = st.columns([5, 2] if frame.presenting() else [3, 1])
 with left:
     st.pydeck_chart(result.deck, on_select="rerun", selection_mode="single-object", key=key, height=560,

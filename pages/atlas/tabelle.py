@@ -3,6 +3,7 @@ import streamlit as st
 
 from keck_data.ui import frame, gaps, resources, state, widgets
 from keck_data.ui.tables import download_buttons, styled_table
+from keck_data.safe_text import safe
 
 with frame.controls(3) as cols:
     level, year = widgets.level_and_year(cols[0], cols[1])
@@ -12,7 +13,7 @@ with frame.controls(3) as cols:
                                    default=["sgb2_quote_u15", "anteil_alleinerziehend", "ew_u18"],
                                    format_func=dict(zip(inds["key"], inds["name"])).get)
 
-st.markdown(f"# Tabelle {resources.level_name(level)} {year}")
+st.markdown(f"# Tabelle {safe(resources.level_name(level))} {year}")
 if not chosen:
     st.info("Bitte mindestens einen Indikator wählen.")
 else:

@@ -4,6 +4,7 @@ import streamlit as st
 from keck_data import charts
 from keck_data.ui import downloads, frame, resources, state, widgets
 from keck_data.ui.tables import change_table
+from keck_data.safe_text import safe
 
 with frame.controls(3) as cols:
     with cols[0]:
@@ -18,7 +19,7 @@ meta = resources.indicator(ind)
 st.markdown("# Zeitreihe")
 ts = resources.timeseries(ind, level, chosen)
 if ts.empty or ts["value"].isna().all():
-    st.info(f"Keine Daten für {meta['name']} in den gewählten Gebieten.")
+    st.info(f"Keine Daten für {safe(meta['name'])} in den gewählten Gebieten.")
 else:
     fig = charts.timeseries(ts, meta)
     st.plotly_chart(fig, width="stretch")

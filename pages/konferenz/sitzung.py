@@ -7,16 +7,17 @@ from keck_data import conference, policy
 from keck_data.export_protocol import protocol_markdown, protocol_pdf
 from keck_data.ui import follow, resources, session, session_notes, state
 from keck_data.ui.resources import atlas
+from keck_data.safe_text import safe
 
 user = session.user()
 wh = atlas().wh
 current = follow.current()
-st.markdown(f"# Sitzung: {current.title}" if current else "# Sozialraumkonferenz")
+st.markdown(f"# Sitzung: {safe(current.title)}" if current else "# Sozialraumkonferenz")
 
 if current:
     names = resources.area_label(current.level)
     link, label = follow.share_link()
-    st.markdown(f"{current.held_on:%d.%m.%Y} · Moderation: {current.moderator} · "
+    st.markdown(f"{current.held_on:%d.%m.%Y} · Moderation: {safe(current.moderator)} · "
                 f"{'beendet' if current.closed else 'läuft'}{' · öffentlich' if current.public else ''} · "
                 f"Link für Teilnehmende: `{link}`")
     if current.public and "/sitzung?" in link:  # no KECK_PUBLIC_URL: say where the public follows
@@ -28,7 +29,7 @@ if current:
             state.put("lvl", current.level)
             state.put("sel", current.agenda[0])
             st.switch_page("pages/atlas/karte.py")
-    st.markdown("**Tagesordnung:** " + " · ".join(names.get(a, a) for a in current.agenda))
+    st.markdown("**Tagesordnung:** " + " · ".join(safe(names.get(a, a)) for a in current.agenda))
     notes = conference.notes(wh, current.id)
     if notes.empty:
         st.caption("Noch keine Notizen. Notizen entstehen in der Seitenleiste zum Gebiet auf der Karte.")
@@ -71,7 +72,7 @@ else:
         st.info("Noch keine Sitzungen.")
     for row in found.itertuples(index=False):
         with st.container(border=True):
-            st.markdown(f"**{row.title}** – {row.held_on:%d.%m.%Y} · Moderation: {row.moderator} · "
+            st.markdown(f"**{safe(row.title)}** – {row.held_on:%d.%m.%Y} · Moderation: {safe(row.moderator)} · "
                         f"{row.notes} Notizen{' · beendet' if row.closed else ''}")
             mine = user and user.username == row.moderator and not row.closed
             if st.button("Moderieren" if mine else "Öffnen" if row.closed else "Folgen", key=f"open_{row.id}"):
