@@ -345,6 +345,17 @@ class Atlas:
         df["rings"] = [_rings(g) for g in geoms]
         return df.drop(columns="wkb")
 
+    def area_geometry(self, level: str) -> pd.DataFrame:
+        """key, name, parent_key, geom (shapely, EPSG:4326, full detail) and the representative point (px, py:
+        a point on the surface, never outside a concave area) of every area of a level."""
+        def load() -> pd.DataFrame:
+            df = read_df(self.wh, "SELECT key, name, parent_key, ST_AsWKB(geom) AS wkb, "
+                                  "ST_X(ST_PointOnSurface(geom)) AS px, ST_Y(ST_PointOnSurface(geom)) AS py "
+                                  "FROM area WHERE level = ? ORDER BY key", [level])
+            df["geom"] = shapely.from_wkb([bytes(b) for b in df["wkb"]])
+            return df.drop(columns="wkb")
+        return self._cached(("area_geometry", level), load)
+
     def bounds(self) -> tuple[float, float, float, float]:
         row = self.wh.cursor().execute(
             "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent_Agg(geom) AS e FROM area)"

@@ -1,0 +1,1 @@
+"""Analyses whose results are derived indicators (no streamlit here)."""
