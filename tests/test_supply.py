@@ -82,7 +82,10 @@ def test_suppressed_demand_hides_what_is_derived_from_it():
     assert r.loc["A", "reachable_share"] == pytest.approx(100.0)
     assert pd.isna(r.loc["A", "sfca"])  # p2 shares s2 with the hidden p3
     assert pd.isna(r.loc["B", "reachable_share"]) and pd.isna(r.loc["B", "sfca"])
-    assert pd.isna(r.loc["0", "reachable_share"]) and pd.isna(r.loc["0", "sfca"])
+    # the town weighs only points whose inputs are visible (p1, p2, p4 for reach; p1, p4 for 2SFCA)
+    assert r.loc["0", "reachable_share"] == pytest.approx((10 + 20) / (10 + 20 + 40) * 100)
+    assert r.loc["0", "sfca"] == pytest.approx((10 * 2 + 40 * 0) / (10 + 40))
+    assert r.loc["A", "access_status"] == "suppressed" and r.loc["0", "access_status"] == "ok"
     hidden = rows(supply.compute(fixture(area_status=("ok", "suppressed"))))
     assert hidden.loc["B", "status"] == "suppressed"
     assert hidden.loc["B", ["demand", "quote", "gap", "reachable_share", "sfca"]].isna().all()

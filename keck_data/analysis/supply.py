@@ -51,7 +51,9 @@ class Question:
                 "quote": "Plätze je 100 der Nachfrage; übergeordnet Σ Plätze / Σ Nachfrage",
                 "reachable_share": "Anteil der Nachfrage (%) mit einer Einrichtung im Umkreis D",
                 "sfca": "2SFCA: R_j = S_j / Σ_{k: d_kj ≤ D} P_k, A_i = Σ_{j: d_ij ≤ D} R_j, "
-                        "je Gebiet nach Nachfrage gewichtet (Plätze je Kind)"}
+                        "je Gebiet nach Nachfrage gewichtet (Plätze je Kind)",
+                "privacy": "Nachfrage mit „k. A.“ macht jeden daraus abgeleiteten Wert des Gebiets zu „k. A.“; "
+                           "übergeordnete Gebiete gewichten nur Punkte mit sichtbaren Eingaben"}
 
 
 @dataclass
@@ -143,28 +145,33 @@ def compute(inputs: Inputs, pois: pd.DataFrame | None = None) -> Result:
     catch = two_step_fca(to_metres(pts["lon"], pts["lat"], epsg), pts["demand"].to_numpy(float),
                          to_metres(pois["lon"], pois["lat"], epsg), pois["capacity"].to_numpy(float), q.radius_m)
     weight = pts["demand"].to_numpy(float)
-    acc = np.where(weight > 0, weight * catch.access, 0.0)
-    point_rows = pd.DataFrame({"area_key": pts["area_key"], "w": weight, "reach": np.where(catch.reached, weight, 0.0),
-                               "acc": acc, "hide_share": np.isnan(weight),
-                               "hide_sfca": np.isnan(weight) | np.isnan(acc)})
+    known = ~np.isnan(weight)
+    known_acc = known & ~np.isnan(catch.access)
+    point_rows = pd.DataFrame({  # sums over the points whose inputs are visible, and how many are not
+        "w": np.where(known, weight, 0.0), "reach": np.where(known & catch.reached, weight, 0.0),
+        "w_acc": np.where(known_acc, weight, 0.0),
+        "acc": np.where(known_acc & (weight > 0), weight * catch.access, 0.0),
+        "hide_share": ~known, "hide_sfca": ~known_acc})
     poi_rows = pd.DataFrame({"area_key": home, "places": pois["capacity"].fillna(0.0)})
     rows = []
     ancestors = _ancestors(inputs)
     for level in inputs.chain:
         up = ancestors[level]
         places = poi_rows.assign(key=poi_rows["area_key"].map(up)).groupby("key")["places"].agg(["sum", "size"])
-        by_pt = point_rows.assign(key=point_rows["area_key"].map(up)).groupby("key")[
-            ["w", "reach", "acc", "hide_share", "hide_sfca"]].sum()
+        by_pt = point_rows.assign(key=pts["area_key"].map(up)).groupby("key").sum()
         dem = inputs.demand[inputs.demand["level"] == level].set_index("area_key")
         for a in inputs.areas[inputs.areas["level"] == level].itertuples():
-            rows.append(_row(level, a.key, a.name, places, by_pt, dem, q.target))
+            rows.append(_row(level, a.key, a.name, places, by_pt, dem, q.target, strict=level == q.level))
     return Result(pd.DataFrame(rows, columns=COLUMNS),
                   sorted(pois.loc[pois["capacity"].isna(), "name"]),
                   sorted(pois.loc[pd.isna(home), "name"]),
-                  q.method(epsg, inputs.points_level))
+                  q.method(epsg, inputs.points_level) | {"hidden_points": int((~known).sum())})
 
 
-def _row(level, key, name, places, by_pt, dem, target) -> list:
+def _row(level, key, name, places, by_pt, dem, target, strict: bool) -> list:
+    """One area's row. ``strict`` (the chosen level): reach and 2SFCA are "k. A." where any demand they depend
+    on is; coarser levels weigh only the points whose inputs are visible (a hidden count is treated like a
+    missing one, so the aggregate reveals nothing about it)."""
     n_places = float(places["sum"].get(key, 0.0))
     status = dem["status"].get(key, "missing")
     demand = float(dem["value"].get(key)) if status == "ok" and pd.notna(dem["value"].get(key)) else None
@@ -173,10 +180,11 @@ def _row(level, key, name, places, by_pt, dem, target) -> list:
     share = sfca = None
     pt = by_pt.loc[key] if key in by_pt.index else None
     access = status
-    if status == "ok" and pt is not None and pt["w"] > 0:
-        share = None if pt["hide_share"] else pt["reach"] / pt["w"] * 100
-        sfca = None if pt["hide_sfca"] else pt["acc"] / pt["w"]
-        access = "suppressed" if pt["hide_sfca"] else "ok"
+    if status == "ok" and pt is not None:
+        hide_share, hide_sfca = strict and pt["hide_share"] > 0, strict and pt["hide_sfca"] > 0
+        share = pt["reach"] / pt["w"] * 100 if pt["w"] > 0 and not hide_share else None
+        sfca = pt["acc"] / pt["w_acc"] if pt["w_acc"] > 0 and not hide_sfca else None
+        access = "suppressed" if hide_sfca else "ok"
     if status == "ok" and demand == 0:
         status = access = "missing"  # no demand: a quote would divide by zero
     return [level, key, name, int(round(n_places)), int(places["size"].get(key, 0)), demand, status, quote, gap,
