@@ -150,7 +150,7 @@ def compute(inputs: Inputs, pois: pd.DataFrame | None = None) -> Result:
     point_rows = pd.DataFrame({  # sums over the points whose inputs are visible, and how many are not
         "w": np.where(known, weight, 0.0), "reach": np.where(known & catch.reached, weight, 0.0),
         "w_acc": np.where(known_acc, weight, 0.0),
-        "acc": np.where(known_acc & (weight > 0), weight * catch.access, 0.0),
+        "acc": np.where(known_acc & (weight > 0), np.nan_to_num(catch.access, posinf=0.0) * weight, 0.0),
         "hide_share": ~known, "hide_sfca": ~known_acc})
     poi_rows = pd.DataFrame({"area_key": home, "places": pois["capacity"].fillna(0.0)})
     rows = []
