@@ -21,7 +21,7 @@ ACTIONS = {
     "login": SIGN_IN, "login-failed": SIGN_IN, "logout": SIGN_IN,
     "init-auth": MANAGE_USERS, "init-demo": EDIT,
     "start-session": CONFERENCE, "drive-session": CONFERENCE, "close-session": CONFERENCE, "save-note": CONFERENCE,
-    "delete-note": CONFERENCE,
+    "delete-note": CONFERENCE, "save-scenario": BOOKMARK,
 }
 MODERATOR_ONLY = {"drive-session", "close-session"}  # the session's own moderator, nobody else
 ROLES = {  # role → (German label, capabilities, may be limited to Themenfelder)

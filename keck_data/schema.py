@@ -141,4 +141,16 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    13,
+    """
+    -- Versorgungsanalyse: saved scenarios "geplante Einrichtung" (internal only, never in the public snapshot)
+    CREATE SEQUENCE supply_scenario_seq;
+    CREATE TABLE supply_scenario (
+        id BIGINT PRIMARY KEY DEFAULT nextval('supply_scenario_seq'), title VARCHAR NOT NULL,
+        question JSON NOT NULL, added JSON NOT NULL, closed JSON NOT NULL, result JSON NOT NULL,
+        owner VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL);
+    """,
+))
+
 LATEST_VERSION = MIGRATIONS[-1][0]

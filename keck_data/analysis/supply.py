@@ -121,6 +121,11 @@ class Result:
     def level_rows(self, level: str | None = None) -> pd.DataFrame:
         return self.rows[self.rows["level"] == (level or self.method["level"])].reset_index(drop=True)
 
+    def worst_supplied(self) -> str | None:
+        """Key of the area of the chosen level with the lowest quote (demand shown and > 0; ties: smallest key)."""
+        rows = self.level_rows().dropna(subset=["quote"])
+        return None if rows.empty else rows.sort_values(["quote", "key"]).iloc[0]["key"]
+
     def as_json(self) -> dict:
         """The fixed CLI answer: areas (key, name, places, demand, quote, reachable_share, sfca) of the chosen
         level, pois_without_capacity (count), method (with the parents' rows and the POIs' names)."""
