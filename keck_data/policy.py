@@ -16,6 +16,7 @@ READ, BOOKMARK, EDIT, RELEASE, PUBLISH, MANAGE_USERS, SIGN_IN = (
 CONFERENCE = "conference"  # run a Sozialraumkonferenz and take its notes
 ACTIONS = {
     "create-poi": EDIT, "update-poi": EDIT, "delete-poi": EDIT, "save-indicator": EDIT, "edit-values": EDIT,
+    "save-derived": EDIT, "recompute-derived": EDIT,
     "import-values": EDIT, "import-areas": EDIT, "flag-areas": EDIT, "import-pois": EDIT, "release": RELEASE, "withdraw": RELEASE,
     "publish": PUBLISH, "save-bookmark": BOOKMARK, "delete-bookmark": BOOKMARK, "save-user": MANAGE_USERS,
     "login": SIGN_IN, "login-failed": SIGN_IN, "logout": SIGN_IN,

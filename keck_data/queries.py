@@ -13,6 +13,7 @@ import pandas as pd
 import shapely
 
 from . import area_groups, fmt, privacy
+from .analysis import derived
 from .errors import NotFoundError, ValidationError
 from .warehouse import Warehouse, read_df
 
@@ -126,13 +127,15 @@ class Atlas:
             "SELECT (SELECT count(*) || ':' || coalesce(sum(hash(indicator, level, area_key, year, value, status)), 0)"
             " FROM indicator_value), (SELECT coalesce(sum(hash(key, kind, aggregation, numerator, denominator, "
             "parts, share)), 0) FROM indicator), (SELECT coalesce(sum(hash(level, key, parent_key)), 0) "
-            "FROM area), (SELECT coalesce(sum(hash(level, group_key, area_key)), 0) FROM area_group_member)"
+            "FROM area), (SELECT coalesce(sum(hash(level, group_key, area_key)), 0) FROM area_group_member), "
+            "(SELECT coalesce(sum(hash(indicator, input)), 0) FROM derivation_input)"
         ).fetchone()))
 
     def _protected(self) -> pd.DataFrame:
         """Every value of the warehouse with privacy decided on all internal counts (released or not)."""
         raw = read_df(self.wh, "SELECT indicator, level, area_key, year, value, status, note FROM indicator_value")
         meta = read_df(self.wh, "SELECT * FROM indicator").set_index("key")
+        meta["inputs"] = meta.index.map(derived.inputs_by_indicator(self.wh.cursor()))
         tree = self._cached(("tree",), lambda: area_groups.tree(self.wh.cursor()))
         snapshot = self.wh.meta("privacy_protected") is not None  # published: protected when it was written
         safe = privacy.apply(raw, meta, tree, self.rule, protected=snapshot)
