@@ -243,3 +243,70 @@ def analyse(atlas: Atlas, q: Question) -> Result:
     """``compute(load(atlas, q))``: the supply table of the warehouse as it is."""
     return compute(load(atlas, q))
 
+
+
+# -- results as derived indicators -----------------------------------------------------------------------------
+
+MEASURES = {  # measure → (German name, unit, decimals, the row's status column)
+    "quote": ("Versorgungsquote", "Plätze je 100", 1, "status"),
+    "reachable_share": ("Erreichbarkeit", "%", 1, "access_status"),
+    "sfca": ("2SFCA-Versorgung", "Plätze je Kind", 3, "access_status"),
+}
+KEY_PREFIX = "vs_"  # keys of saved supply results (the public Versorgung page lists the released ones)
+
+
+def indicator_key(q: Question, measure: str) -> str:
+    radius = "" if measure == "quote" else f"_{int(round(q.radius_m))}m"
+    return f"{KEY_PREFIX}{q.category}_{q.demand}_{q.level}_{q.year}_{measure}{radius}"
+
+
+def derived_values(result: Result, measure: str) -> pd.DataFrame:
+    """level, area_key, year, value, status of one measure for every row (hidden where its inputs are)."""
+    rows = result.rows
+    value = rows[measure].astype(float)
+    status = np.where(rows[MEASURES[measure][3]].eq("suppressed") | rows["status"].eq("suppressed"), "suppressed",
+                      np.where(value.isna(), "missing", "ok"))
+    return pd.DataFrame({"level": rows["level"], "area_key": rows["key"], "year": result.method["year"],
+                         "value": value.where(status == "ok"), "status": status})
+
+
+def save_results(wh, user, q: Question, result: Result) -> list[str]:
+    """Save quote, reachable share and 2SFCA as derived indicators (method "supply"); returns their keys."""
+    from . import derived
+
+    atlas = Atlas(wh)
+    m = result.method
+    category = dict(zip(atlas.poi_categories()["key"], atlas.poi_categories()["name"]))[q.category]
+    demand = atlas.indicator(q.demand)["name"]
+    topics = set(atlas.topics()["key"])
+    keys = []
+    for measure, (label, unit, decimals, _) in MEASURES.items():
+        params = {k: m[k] for k in ("category", "capacity_field", "demand", "level", "year", "radius_m",
+                                    "target_per_100", "crs")} | {"measure": measure}
+        within = ""
+        if measure == "quote":
+            params.pop("radius_m")
+        else:
+            within = f", {fmt_m(q.radius_m)}"
+        meta = {"key": indicator_key(q, measure), "name": f"{label} {category} – {demand} {q.year}{within}",
+                "definition": m[measure], "unit": unit, "decimals": decimals, "polarity": "high_good",
+                "calculation": f"{m['name']}: {m[measure]}; Entfernung: {m['distance']}; Nachfragepunkte: "
+                               f"{m['demand_points']}; {m['privacy']}"}
+        if "kinderbetreuung" in topics:
+            meta["topic"] = "kinderbetreuung"
+        derived.save(wh, user, meta, derived.Derivation("supply", {q.demand: 1.0}, params),
+                     derived_values(result, measure))
+        keys.append(meta["key"])
+    return keys
+
+
+def fmt_m(metres: float) -> str:
+    return f"{int(round(metres)):,} m".replace(",", ".")
+
+
+def recompute(atlas: Atlas, derivation) -> pd.DataFrame:
+    """Recompute one saved measure from its derivation (called by :func:`derived.recompute`)."""
+    p = derivation.parameters
+    q = Question(p["category"], p["demand"], p["level"], int(p["year"]), radius_m=float(p.get("radius_m", 500.0)),
+                 capacity_field=p["capacity_field"], target=float(p["target_per_100"]))
+    return derived_values(analyse(atlas, q), p["measure"])
