@@ -11,11 +11,13 @@ from typing import TextIO
 from . import auth, data_commands, demo, handover, policy, privacy_audit
 from .cli_parser import GermanParser
 from .config import settings
+from .analysis import supply_command
 from .errors import KeckError, WarehouseError, WarehouseLocked
 from .privacy import PrivacyRule
 from .publish import publish
 from .warehouse import Warehouse, read_df
 
+READ_ONLY = ("info", "versorgung")  # commands that never write
 PATH_ARGS = ("file", "metadata", "target")  # resolved here: a job handed over runs in another directory
 
 
@@ -80,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
                                               "berechnen oder eingrenzen? (Exit-Code 1, wenn ja)")
     p.add_argument("--snapshot", help="öffentlicher Schnappschuss (Standard: KECK_PUBLIC_WAREHOUSE)")
     data_commands.add_parsers(sub)
+    supply_command.add_parser(sub)
     return parser
 
 
@@ -103,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                                      "Zuerst „python -m keck_data init-demo“ oder Daten importieren.")
             args.target = args.target or str(cfg.public_warehouse_path)
         job = {k: str(Path(v).resolve()) if k in PATH_ARGS and v else v for k, v in vars(args).items()}
-        return handover.run_or_hand_over(path, job, lambda: Warehouse(path, read_only=args.command == "info"),
+        return handover.run_or_hand_over(path, job, lambda: Warehouse(path, read_only=args.command in READ_ONLY),
                                          run_job, sys.stdout, sys.stderr, cfg.wait_seconds)
     except KeckError as err:
         print(f"Fehler: {err}", file=sys.stderr)
@@ -131,6 +134,8 @@ def run_job(job: dict, wh: Warehouse, out: TextIO, err: TextIO) -> int:
         elif args.command == "info":
             data = info(wh)
             say(json.dumps(data, ensure_ascii=False)) if args.json else _print_info(data, out)
+        elif args.command == "versorgung":
+            return supply_command.run(args, wh, out)
         elif args.command == "publish":
             result = publish(wh, args.target, policy.system("cli"))
             if not result["indicators"]:

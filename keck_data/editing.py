@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 
 from . import aggregation, store
+from .analysis import derived
 from .errors import ConflictError, NotFoundError, ValidationError
 from .importing.files import parse_values
 from .importing.metadata import LABELS, REQUIRED
@@ -178,9 +179,15 @@ def set_released(wh: Warehouse, user: User, key: str, released: bool) -> None:
     if topic.empty:
         raise NotFoundError(f"Den Indikator „{key}“ gibt es nicht.")
 
+    problem = released and derived.release_problem(wh.cursor(), key)
+    if problem:
+        raise ValidationError(problem)
+
     def write(tx: Tx) -> None:
         tx.cur.execute("UPDATE indicator SET released = ? WHERE key = ?", [released, key])
         tx.audit("indicator.released", key, bool(topic["released"][0]), released)
+        if not released:
+            derived.withdraw_dependants(tx, key)
     wh.write(user, "release" if released else "withdraw", store.indicator_resources(wh.cursor(), [key]), write)
 
 

@@ -143,18 +143,8 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
         circle_layers, extra["circle_key"] = _circles(v2, text, text2, ind2)
         layers += circle_layers
         extra["circle_title"] = f"{ind2['name']} ({ind2['unit']})"
-    rows = []
     drawn = shapes[shapes["key"].isin(values["key"])]  # an area group with a value replaces its members
-    digits = coordinate_decimals(bounds)
-    for key, name, rings in zip(drawn["key"], drawn["name"], drawn["rings"]):
-        label = f"{key} {name}"
-        info = text.get(key, f"{ind['name']}: keine Daten")
-        fill = _rgba(color.get(key, classify.COLOR_MISSING))
-        rows.extend({"k": key, "n": label, "t": info, "t2": text2.get(key, ""), "c": fill, "p": _round(ring, digits)}
-                    for ring in rings)
-    layers.insert(0, pdk.Layer("PolygonLayer", rows, id="areas", get_polygon="p", get_fill_color="c",
-                               get_line_color=[60, 60, 60, 200], line_width_min_pixels=1, pickable=True,
-                               auto_highlight=True, stroked=True))
+    layers.insert(0, area_layer(drawn, color, text, bounds, f"{ind['name']}: keine Daten", text2))
     if s.selected:
         layers.insert(1, _outline(shapes, s.selected))
     if s.noted:
@@ -248,6 +238,33 @@ def _poi_details(row: dict) -> str:
         if val is not None and not (isinstance(val, float) and math.isnan(val)) and val != "":
             parts.append(f"{label}: {fmt.number(val, 0) if col == 'capacity' else val}")
     return " · ".join(parts)
+
+
+def area_layer(shapes: pd.DataFrame, color: dict[str, str], text: dict[str, str], bounds, missing: str,
+               text2: dict[str, str] | None = None, layer_id: str = "areas") -> pdk.Layer:
+    """The pickable choropleth polygons: fill colour and tooltip line per area key."""
+    digits = coordinate_decimals(bounds)
+    rows = [{"k": key, "n": f"{key} {name}", "t": text.get(key, missing), "t2": (text2 or {}).get(key, ""),
+             "c": _rgba(color.get(key, classify.COLOR_MISSING)), "p": _round(ring, digits)}
+            for key, name, rings in zip(shapes["key"], shapes["name"], shapes["rings"]) for ring in rings]
+    return pdk.Layer("PolygonLayer", rows, id=layer_id, get_polygon="p", get_fill_color="c",
+                     get_line_color=[60, 60, 60, 200], line_width_min_pixels=1, pickable=True,
+                     auto_highlight=True, stroked=True)
+
+
+def value_deck(shapes: pd.DataFrame, values: pd.DataFrame, cls: classify.Classification, bounds, name: str,
+               markers: list[tuple[float, float]] = ()) -> CompactDeck:
+    """A choropleth of computed values (key, text, status; classes in ``cls``) with optional red markers —
+    e.g. the Versorgung before/after maps that share one classification."""
+    color = {k: cls.color_of(int(c), st) for k, c, st in zip(values["key"], cls.classes, values["status"])}
+    text = {k: f"{name}: {t}" for k, t in zip(values["key"], values["text"])}
+    layers = [area_layer(shapes, color, text, bounds, f"{name}: keine Daten")]
+    if markers:
+        layers.append(pdk.Layer("ScatterplotLayer", [{"pos": [x, y], "n": "geplant", "t": "", "t2": ""}
+                                                     for x, y in markers], id="planned", get_position="pos",
+                                get_radius=60, radius_min_pixels=7, get_fill_color=[215, 48, 31, 255],
+                                stroked=True, get_line_color=[255, 255, 255], line_width_min_pixels=2))
+    return CompactDeck(layers=layers, initial_view_state=view_state(bounds), **_NO_BASEMAP, tooltip=TOOLTIP)
 
 
 def placement_deck(atlas: Atlas, shapes: pd.DataFrame, marker: tuple[float, float] | None = None,

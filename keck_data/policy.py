@@ -16,12 +16,13 @@ READ, BOOKMARK, EDIT, RELEASE, PUBLISH, MANAGE_USERS, SIGN_IN = (
 CONFERENCE = "conference"  # run a Sozialraumkonferenz and take its notes
 ACTIONS = {
     "create-poi": EDIT, "update-poi": EDIT, "delete-poi": EDIT, "save-indicator": EDIT, "edit-values": EDIT,
+    "save-derived": EDIT, "recompute-derived": EDIT,
     "import-values": EDIT, "import-areas": EDIT, "flag-areas": EDIT, "import-pois": EDIT, "release": RELEASE, "withdraw": RELEASE,
     "publish": PUBLISH, "save-bookmark": BOOKMARK, "delete-bookmark": BOOKMARK, "save-user": MANAGE_USERS,
     "login": SIGN_IN, "login-failed": SIGN_IN, "logout": SIGN_IN,
     "init-auth": MANAGE_USERS, "init-demo": EDIT,
     "start-session": CONFERENCE, "drive-session": CONFERENCE, "close-session": CONFERENCE, "save-note": CONFERENCE,
-    "delete-note": CONFERENCE,
+    "delete-note": CONFERENCE, "save-scenario": BOOKMARK,
 }
 MODERATOR_ONLY = {"drive-session", "close-session"}  # the session's own moderator, nobody else
 ROLES = {  # role → (German label, capabilities, may be limited to Themenfelder)

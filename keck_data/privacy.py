@@ -26,6 +26,7 @@ from .errors import KeckError
 SUPPRESSED = "suppressed"
 LABEL_SUPPRESSED = "k. A."
 LABEL_MISSING = "keine Daten"
+DERIVED_WITHOUT = "berechnet ohne: "  # note of a derived cell computed without these inputs (", "-joined keys)
 KEY = relations.KEY
 MAX_ROUNDS = 50
 
@@ -77,6 +78,7 @@ def apply(values: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, rule: Pr
                 out.loc[rows["index"].to_numpy(), ["status", "reason"]] = np.column_stack(
                     [np.full(len(rows), SUPPRESSED), rows["why"].to_numpy()])
     _follow_parts(out, meta)
+    _follow_derived(out, meta)
     out.loc[out["status"] == SUPPRESSED, "value"] = np.nan
     return out
 
@@ -107,6 +109,37 @@ def _follow_parts(out: pd.DataFrame, meta: pd.DataFrame) -> None:
         rows = own[follows]
         why = "Zähler oder Nenner ist „k. A.“" if ind["kind"] == "rate" else "Gewicht ist „k. A.“"
         out.loc[rows, ["status", "reason"]] = [SUPPRESSED, why]
+
+
+def _follow_derived(out: pd.DataFrame, meta: pd.DataFrame) -> None:
+    """Hide a derived cell where one of its inputs (``meta["inputs"]``) is hidden, unless the cell's note says
+    it was computed without that input — in place; derived indicators of derived indicators follow too."""
+    if "inputs" not in meta:
+        return
+    derivations = {k: v for k, v in meta["inputs"].items() if isinstance(v, list) and v}
+    place = out.groupby(["level", "area_key", "year"], sort=False).ngroup().to_numpy()
+    rows_of = out.groupby("indicator").indices
+    notes = out["note"] if "note" in out else pd.Series(None, index=out.index)
+    for _ in range(len(derivations)):
+        hidden = out["status"].eq(SUPPRESSED).to_numpy()
+        changed = False
+        for key, inputs in derivations.items():
+            if key not in rows_of:
+                continue
+            own = rows_of[key]
+            left_out = [set(n[len(DERIVED_WITHOUT):].split(", ")) if isinstance(n, str) and n.startswith(
+                DERIVED_WITHOUT) else set() for n in notes.to_numpy()[own]]
+            for inp in inputs:
+                if inp not in rows_of:
+                    continue
+                dep = rows_of[inp]
+                follows = np.isin(place[own], place[dep[hidden[dep]]]) & ~hidden[own]
+                follows &= np.array([inp not in lo for lo in left_out], bool)
+                if follows.any():
+                    out.loc[own[follows], ["status", "reason"]] = [SUPPRESSED, f"Eingang „{inp}“ ist „k. A.“"]
+                    hidden[own[follows]] = changed = True
+        if not changed:
+            return
 
 
 class Protection:

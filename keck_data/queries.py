@@ -13,6 +13,7 @@ import pandas as pd
 import shapely
 
 from . import area_groups, fmt, privacy
+from .analysis import derived
 from .errors import NotFoundError, ValidationError
 from .warehouse import Warehouse, read_df
 
@@ -126,13 +127,15 @@ class Atlas:
             "SELECT (SELECT count(*) || ':' || coalesce(sum(hash(indicator, level, area_key, year, value, status)), 0)"
             " FROM indicator_value), (SELECT coalesce(sum(hash(key, kind, aggregation, numerator, denominator, "
             "parts, share)), 0) FROM indicator), (SELECT coalesce(sum(hash(level, key, parent_key)), 0) "
-            "FROM area), (SELECT coalesce(sum(hash(level, group_key, area_key)), 0) FROM area_group_member)"
+            "FROM area), (SELECT coalesce(sum(hash(level, group_key, area_key)), 0) FROM area_group_member), "
+            "(SELECT coalesce(sum(hash(indicator, input)), 0) FROM derivation_input)"
         ).fetchone()))
 
     def _protected(self) -> pd.DataFrame:
         """Every value of the warehouse with privacy decided on all internal counts (released or not)."""
         raw = read_df(self.wh, "SELECT indicator, level, area_key, year, value, status, note FROM indicator_value")
         meta = read_df(self.wh, "SELECT * FROM indicator").set_index("key")
+        meta["inputs"] = meta.index.map(derived.inputs_by_indicator(self.wh.cursor()))
         tree = self._cached(("tree",), lambda: area_groups.tree(self.wh.cursor()))
         snapshot = self.wh.meta("privacy_protected") is not None  # published: protected when it was written
         safe = privacy.apply(raw, meta, tree, self.rule, protected=snapshot)
@@ -344,6 +347,17 @@ class Atlas:
         geoms = shapely.from_wkb([bytes(b) for b in df["wkb"]])
         df["rings"] = [_rings(g) for g in geoms]
         return df.drop(columns="wkb")
+
+    def area_geometry(self, level: str) -> pd.DataFrame:
+        """key, name, parent_key, geom (shapely, EPSG:4326, full detail) and the representative point (px, py:
+        a point on the surface, never outside a concave area) of every area of a level."""
+        def load() -> pd.DataFrame:
+            df = read_df(self.wh, "SELECT key, name, parent_key, ST_AsWKB(geom) AS wkb, "
+                                  "ST_X(ST_PointOnSurface(geom)) AS px, ST_Y(ST_PointOnSurface(geom)) AS py "
+                                  "FROM area WHERE level = ? ORDER BY key", [level])
+            df["geom"] = shapely.from_wkb([bytes(b) for b in df["wkb"]])
+            return df.drop(columns="wkb")
+        return self._cached(("area_geometry", level), load)
 
     def bounds(self) -> tuple[float, float, float, float]:
         row = self.wh.cursor().execute(

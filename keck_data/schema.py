@@ -141,4 +141,42 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    11,
+    """
+    -- derived indicators (keck_data.analysis.derived): values with origin 'derived', their derivation beside the
+    -- indicator row. DuckDB cannot change a CHECK constraint, so indicator_value is rebuilt (BY NAME fails loudly
+    -- should an earlier migration have added a column that this list lacks).
+    CREATE TABLE indicator_value_v11 (
+        indicator VARCHAR NOT NULL, level VARCHAR NOT NULL, area_key VARCHAR NOT NULL, year INTEGER NOT NULL,
+        value DOUBLE,
+        status VARCHAR NOT NULL CHECK (status IN ('ok', 'suppressed', 'missing')),
+        origin VARCHAR NOT NULL DEFAULT 'source' CHECK (origin IN ('source', 'aggregated', 'derived')),
+        note VARCHAR,
+        PRIMARY KEY (indicator, level, area_key, year));
+    INSERT INTO indicator_value_v11 BY NAME SELECT * FROM indicator_value;
+    DROP TABLE indicator_value;
+    ALTER TABLE indicator_value_v11 RENAME TO indicator_value;
+    CREATE TABLE derivation (
+        indicator VARCHAR PRIMARY KEY, method VARCHAR NOT NULL, parameters JSON NOT NULL,
+        computed_version BIGINT NOT NULL, computed_at TIMESTAMP NOT NULL, computed_by VARCHAR NOT NULL,
+        stale BOOLEAN NOT NULL DEFAULT FALSE, stale_reason VARCHAR, stale_since TIMESTAMP);
+    CREATE TABLE derivation_input (
+        indicator VARCHAR NOT NULL, input VARCHAR NOT NULL, weight DOUBLE NOT NULL, ordering INTEGER NOT NULL,
+        PRIMARY KEY (indicator, input));
+    """,
+))
+
+MIGRATIONS.append((
+    13,
+    """
+    -- Versorgungsanalyse: saved scenarios "geplante Einrichtung" (internal only, never in the public snapshot)
+    CREATE SEQUENCE supply_scenario_seq;
+    CREATE TABLE supply_scenario (
+        id BIGINT PRIMARY KEY DEFAULT nextval('supply_scenario_seq'), title VARCHAR NOT NULL,
+        question JSON NOT NULL, added JSON NOT NULL, closed JSON NOT NULL, result JSON NOT NULL,
+        owner VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL);
+    """,
+))
+
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -5,6 +5,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from .analysis import derived
 from .policy import Resource
 from .warehouse import Tx
 
@@ -80,6 +81,7 @@ def upsert_areas(tx: Tx, level: str, areas: gpd.GeoDataFrame) -> None:
     )
     tx.cur.unregister("new_areas")
     tx.audit("area", level, None, {"level": level, "count": len(frame)})
+    derived.mark_level_stale(tx, level, f"Gebiete der Ebene „{level}“ geändert ({tx.action})")
 
 
 def replace_topics(tx: Tx, topics: list[tuple[str, str]]) -> None:
@@ -97,6 +99,7 @@ def upsert_indicators(tx: Tx, indicators: list[dict]) -> None:
     tx.cur.execute("INSERT OR REPLACE INTO indicator BY NAME SELECT * FROM new_indicators")
     tx.cur.unregister("new_indicators")
     tx.audit("indicator", None, None, [i["key"] for i in indicators])
+    derived.mark_stale(tx, frame["key"], _changed("Metadaten", frame["key"], tx))
 
 
 def upsert_values(tx: Tx, values: pd.DataFrame) -> None:
@@ -111,6 +114,14 @@ def upsert_values(tx: Tx, values: pd.DataFrame) -> None:
         "CAST(year AS INTEGER), CAST(value AS DOUBLE), status, origin, note FROM new_values"
     )
     tx.cur.unregister("new_values")
+    derived.mark_stale(tx, frame["indicator"].unique(), _changed("Werte", frame["indicator"].unique(), tx))
+
+
+def _changed(what: str, keys, tx: Tx) -> str:
+    """Why a derived indicator became stale: "Werte von „a“, „b“ geändert (import-values)"."""
+    keys = sorted(set(keys))
+    named = ", ".join(f"„{k}“" for k in keys[:3]) + (f" und {len(keys) - 3} weitere" if len(keys) > 3 else "")
+    return f"{what} von {named} geändert ({tx.action})"
 
 
 def insert_pois(tx: Tx, pois: pd.DataFrame) -> None:

@@ -1,0 +1,43 @@
+"""Versorgung results saved as derived indicators: metadata, values, privacy, "veraltet" after a demand change."""
+import pandas as pd
+import pytest
+
+from keck_data import store
+from keck_data.analysis import derived, supply
+from keck_data.policy import Resource, system
+from keck_data.queries import Atlas
+from keck_data.warehouse import read_df
+
+Q = supply.Question("kita", "ew_3_6", "sozialraum", 2023, radius_m=800)
+
+
+def test_saved_as_derived_indicators_and_marked_stale(wh):
+    atlas = Atlas(wh)
+    result = supply.analyse(atlas, Q)
+    keys = supply.save_results(wh, system("test"), Q, result)
+    assert keys == ["vs_kita_ew_3_6_sozialraum_2023_quote", "vs_kita_ew_3_6_sozialraum_2023_reachable_share_800m",
+                    "vs_kita_ew_3_6_sozialraum_2023_sfca_800m"]
+    listed = derived.listing(wh).set_index("key")
+    assert listed.loc[keys[1], "method"] == "supply" and listed.loc[keys[1], "inputs"] == {"ew_3_6": 1.0}
+    assert listed.loc[keys[1], "parameters"]["radius_m"] == 800 and listed.loc[keys[0], "parameters"]["year"] == 2023
+    meta = read_df(wh, "SELECT name, unit, topic, calculation FROM indicator WHERE key = ?", [keys[0]]).iloc[0]
+    assert meta["name"].startswith("Versorgungsquote Kita – ")
+    assert meta["unit"] == "Plätze je 100" and meta["topic"] == "kinderbetreuung" and "EPSG:25832" in meta["calculation"]
+    fresh = Atlas(wh)
+    shown = fresh.level_values(keys[0], "sozialraum", 2023).set_index("key")
+    rows = result.level_rows().set_index("key")
+    ok = rows["status"] == "ok"
+    assert shown.loc[ok[ok].index, "value"].to_numpy() == pytest.approx(rows.loc[ok, "quote"].to_numpy())
+    city = fresh.level_values(keys[0], "gesamtstadt", 2023)["value"][0]
+    assert city == pytest.approx(result.level_rows("gesamtstadt")["quote"][0])
+
+    area = rows.index[0]  # a demand value changes: every result built on it is "veraltet" in the same write
+    def edit(tx):
+        store.upsert_values(tx, pd.DataFrame([{"indicator": "ew_3_6", "level": "sozialraum", "area_key": area,
+                                               "year": 2023, "value": 999.0, "status": "ok"}]))
+        tx.audit("indicator_value", "ew_3_6", None, 999)
+    wh.write(system("test"), "edit-values", [Resource("indicator", "ew_3_6", "demografie")], edit)
+    assert set(derived.stale(wh)["key"]) == set(keys)
+    assert derived.recompute(wh, system("test")) and derived.stale(wh).empty
+    again = Atlas(wh).level_values(keys[0], "sozialraum", 2023).set_index("key")
+    assert again.loc[area, "value"] == pytest.approx(rows.loc[area, "places"] / 999 * 100)
