@@ -123,3 +123,25 @@ def comparison(table: pd.DataFrame, keys: list[str], names: list[str], municipal
     return _layout(fig, f"Gebietsvergleich: {topic}", "Sozialraum-Atlas; Werte wie in der Tabelle, "
                    "„k. A.“ und fehlende Werte ohne Balken")
 
+
+
+def rank_stability(table: pd.DataFrame, title: str, source: str) -> go.Figure:
+    """The ranking with each area's rank interval (5th–95th percentile of the weight draws) as whiskers; areas
+    whose class is not stable in red. ``table``: key, name, rank, rank_p05, rank_p95, class_label, class_stable
+    (areas without index are left out)."""
+    t = table[table["rank"] > 0].sort_values("rank")
+    labels = t["key"] + " " + t["name"]
+    colors = [NORMAL if stable else HIGHLIGHT for stable in t["class_stable"]]
+    fig = go.Figure(go.Scatter(
+        x=t["rank"], y=labels, mode="markers", marker=dict(size=11, color=colors, line=dict(width=1, color="#333")),
+        error_x=dict(type="data", symmetric=False, array=t["rank_p95"] - t["rank"],
+                     arrayminus=t["rank"] - t["rank_p05"], color="#555", thickness=2, width=6),
+        customdata=np.column_stack([t["rank_p05"], t["rank_p95"], t["class_label"]]),
+        hovertemplate="%{y}: Rang %{x} (%{customdata[0]}–%{customdata[1]}), %{customdata[2]}<extra></extra>",
+        name="Rang (5.–95. Perzentil)"))
+    fig.update_yaxes(autorange="reversed", title=None)
+    fig.update_xaxes(title="Rang (1 = größter Handlungsbedarf)", rangemode="tozero")
+    fig.update_layout(height=max(450, 22 * len(t) + 170), showlegend=False)
+    unstable = int((~t["class_stable"]).sum())
+    note = f" · rot: Klasse nicht stabil ({unstable})" if unstable else " · alle Klassen stabil"
+    return _layout(fig, title, source + note)

@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from . import auth, data_commands, demo, handover, policy, privacy_audit
+from . import analysis_commands, auth, data_commands, demo, handover, policy, privacy_audit
 from .cli_parser import GermanParser
 from .config import settings
 from .analysis import supply_command
@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--snapshot", help="öffentlicher Schnappschuss (Standard: KECK_PUBLIC_WAREHOUSE)")
     data_commands.add_parsers(sub)
     supply_command.add_parser(sub)
+    analysis_commands.add_parsers(sub)
     return parser
 
 
@@ -145,6 +146,8 @@ def run_job(job: dict, wh: Warehouse, out: TextIO, err: TextIO) -> int:
                 say(f"Veröffentlicht: {result['indicators']} Indikatoren, {result['values']} Werte "
                     f"({result['suppressed']} als „k. A.“, davon {result['secondary']} sekundär) nach "
                     f"{result['path']}. Angriffstest: {result['audit']}.")
+        elif args.command in analysis_commands.COMMANDS:
+            return analysis_commands.run(args, wh, out)
         else:
             return data_commands.run(args, wh, out, err)
     except KeckError as error:

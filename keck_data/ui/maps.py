@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from .. import area_groups, classify, fmt
-from ..errors import ValidationError
+from ..analysis import derived
+from ..errors import KeckError, ValidationError
 from ..mapdeck import CompactDeck, MapResult, MapSettings, build
 from ..queries import Atlas
 from ..safe_text import safe
@@ -60,6 +61,26 @@ def metadata(meta: pd.Series) -> None:
                 st.markdown(f"**{label}:** {safe(meta[col])}")
 
 
+def stale_note(indicator: str) -> None:
+    """A derived indicator whose inputs changed since it was computed: "veraltet" until recomputed."""
+    state, why = resources.derived_states().get(indicator, ("aktuell", None))
+    if state == derived.STALE:
+        st.warning(f"Dieser abgeleitete Indikator ist **veraltet**: {why}. Neu berechnen unter Arbeitsbereich → "
+                   "Sozialindex.")
+
+
+def standouts(area: str, level: str, year: int) -> None:
+    """Was fällt auf? The three indicators in which the area stands out most, as sentences."""
+    try:
+        sentences = resources.profile(area, level, year).sentences()
+    except KeckError as err:
+        st.info(str(err))
+        return
+    with st.container(border=True, key="was_faellt_auf"):
+        st.markdown("#### Was fällt auf?")
+        st.markdown("\n".join(f"- {safe(s)}" for s in sentences) if sentences else "Keine Werte zum Vergleichen.")
+
+
 def map_key() -> str:
     """The map widget's key; a click on the map is taken once, here, before the map is drawn.
 
@@ -109,6 +130,7 @@ def area_profile(level: str, indicator: str, year: int) -> None:
     topic = resources.indicator(indicator)["topic_name"]
     profile = resources.compare(level, [key], year)
     profile = profile[profile["topic"] == topic]
+    standouts(key, level, year)
     st.subheader(f"Profil: {safe(names[key])} ({year})")
     st.dataframe(profile[["name", names[key], "city_text", f"Δ {names[key]}"]].rename(
         columns={"name": "Indikator", "city_text": "Gesamtstadt", f"Δ {names[key]}": "Differenz"}),

@@ -1,6 +1,7 @@
 """The process's warehouse connection and cached, version-keyed loaders (DESIGN.md rules 4 and 8)."""
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import cli, handover
+from ..analysis import derived, profile as area_profile, sozialindex as social_index
 from ..config import settings
 from ..errors import WarehouseError
 from ..queries import Atlas
@@ -271,3 +273,22 @@ def poi_categories() -> pd.DataFrame:
 
 def pois(categories: list[str]) -> pd.DataFrame:
     return _cached("pois", categories)
+
+
+def profile(area: str, level: str, year: int) -> area_profile.Profile:
+    """Was fällt auf? The area's profile (:func:`keck_data.analysis.profile.profile`)."""
+    return kept(("profile", area, level, year), lambda a: area_profile.profile(a, area, level, year))
+
+
+def derived_states() -> dict[str, tuple[str, str | None]]:
+    """Derived indicator key → (state "aktuell" | "veraltet", why stale); empty in the public snapshot."""
+    def load(a: Atlas) -> dict:
+        listing = derived.listing(a.wh)
+        return {k: (s, r) for k, s, r in zip(listing["key"], listing["state"], listing["stale_reason"])}
+    return kept(("derived_states",), load)
+
+
+def sozialindex(spec: social_index.Spec) -> social_index.Result:
+    """The index of ``spec`` (:func:`keck_data.analysis.sozialindex.build`), kept until the next write."""
+    key = (json.dumps(spec.weights), json.dumps(spec.parameters(), sort_keys=True))
+    return kept(("sozialindex", *key), lambda a: social_index.build(a, spec), max_entries=32)

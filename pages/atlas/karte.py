@@ -4,7 +4,7 @@ import streamlit as st
 from keck_data.classify import METHODS, PALETTES
 from keck_data.mapdeck import MapSettings, basemaps
 from keck_data.ui import downloads, follow, frame, gaps, resources, state, widgets
-from keck_data.ui.maps import area_profile, manual_breaks, map_key, map_result, metadata
+from keck_data.ui.maps import area_profile, manual_breaks, map_key, map_result, metadata, stale_note
 from keck_data.safe_text import safe
 
 with frame.controls(4) as cols:
@@ -40,6 +40,7 @@ settings = MapSettings(ind, level, year, method, k, palette, ind2 or None, tuple
                        follow.noted_areas())
 result, meta = map_result(settings)
 st.markdown(f"# {safe(meta['name'])} {year}")
+stale_note(ind)
 left, right = st.columns([5, 2] if frame.presenting() else [3, 1])
 with left:
     st.pydeck_chart(result.deck, on_select="rerun", selection_mode="single-object", key=key, height=560,
