@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from . import auth, data_commands, demo, handover, policy, privacy_audit
+from . import auth, data_commands, demo, handover, policy, privacy_audit, target_commands
 from .config import settings
 from .errors import KeckError, WarehouseError, WarehouseLocked
 from .privacy import PrivacyRule
@@ -79,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
                                               "berechnen oder eingrenzen? (Exit-Code 1, wenn ja)")
     p.add_argument("--snapshot", help="öffentlicher Schnappschuss (Standard: KECK_PUBLIC_WAREHOUSE)")
     data_commands.add_parsers(sub)
+    target_commands.add_parsers(sub)
     return parser
 
 
@@ -102,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
                                      "Zuerst „python -m keck_data init-demo“ oder Daten importieren.")
             args.target = args.target or str(cfg.public_warehouse_path)
         job = {k: str(Path(v).resolve()) if k in PATH_ARGS and v else v for k, v in vars(args).items()}
-        return handover.run_or_hand_over(path, job, lambda: Warehouse(path, read_only=args.command == "info"),
+        return handover.run_or_hand_over(path, job, lambda: Warehouse(path, read_only=args.command == "info"
+                                                                       or target_commands.read_only(args)),
                                          run_job, sys.stdout, sys.stderr, cfg.wait_seconds)
     except KeckError as err:
         print(f"Fehler: {err}", file=sys.stderr)
@@ -139,6 +141,8 @@ def run_job(job: dict, wh: Warehouse, out: TextIO, err: TextIO) -> int:
                 say(f"Veröffentlicht: {result['indicators']} Indikatoren, {result['values']} Werte "
                     f"({result['suppressed']} als „k. A.“, davon {result['secondary']} sekundär) nach "
                     f"{result['path']}. Angriffstest: {result['audit']}.")
+        elif args.command == "ziele":
+            return target_commands.run(args, wh, out, err)
         else:
             return data_commands.run(args, wh, out, err)
     except KeckError as error:

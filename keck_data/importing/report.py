@@ -44,6 +44,7 @@ class ImportReport:
         if len(self.unmatched) > 20:
             lines.append(f"  … und {len(self.unmatched) - 20} weitere")
         lines += [f"Hinweis: {w}" for w in self.warnings]
+        lines += [f"Ampel geändert – {change}" for change in self.details.get("ziele", [])]
         return "\n".join(lines)
 
     def unmatched_frame(self) -> pd.DataFrame:

@@ -1,0 +1,1 @@
+"""Analyses on top of the read path (domain, no streamlit)."""
