@@ -332,3 +332,22 @@ def linked_measures(wh: Warehouse, target_id: int) -> list[int]:
     """Ids of the Maßnahmen a target serves."""
     return [int(i) for i in read_df(wh, "SELECT note_id FROM target_measure WHERE target_id = ? ORDER BY note_id",
                                     [target_id])["note_id"]]
+
+
+def measure_context(wh: Warehouse, note_id: int) -> dict:
+    """What "Ziel anlegen" from the Maßnahmenliste fills in: the Maßnahme's area and level, the indicator the
+    moderator showed for that area when the Maßnahme was noted (else the session's last indicator), its text as
+    the Messkriterium's starting point and who is responsible."""
+    note = read_df(wh, "SELECT n.session_id, n.area_key, n.text, n.responsible, n.created_at, s.level "
+                       "FROM conf_note n JOIN conf_session s ON s.id = n.session_id "
+                       "WHERE n.id = ? AND n.kind = 'measure'", [note_id])
+    if note.empty:
+        raise NotFoundError(f"Die Maßnahme Nr. {note_id} gibt es nicht.")
+    n = note.iloc[0]
+    views = read_df(wh, "SELECT CAST(view AS VARCHAR) AS view, shown_at FROM conf_shown WHERE session_id = ? "
+                        "ORDER BY seq DESC", [int(n["session_id"])])
+    shown = [(json.loads(v), t) for v, t in zip(views["view"], views["shown_at"])]
+    indicator = next((v.get("ind") for v, t in shown if v.get("sel") == n["area_key"] and v.get("ind")
+                      and t <= n["created_at"]), None) or next((v.get("ind") for v, _ in shown if v.get("ind")), None)
+    return {"indicator": indicator, "level": n["level"], "area_key": n["area_key"], "title": n["text"],
+            "criterion": n["text"], "responsible": n["responsible"], "measures": [int(note_id)]}

@@ -17,9 +17,11 @@ import math
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from .. import fmt
+
+from .. import classify, fmt
 from ..errors import ValidationError
 from ..queries import Atlas
 from ..warehouse import read_df
@@ -198,7 +200,7 @@ def _num(v) -> float | None:
     return None if _missing(v) else float(v)
 
 
-def path_points(target: pd.Series, last_year: int | None = None) -> pd.DataFrame:
+def path_points(target: pd.Series) -> pd.DataFrame:
     """The straight path from baseline to target for the Zeitreihe (year, value), None without a baseline."""
     if _missing(target.get("basis")):
         return pd.DataFrame(columns=["year", "value"])
@@ -299,3 +301,20 @@ def map_states(atlas: Atlas, indicator: str, level: str, year: int) -> tuple[pd.
         out["reason"] = describe_rule(rule, ind["polarity"], int(ind["decimals"]), ind["unit"])
         return out, RULE_LABEL
     return out, "Ampel: für diesen Indikator gibt es auf dieser Ebene kein Ziel und keine Schwellenregel"
+
+
+class AmpelClassification(classify.Classification):
+    """The map's classes are the Ampel states (grün, gelb, rot, grau); −1 = no target and no rule."""
+
+    def color_of(self, i: int, status: str) -> str:
+        return classify.COLOR_MISSING if i < 0 else self.colors[i]
+
+
+def ampel_classification(states: pd.DataFrame, keys: pd.Series) -> AmpelClassification:
+    """The Ampel of :func:`map_states` as the map's classification, with the legend's counts."""
+    by_key = dict(zip(states["key"], states["state"]))
+    classes = np.array([STATES.index(by_key[k]) if by_key.get(k) in STATES else -1 for k in keys], dtype=int)
+    legend = [classify.LegendEntry(STATE_LABELS[s], COLORS[s], int((classes == i).sum()))
+              for i, s in enumerate(STATES)]
+    legend.append(classify.LegendEntry("kein Ziel", classify.COLOR_MISSING, int((classes < 0).sum())))
+    return AmpelClassification(bounds=[], classes=classes, colors=[COLORS[s] for s in STATES], legend=legend)

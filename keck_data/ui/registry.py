@@ -35,6 +35,7 @@ PAGES = (
     PageSpec("pages/arbeitsbereich/pflege.py", "Indikatoren pflegen", "pflege", ":material/edit:", "Arbeitsbereich"),
     PageSpec("pages/arbeitsbereich/import.py", "Daten importieren", "import", ":material/upload:", "Arbeitsbereich"),
     PageSpec("pages/arbeitsbereich/gebiete.py", "Gebiete", "gebiete", ":material/layers:", "Arbeitsbereich"),
+    PageSpec("pages/arbeitsbereich/ziele.py", "Ziele", "ziele", ":material/flag:", "Arbeitsbereich"),
     PageSpec("pages/arbeitsbereich/protokoll.py", "Änderungsprotokoll", "protokoll", ":material/history:",
              "Arbeitsbereich"),
     PageSpec("pages/arbeitsbereich/benutzer.py", "Benutzer", "benutzer", ":material/group:", "Verwaltung"),

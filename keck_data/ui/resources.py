@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import cli, handover
+from ..analysis import targets
 from ..config import settings
 from ..errors import WarehouseError
 from ..queries import Atlas
@@ -271,3 +272,14 @@ def poi_categories() -> pd.DataFrame:
 
 def pois(categories: list[str]) -> pd.DataFrame:
     return _cached("pois", categories)
+
+
+def target_status() -> pd.DataFrame:
+    """Every target this instance may show with its Ampel (columns: analysis.targets.evaluate)."""
+    return kept(("target_status",), targets.current)
+
+
+def ampel_states(indicator_key: str, level: str, year: int) -> tuple[pd.DataFrame, str]:
+    """The Ampel per area for the map and the table (analysis.targets.map_states)."""
+    return kept(("ampel_states", indicator_key, level, year), lambda a: targets.map_states(a, indicator_key, level,
+                                                                                           year))
