@@ -4,10 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from .. import fmt
+from .. import fmt, policy
 from ..analysis import target_edits, targets
 from ..policy import User
-from . import resources
+from . import resources, state
 from .resources import atlas
 
 SYMBOLS = {"grün": "🟢 grün", "gelb": "🟡 gelb", "rot": "🔴 rot", "grau": "⚪ grau"}
@@ -135,3 +135,16 @@ def target_series(indicator: str, level: str, keys: list[str]) -> tuple[pd.DataF
     mine = shown[(shown["indicator"] == indicator) & [
         (lv == level and k in keys) or lv == top for lv, k in zip(shown["level"], shown["area_key"])]]
     return mine, names
+
+
+def create_from_measure(user: User | None, measures: pd.DataFrame) -> None:
+    """"Ziel anlegen" below the Maßnahmenliste: opens the Ziele page with the Maßnahme's area and indicator."""
+    if measures.empty or not policy.can(user, "open", "Arbeitsbereich"):
+        return
+    labels = {int(i): f"{t} ({a or k})" for i, t, a, k in zip(measures["id"], measures["text"], measures["area_name"],
+                                                              measures["area_key"])}
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = left.selectbox("Maßnahme als Wirkungsziel", list(labels), format_func=labels.get, key="goal_measure")
+    if right.button("Ziel anlegen", key="goal_from_measure", width="stretch"):
+        state.put("massnahme", str(chosen))
+        st.switch_page("pages/arbeitsbereich/ziele.py")
