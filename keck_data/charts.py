@@ -98,6 +98,19 @@ def timeseries(ts: pd.DataFrame, ind: pd.Series) -> go.Figure:
     return _layout(fig, f"{ind['name']} im Zeitverlauf", ind["source"])
 
 
+def with_targets(fig: go.Figure, shown: pd.DataFrame, names: dict[tuple[str, str], str]) -> go.Figure:
+    """Draw each target of ``shown`` (evaluated targets of the chart's series; ``names``: (level, area) → series
+    name) into a Zeitreihe: baseline (circle), straight path (dotted) and target value (star)."""
+    for t in shown.itertuples(index=False):
+        if pd.isna(t.basis):
+            continue
+        label = f"Ziel „{t.title}“ ({names.get((t.level, t.area_key), t.area_key)}, Ampel {t.state})"
+        fig.add_trace(go.Scatter(x=[t.base_year, t.target_year], y=[t.basis, t.target_value], name=label,
+                                 mode="lines+markers", line=dict(dash="dot", width=3, color="#444444"),
+                                 marker=dict(size=[12, 18], symbol=["circle-open", "star"], color="#444444")))
+    return fig
+
+
 def comparison(table: pd.DataFrame, keys: list[str], names: list[str], municipality: str, topic: str,
                normalised: bool) -> go.Figure:
     """Grouped bars per indicator of a Themenfeld: the chosen areas and the city (raw, or city = 100)."""

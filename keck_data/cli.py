@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from . import analysis_commands, auth, data_commands, demo, handover, policy, privacy_audit
+from . import analysis_commands, auth, data_commands, demo, handover, policy, privacy_audit, target_commands
 from .cli_parser import GermanParser
 from .config import settings
 from .analysis import supply_command
@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     data_commands.add_parsers(sub)
     supply_command.add_parser(sub)
     analysis_commands.add_parsers(sub)
+    target_commands.add_parsers(sub)
     return parser
 
 
@@ -107,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
                                      "Zuerst „python -m keck_data init-demo“ oder Daten importieren.")
             args.target = args.target or str(cfg.public_warehouse_path)
         job = {k: str(Path(v).resolve()) if k in PATH_ARGS and v else v for k, v in vars(args).items()}
-        return handover.run_or_hand_over(path, job, lambda: Warehouse(path, read_only=args.command in READ_ONLY),
+        return handover.run_or_hand_over(path, job, lambda: Warehouse(path, read_only=args.command in READ_ONLY
+                                                                        or target_commands.read_only(args)),
                                          run_job, sys.stdout, sys.stderr, cfg.wait_seconds)
     except KeckError as err:
         print(f"Fehler: {err}", file=sys.stderr)
@@ -148,6 +150,8 @@ def run_job(job: dict, wh: Warehouse, out: TextIO, err: TextIO) -> int:
                     f"{result['path']}. Angriffstest: {result['audit']}.")
         elif args.command in analysis_commands.COMMANDS:
             return analysis_commands.run(args, wh, out)
+        elif args.command == "ziele":
+            return target_commands.run(args, wh, out, err)
         else:
             return data_commands.run(args, wh, out, err)
     except KeckError as error:

@@ -13,6 +13,8 @@ import shapely
 
 from . import aggregation, store
 from .analysis import derived
+from .analysis.target_edits import reevaluate
+from .analysis.targets import parse_rule
 from .errors import ConflictError, NotFoundError, ValidationError
 from .importing.files import parse_values
 from .importing.metadata import LABELS, REQUIRED
@@ -150,6 +152,7 @@ def save_indicator(wh: Warehouse, user: User, meta: dict) -> None:
     missing = [LABELS[f] for f in REQUIRED if not str(meta.get(f) or "").strip()]
     if missing:
         raise ValidationError("Pflichtfelder fehlen: " + ", ".join(missing) + ".")
+    parse_rule(meta.get("ampel_rule"))  # a threshold rule must be understood before it is stored
     old = read_df(wh, "SELECT * FROM indicator WHERE key = ?", [meta["key"]])
     merged = {**(old.iloc[0].to_dict() if not old.empty else {}), **meta}
     merged.setdefault("aggregation",
@@ -216,6 +219,7 @@ def save_values(wh: Warehouse, user: User, indicator: str, level: str, year: int
         tx.audit("indicator_value", f"{indicator}/{level}/{year}", _records(before),
                  _records(frame[["area_key", "value", "status"]]))
     wh.write(user, "edit-values", [Resource("indicator", indicator, topic["topic"][0])], write)
+    reevaluate(wh, user, [indicator])
     return len(frame)
 
 

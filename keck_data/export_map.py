@@ -20,7 +20,7 @@ from matplotlib.patches import FancyArrow, Patch, Rectangle  # noqa: E402
 
 from . import classify, fmt  # noqa: E402
 from .errors import ValidationError  # noqa: E402
-from .mapdeck import MapSettings, nice_steps  # noqa: E402
+from .mapdeck import MapSettings, classification, nice_steps  # noqa: E402
 from .queries import Atlas  # noqa: E402
 from .warehouse import read_df  # noqa: E402
 
@@ -50,8 +50,7 @@ def render_map(atlas: Atlas, s: MapSettings, fmt: str = "png", dpi: int = 200) -
         raise ValidationError(f"Unbekanntes Format „{fmt}“ (möglich: {', '.join(FORMATS)}).")
     ind = atlas.indicator(s.indicator)
     values = atlas.level_values(s.indicator, s.level, s.year)
-    cls = classify.classify(values["value"], values["status"], s.method, s.k, s.palette, ind["polarity"],
-                            int(ind["decimals"]), ind["unit"], list(s.manual_breaks) or None)
+    cls = classification(atlas, s, values)
     gdf = area_frame(atlas, s.level, groups=True).merge(values[["key", "status"]], on="key")  # groups, not members
     colors = {k: cls.color_of(int(c), st) for k, c, st in zip(values["key"], cls.classes, values["status"])}
     gdf["color"] = gdf["key"].map(colors).fillna(classify.COLOR_MISSING)
@@ -74,7 +73,7 @@ def render_map(atlas: Atlas, s: MapSettings, fmt: str = "png", dpi: int = 200) -
     _scale_bar(ax)
     fig.text(0.02, 0.95, f"{ind['name']} {s.year}", fontsize=18, weight="bold")
     fig.text(0.02, 0.915, f"{atlas.municipality()} · {atlas.level_name(s.level)} · "
-                          f"{classify.METHODS[s.method]}", fontsize=11)
+                          f"{'Ampel der Wirkungsziele' if s.ampel else classify.METHODS[s.method]}", fontsize=11)
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.72, 0.88), frameon=False, fontsize=10,
                title=f"{ind['name']}\n({ind['unit']})", title_fontsize=11, alignment="left")
     fig.text(0.02, 0.05, f"Quelle: {ind['source']} · Stichtag: {ind['reference_date']} {s.year}", fontsize=9)

@@ -124,7 +124,7 @@ def report_pdf(atlas: Atlas, level: str, keys: list[str], year: int, base_year: 
             story += [_p(title, ParagraphStyle("bt", parent=BODY, fontName="DejaVu-Bold")), _p(text), Spacer(1, 2 * mm)]
     sources = sorted(set(atlas.indicators().set_index("key").loc[list(table["indicator"]), "source"]))
     story += [_p("Quellen", H2), _p("; ".join(sources), SMALL)]
-    doc.build(story, onFirstPage=_footer(atlas), onLaterPages=_footer(atlas))
+    doc.build(story, onFirstPage=footer(atlas), onLaterPages=footer(atlas))
     return buf.getvalue()
 
 
@@ -139,11 +139,12 @@ def standouts(atlas: Atlas, level: str, keys: list[str], labels: list[str], year
     return story
 
 
-def _footer(atlas: Atlas):
+def footer(atlas: Atlas, title: str = "Gebietsbericht"):
+    """Page footer of the reports: atlas, report title, page number."""
     def draw(canvas, doc) -> None:
         canvas.saveState()
         canvas.setFont("DejaVu", 7.5)
-        canvas.drawString(16 * mm, 9 * mm, f"Sozialraum-Atlas {atlas.municipality()} – Gebietsbericht")
+        canvas.drawString(16 * mm, 9 * mm, f"Sozialraum-Atlas {atlas.municipality()} – {title}")
         canvas.drawRightString(A4[0] - 16 * mm, 9 * mm, f"Seite {doc.page}")
         canvas.restoreState()
     return draw

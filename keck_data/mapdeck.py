@@ -16,6 +16,7 @@ import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
 from . import classify, fmt
+from .analysis import targets
 from .config import settings
 from .queries import Atlas
 
@@ -71,6 +72,7 @@ class MapSettings:
     manual_breaks: tuple[float, ...] = ()
     selected: tuple[str, ...] = ()  # areas outlined on the map (the clicked one first, then the comparison)
     noted: tuple[str, ...] = ()  # areas with notes of the live session (a marker at their centre)
+    ampel: bool = False  # colour by the Ampel of the Wirkungsziele (or the indicator's threshold rule)
 
 
 @dataclass
@@ -121,19 +123,34 @@ def view_state(bounds: tuple[float, float, float, float]) -> pdk.ViewState:
     return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=(miny + maxy) / 2, zoom=zoom)
 
 
+def classification(atlas: Atlas, s: MapSettings, values: pd.DataFrame,
+                   ampel: tuple[pd.DataFrame, str] | None = None) -> classify.Classification:
+    """The classes of the view: value classes, or the Ampel states (``ampel``: cached map_states)."""
+    if s.ampel:
+        states, _ = ampel or targets.map_states(atlas, s.indicator, s.level, s.year)
+        return targets.ampel_classification(states, values["key"])
+    ind = atlas.indicator(s.indicator)
+    return classify.classify(values["value"], values["status"], s.method, s.k, s.palette, ind["polarity"],
+                             int(ind["decimals"]), ind["unit"], list(s.manual_breaks) or None)
+
+
 def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
           values: pd.DataFrame | None = None, values2: pd.DataFrame | None = None,
-          pois: pd.DataFrame | None = None, bounds=None) -> MapResult:
-    """Build the deck; callers may pass cached shapes/values/POIs (the UI does)."""
+          pois: pd.DataFrame | None = None, bounds=None, ampel: tuple[pd.DataFrame, str] | None = None) -> MapResult:
+    """Build the deck; callers may pass cached shapes/values/POIs/Ampel states (the UI does)."""
     ind = atlas.indicator(s.indicator)
     bounds = bounds or atlas.bounds()
     shapes = atlas.display_shapes(s.level) if shapes is None else shapes
     values = atlas.level_values(s.indicator, s.level, s.year) if values is None else values
-    cls = classify.classify(values["value"], values["status"], s.method, s.k, s.palette, ind["polarity"],
-                            int(ind["decimals"]), ind["unit"], list(s.manual_breaks) or None)
+    if s.ampel:
+        ampel = ampel or targets.map_states(atlas, s.indicator, s.level, s.year)
+    cls = classification(atlas, s, values, ampel)
     color = {k: cls.color_of(int(c), st) for k, c, st in zip(values["key"], cls.classes, values["status"])}
     text = _texts(values, ind["name"])
     text2: dict[str, str] = {}
+    if s.ampel and not s.indicator2:
+        text2 = {k: f"Ampel: {st or 'kein Ziel'} – {r}" for k, st, r in zip(ampel[0]["key"], ampel[0]["state"],
+                                                                          ampel[0]["reason"])}
     layers, extra = [], {}
     if s.indicator2:
         ind2 = atlas.indicator(s.indicator2)

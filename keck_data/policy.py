@@ -23,6 +23,9 @@ ACTIONS = {
     "init-auth": MANAGE_USERS, "init-demo": EDIT,
     "start-session": CONFERENCE, "drive-session": CONFERENCE, "close-session": CONFERENCE, "save-note": CONFERENCE,
     "delete-note": CONFERENCE, "save-scenario": BOOKMARK,
+    # Wirkungsziele are topic data of their indicator's Themenfeld (Resource kind "target")
+    "save-target": EDIT, "import-targets": EDIT, "evaluate-targets": EDIT, "release-target": RELEASE,
+    "withdraw-target": RELEASE,
 }
 MODERATOR_ONLY = {"drive-session", "close-session"}  # the session's own moderator, nobody else
 ROLES = {  # role → (German label, capabilities, may be limited to Themenfelder)
@@ -39,6 +42,7 @@ DEMO_ACCOUNTS = [("verwaltung", "Kommunen-Admin (Demo)", "kommunen_admin"),
                  ("planung", "KECK-Nutzerin (Demo)", "keck_nutzer")]
 SECTIONS = {"Atlas": READ, "Konferenz": READ, "Arbeitsbereich": EDIT, "Verwaltung": MANAGE_USERS}  # navigation sections
 WHOLE_TOWN = {"area", "level", "snapshot", "topic"}  # kinds that concern every Themenfeld at once
+TOPIC_DATA = {"indicator": "Indikator", "target": "Ziel"}  # kinds that belong to one Themenfeld
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,9 @@ def reason(user: User | None, action: str, resource: Resource | str) -> str | No
         if resource.kind in WHOLE_TOWN or needed == PUBLISH:
             return ("Diese Änderung betrifft alle Themenfelder; Ihre Bearbeitungsrechte gelten nur für "
                     + ", ".join(user.topics) + ".")
-        if resource.kind == "indicator" and resource.topic not in user.topics:
-            return f"Keine Bearbeitungsrechte für das Themenfeld „{resource.topic}“ (Indikator „{resource.key}“)."
+        if resource.kind in TOPIC_DATA and resource.topic not in user.topics:
+            return (f"Keine Bearbeitungsrechte für das Themenfeld „{resource.topic}“ "
+                    f"({TOPIC_DATA[resource.kind]} „{resource.key}“).")
     return None
 
 

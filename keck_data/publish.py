@@ -39,6 +39,10 @@ SNAPSHOT_COPIES = [
      "INSERT INTO poi BY NAME SELECT * REPLACE (ST_GeomFromWKB(geom) AS geom) FROM copied"),
     ("SELECT * REPLACE ('' AS owner) FROM bookmark WHERE public",
      "INSERT INTO bookmark BY NAME SELECT * FROM copied"),
+    # released targets of released indicators; their Ampel is computed from the published values, so the
+    # internal state, the editor and the links to (never published) Maßnahmen stay behind
+    ("SELECT t.* REPLACE (NULL AS ampel, NULL AS evaluation, NULL AS updated_by) FROM target t JOIN indicator i ON i.key = t.indicator "
+     "WHERE t.released AND i.released", "INSERT INTO target BY NAME SELECT * FROM copied"),
 ]
 
 

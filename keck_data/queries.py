@@ -120,6 +120,10 @@ class Atlas:
             chosen &= safe["year"].isin(years)
         return safe[chosen].reset_index(drop=True)
 
+    def data_version(self) -> str:
+        """Changes whenever a value this atlas shows could change (values, relations, areas, privacy rule, mode)."""
+        return repr((self.public, self.rule, self._fingerprint()))
+
     def _fingerprint(self) -> tuple:
         """What protection depends on (values, declared relations, areas), so that writes elsewhere — POIs,
         bookmarks, logins — do not start the secondary suppression again."""

@@ -168,6 +168,33 @@ MIGRATIONS.append((
 ))
 
 MIGRATIONS.append((
+    12,
+    """
+    -- Wirkungsziele: a target per indicator and area (or the whole town), with its own Freigabe and the last
+    -- evaluated Ampel (so a re-evaluation after new data can report what changed); every version kept
+    CREATE SEQUENCE target_id_seq;
+    CREATE TABLE target (
+        id BIGINT PRIMARY KEY DEFAULT nextval('target_id_seq'), title VARCHAR NOT NULL,
+        indicator VARCHAR NOT NULL, level VARCHAR NOT NULL, area_key VARCHAR NOT NULL,
+        base_year INTEGER NOT NULL, target_year INTEGER NOT NULL, target_value DOUBLE NOT NULL,
+        direction VARCHAR NOT NULL CHECK (direction IN ('senken', 'erhöhen', 'halten')),
+        tolerance DOUBLE NOT NULL DEFAULT 0 CHECK (tolerance >= 0),
+        criterion VARCHAR, responsible VARCHAR,
+        status VARCHAR NOT NULL DEFAULT 'entwurf'
+            CHECK (status IN ('entwurf', 'beschlossen', 'erreicht', 'aufgegeben')),
+        released BOOLEAN NOT NULL DEFAULT FALSE, ampel VARCHAR, evaluation JSON,
+        version INTEGER NOT NULL DEFAULT 1, updated_by VARCHAR, updated_at TIMESTAMP,
+        CHECK (target_year > base_year));
+    CREATE TABLE target_history (target_id BIGINT NOT NULL, version INTEGER NOT NULL, changed_at TIMESTAMP NOT NULL,
+        actor VARCHAR NOT NULL, data JSON NOT NULL, PRIMARY KEY (target_id, version));
+    -- Maßnahmen of conference sessions (conf_note rows of kind 'measure') that serve a target
+    CREATE TABLE target_measure (target_id BIGINT NOT NULL, note_id BIGINT NOT NULL, PRIMARY KEY (target_id, note_id));
+    -- Ampel without targets: a threshold rule per indicator ("sd:1" or "cut:10;20"), clearly a rule, not a goal
+    ALTER TABLE indicator ADD COLUMN ampel_rule VARCHAR;
+    """,
+))
+
+MIGRATIONS.append((
     13,
     """
     -- Versorgungsanalyse: saved scenarios "geplante Einrichtung" (internal only, never in the public snapshot)

@@ -12,7 +12,7 @@ from .warehouse import Tx
 INDICATOR_COLUMNS = [
     "key", "name", "topic", "unit", "definition", "calculation", "source", "reference_date", "interpretation",
     "data_owner", "update_cycle", "kind", "numerator", "denominator", "scale", "aggregation", "weight",
-    "polarity", "decimals", "released", "ordering", "parts", "share",
+    "polarity", "decimals", "released", "ordering", "parts", "share", "ampel_rule",
 ]
 VALUE_COLUMNS = ["indicator", "level", "area_key", "year", "value", "status", "origin", "note"]
 

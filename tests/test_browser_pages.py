@@ -252,11 +252,20 @@ def check_sitzung(page, tmp_path) -> None:
     page.get_by_role("heading", name="Maßnahmenliste").wait_for()
 
 
+def check_ziele(page, tmp_path) -> None:
+    page.get_by_role("heading", name="Ziele").first.wait_for()
+    page.get_by_text("Ampel-Regel:").first.wait_for()
+    choose(page, "Ziel bearbeiten", "– neues Ziel –")
+    holds(page, lambda: page.get_by_role("button", name="Ziel speichern").count() == 1
+          and page.get_by_label("Titel *").input_value() == "")
+    # creating, the Ampel map, re-evaluation and the public instance: tests/test_browser_targets.py
+
+
 CHECKS = {"karte": check_karte, "tabelle": check_tabelle, "diagramme": check_diagramme, "zeitreihe": check_zeitreihe,
           "gebietsvergleich": check_gebietsvergleich, "indikatoren": check_indikatoren,
           "lesezeichen": check_lesezeichen, "einrichtungen": check_einrichtungen, "pflege": check_pflege,
           "import": check_import, "gebiete": check_gebiete, "protokoll": check_protokoll, "benutzer": check_benutzer,
-          "sitzung": check_sitzung}
+          "sitzung": check_sitzung, "ziele": check_ziele}
 ROLE_FOR = {"Atlas": "keck_nutzer", "Konferenz": "keck_admin", "Arbeitsbereich": "keck_admin",
             "Verwaltung": "kommunen_admin"}
 CASES = [(spec, mode) for spec in PAGES for mode in ("public", "internal") if mode == "internal" or spec.section == "Atlas"]

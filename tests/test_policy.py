@@ -18,6 +18,7 @@ import pytest
 
 import keck_data
 from keck_data import auth, conference, editing, policy
+from keck_data.analysis import target_edits
 from keck_data.errors import PermissionDenied
 from keck_data.importing import import_areas, import_pois, import_values, set_uninhabited
 from keck_data.policy import Resource, User
@@ -39,7 +40,7 @@ CROSS_RATE = {"key": "quote_sgb2_bildung", "name": "SGB II je Schulanfänger", "
 # self-acting writes: nobody is signed in yet (login), or whoever runs them owns the files anyway (first start,
 # demo, command line)
 SELF_ACTING = {"keck_data.auth.authenticate", "keck_data.auth.init_auth", "keck_data.demo.init_demo",
-               "keck_data.cli.run_job", "keck_data.data_commands.run"}
+               "keck_data.cli.run_job", "keck_data.data_commands.run", "keck_data.target_commands.run"}
 
 
 def _values_file(tmp: Path) -> Path:
@@ -110,8 +111,37 @@ CASES = {
         {"keck_nutzer", "none"}),
     "keck_data.conference.delete_note": (lambda wh, u, tmp: conference.delete_note(wh, u, *_note(wh)),
                                          {"keck_nutzer", "none"}),
+    "keck_data.analysis.target_edits.save_target": (lambda wh, u, tmp: target_edits.save_target(wh, u, TARGET),
+                                                    {"keck_nutzer", "none", "topic_limited"}),
+    "keck_data.analysis.target_edits.set_target_released": (
+        lambda wh, u, tmp: target_edits.set_target_released(wh, u, _target(wh), True),
+        {"keck_nutzer", "none", "topic_limited"}),
+    "keck_data.analysis.target_edits.reevaluate": (
+        lambda wh, u, tmp: _target(wh) and target_edits.reevaluate(wh, u, ["sgb2_quote_u15"]),
+        {"keck_nutzer", "none", "topic_limited"}),
+    "keck_data.analysis.target_edits.import_targets": (
+        lambda wh, u, tmp: target_edits.import_targets(wh, u, _targets_file(tmp)),
+        {"keck_nutzer", "none", "topic_limited"}),
 }
-WRITES_OWN_FIXTURE = ("undo", "delete_bookmark", "drive", "close_session", "save_note", "delete_note")
+WRITES_OWN_FIXTURE = ("undo", "delete_bookmark", "drive", "close_session", "save_note", "delete_note",
+                      "set_target_released", "reevaluate")
+TARGET = {"title": "Kinderarmut senken", "indicator": "sgb2_quote_u15", "level": "sozialraum", "area_key": "0102",
+          "base_year": 2020, "target_year": 2026, "target_value": 3.0, "direction": "senken", "tolerance": 0.1}
+
+
+def _target(wh) -> int:
+    """A target of a Soziale-Lage indicator, as a fixture row (not the write under test)."""
+    return wh.cursor().execute(
+        "INSERT INTO target (title, indicator, level, area_key, base_year, target_year, target_value, direction) "
+        "VALUES ('Kinderarmut senken', 'sgb2_quote_u15', 'sozialraum', '0102', 2020, 2026, 3, 'senken') "
+        "RETURNING id").fetchone()[0]
+
+
+def _targets_file(tmp: Path) -> Path:
+    path = tmp / "ziele.csv"
+    path.write_text("titel;indikator;ebene;gebiet;basisjahr;zieljahr;zielwert;richtung;toleranz\n"
+                    "Kinderarmut senken;sgb2_quote_u15;sozialraum;0102;2020;2026;3;senken;0,1\n", encoding="utf-8")
+    return path
 
 
 def _session(wh) -> int:

@@ -48,6 +48,7 @@ class ImportReport:
         if len(self.unmatched) > 20:
             lines.append(f"  … und {len(self.unmatched) - 20} weitere")
         lines += [f"Hinweis: {w}" for w in self.warnings]
+        lines += [f"Ampel geändert – {change}" for change in self.details.get("ziele", [])]
         return "\n".join(lines)
 
     def _counts(self) -> str:

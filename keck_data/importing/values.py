@@ -415,6 +415,8 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, 
                                         {i["key"]: i["topic"] for i in new_inds})
     wh.write(user, "import-values", touched, write)
     report.committed = True
+    from ..analysis.target_edits import reevaluate  # the analysis layer reads through queries, above importing
+    report.details["ziele"] = reevaluate(wh, user, report.details["indicators"])
     progress(1.0, "Import abgeschlossen")
     return report
 

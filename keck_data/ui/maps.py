@@ -48,7 +48,8 @@ def _build(a: Atlas, s: MapSettings) -> MapResult:
     values = resources.level_values(s.indicator, s.level, s.year)
     values2 = resources.level_values(s.indicator2, s.level, s.year) if s.indicator2 else None
     pois = resources.pois(list(s.poi_categories)) if s.poi_categories else None
-    result = build(a, s, shapes, values, values2, pois, resources.bounds())
+    ampel = resources.ampel_states(s.indicator, s.level, s.year) if s.ampel else None
+    result = build(a, s, shapes, values, values2, pois, resources.bounds(), ampel)
     return dataclasses.replace(result, deck=SerializedDeck(result.deck))
 
 

@@ -37,6 +37,7 @@ PAGES = (
     PageSpec("pages/arbeitsbereich/gebiete.py", "Gebiete", "gebiete", ":material/layers:", "Arbeitsbereich"),
     PageSpec("pages/arbeitsbereich/sozialindex.py", "Sozialindex", "sozialindex", ":material/leaderboard:",
              "Arbeitsbereich"),
+    PageSpec("pages/arbeitsbereich/ziele.py", "Ziele", "ziele", ":material/flag:", "Arbeitsbereich"),
     PageSpec("pages/arbeitsbereich/protokoll.py", "Änderungsprotokoll", "protokoll", ":material/history:",
              "Arbeitsbereich"),
     PageSpec("pages/arbeitsbereich/benutzer.py", "Benutzer", "benutzer", ":material/group:", "Verwaltung"),

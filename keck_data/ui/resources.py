@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import cli, handover
-from ..analysis import derived, profile as area_profile, sozialindex as social_index
+from ..analysis import derived, profile as area_profile, sozialindex as social_index, targets
 from ..config import settings
 from ..errors import WarehouseError
 from ..queries import Atlas
@@ -292,3 +292,14 @@ def sozialindex(spec: social_index.Spec) -> social_index.Result:
     """The index of ``spec`` (:func:`keck_data.analysis.sozialindex.build`), kept until the next write."""
     key = (json.dumps(spec.weights), json.dumps(spec.parameters(), sort_keys=True))
     return kept(("sozialindex", *key), lambda a: social_index.build(a, spec), max_entries=32)
+
+
+def target_status() -> pd.DataFrame:
+    """Every target this instance may show with its Ampel (columns: analysis.targets.evaluate)."""
+    return kept(("target_status",), targets.current)
+
+
+def ampel_states(indicator_key: str, level: str, year: int) -> tuple[pd.DataFrame, str]:
+    """The Ampel per area for the map and the table (analysis.targets.map_states)."""
+    return kept(("ampel_states", indicator_key, level, year), lambda a: targets.map_states(a, indicator_key, level,
+                                                                                           year))

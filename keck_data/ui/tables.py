@@ -8,6 +8,7 @@ import streamlit as st
 from .. import export_table, fmt
 from . import downloads, resources
 from .resources import atlas
+from .targets import SYMBOLS
 
 
 def styled_table(indicators: list[str], level: str, year: int):
@@ -27,6 +28,11 @@ def styled_table(indicators: list[str], level: str, year: int):
     # st.dataframe ignores display texts of empty cells, so k. A./keine Daten (…) sit on a sentinel that sorts first
     blank = areas[area_texts.columns].isna()
     areas[area_texts.columns] = areas[area_texts.columns].fillna(-np.inf)
+    for key in indicators:  # the Ampel of Wirkungsziele (or the threshold rule) where there is one
+        states, _ = resources.ampel_states(key, level, year)
+        if states["state"].notna().any():
+            by_key = dict(zip(states["key"], states["state"]))
+            areas[f"Ampel: {meta.loc[key, 'name']}"] = [SYMBOLS.get(by_key.get(k), "–") for k in areas["Schlüssel"]]
     styler = areas.style
     for key in indicators:
         col, dec = header[meta.loc[key, "name"]], int(meta.loc[key, "decimals"])

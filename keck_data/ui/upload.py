@@ -209,6 +209,8 @@ def show_report(report: ImportReport) -> None:
         st.caption("Zuordnung der Zeilen: " + safe(", ".join(f"{rule} {n}" for rule, n in counts.items())))
     for warning in report.warnings:
         st.warning(safe(warning))
+    for change in report.details.get("ziele", []):
+        st.info(f"Ampel geändert – {change}")
     if report.unmatched:
         st.dataframe(report.unmatched_frame(), hide_index=True, width="stretch")
 

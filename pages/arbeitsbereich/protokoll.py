@@ -13,8 +13,12 @@ PER_PAGE = 50
 ENTITIES = {"poi": "Einrichtung", "indicator": "Indikator", "indicator_value": "Werte", "bookmark": "Lesezeichen",
             "user": "Benutzer", "user_role": "Benutzerrolle", "snapshot": "Veröffentlichung", "area": "Gebiet",
             "login": "Anmeldung", "profile": "Importvorlage", "session": "Sitzung", "note": "Sitzungsnotiz",
-            "uninhabited_area": "Gebiete ohne Wohnbevölkerung"}
-ACTIONS = {"create-poi": "Einrichtung angelegt", "update-poi": "Einrichtung geändert",
+            "uninhabited_area": "Gebiete ohne Wohnbevölkerung", "target": "Ziel", "target.ampel": "Ziel-Ampel",
+            "target.released": "Ziel-Freigabe", "target.evaluation": "Ziel-Bewertung"}
+ACTIONS = {"save-target": "Ziel gespeichert", "import-targets": "Ziele importiert",
+           "evaluate-targets": "Ampel neu bewertet", "release-target": "Ziel freigegeben",
+           "withdraw-target": "Ziel-Freigabe zurückgezogen", "create-poi": "Einrichtung angelegt",
+           "update-poi": "Einrichtung geändert",
            "delete-poi": "Einrichtung gelöscht", "save-indicator": "Indikator gespeichert",
            "edit-values": "Werte bearbeitet", "import-values": "Werte importiert", "import-areas": "Gebiete importiert",
            "import-pois": "Einrichtungen importiert", "release": "freigegeben", "withdraw": "Freigabe zurückgezogen",

@@ -6,6 +6,7 @@ from keck_data.mapdeck import MapSettings, basemaps
 from keck_data.ui import downloads, follow, frame, gaps, resources, state, widgets
 from keck_data.ui.maps import area_profile, manual_breaks, map_key, map_result, metadata, stale_note
 from keck_data.safe_text import safe
+from keck_data.ui.targets import ampel_legend, ampel_rule
 
 with frame.controls(4) as cols:
     with cols[0]:
@@ -22,6 +23,8 @@ with frame.controls(4) as cols:
             k = int(state.widget(st.select_slider, "Klassen", [3, 4, 5, 6, 7], "k", 5))
         palette = state.widget(st.selectbox, "Farben", list(PALETTES), "pal", "orange_rot",
                                format_func=lambda p: PALETTES[p][0])
+        ampel = state.toggle("Ampel (Ziele)", "ampel", help="Gebiete mit Wirkungsziel nach ihrer Ampel färben "
+                             "(ohne Ziel: die Schwellenregel des Indikators, falls festgelegt)")
     with cols[3]:
         inds = resources.indicators()
         names = dict(zip(inds["key"], inds["name"]))
@@ -37,7 +40,7 @@ with frame.controls(4) as cols:
 key = map_key()  # a click on the map selects its area (read before the map is drawn)
 selected = tuple(a for a in dict.fromkeys([state.get("sel") or "", *(state.get("areas") or [])]) if a)
 settings = MapSettings(ind, level, year, method, k, palette, ind2 or None, tuple(poi), basemap, breaks, selected,
-                       follow.noted_areas())
+                       follow.noted_areas(), ampel)
 result, meta = map_result(settings)
 st.markdown(f"# {safe(meta['name'])} {year}")
 stale_note(ind)
@@ -46,10 +49,13 @@ with left:
     st.pydeck_chart(result.deck, on_select="rerun", selection_mode="single-object", key=key, height=560,
                     width="stretch")
 with right:
-    frame.legend(result, f"{meta['name']} ({meta['unit']})")
+    frame.legend(result, ampel_legend(settings) if ampel else f"{meta['name']} ({meta['unit']})")
     metadata(meta)
 gaps.missing_areas([ind], year, level)  # full width: its table is unreadable in the legend column
 area_profile(level, ind, year)
 if not frame.presenting():
     downloads.map_export(settings)
-state.sync_url(["ind", "topic", "lvl", "yr", "cls", "k", "breaks", "pal", "ind2", "poi", "base", "areas", "sel"])
+if ampel:
+    ampel_rule(settings)
+state.sync_url(["ind", "topic", "lvl", "yr", "cls", "k", "breaks", "pal", "ind2", "poi", "base", "areas", "sel",
+                "ampel"])

@@ -5,6 +5,7 @@ from keck_data import charts
 from keck_data.ui import downloads, frame, resources, state, widgets
 from keck_data.ui.tables import change_table
 from keck_data.safe_text import safe
+from keck_data.ui.targets import target_series
 
 with frame.controls(3) as cols:
     with cols[0]:
@@ -22,6 +23,7 @@ if ts.empty or ts["value"].isna().all():
     st.info(f"Keine Daten für {safe(meta['name'])} in den gewählten Gebieten.")
 else:
     fig = charts.timeseries(ts, meta)
+    fig = charts.with_targets(fig, *target_series(ind, level, chosen))
     st.plotly_chart(fig, width="stretch")
     downloads.chart_export(fig, f"zeitreihe_{ind}")
     if ts["value"].isna().any():

@@ -8,6 +8,7 @@ from keck_data.export_protocol import protocol_markdown, protocol_pdf
 from keck_data.ui import follow, resources, session, session_notes, state
 from keck_data.ui.resources import atlas
 from keck_data.safe_text import safe
+from keck_data.ui.targets import create_from_measure
 
 user = session.user()
 wh = atlas().wh
@@ -87,4 +88,5 @@ if todo.empty:
 else:
     session_notes.show_table(todo, {"area_name": "Gebiet", "text": "Maßnahme", "responsible": "Zuständig",
                                     "due": "Bis", "status": "Status", "session": "Sitzung"})
+    create_from_measure(user, todo)
 state.sync_url([])
