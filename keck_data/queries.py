@@ -125,7 +125,7 @@ class Atlas:
         return self._cached(("fingerprint",), lambda: tuple(self.wh.cursor().execute(
             "SELECT (SELECT count(*) || ':' || coalesce(sum(hash(indicator, level, area_key, year, value, status)), 0)"
             " FROM indicator_value), (SELECT coalesce(sum(hash(key, kind, aggregation, numerator, denominator, "
-            "parts, share)), 0) FROM indicator), (SELECT coalesce(sum(hash(level, key, parent_key)), 0) "
+            "parts, share, privacy)), 0) FROM indicator), (SELECT coalesce(sum(hash(level, key, parent_key)), 0) "
             "FROM area), (SELECT coalesce(sum(hash(level, group_key, area_key)), 0) FROM area_group_member)"
         ).fetchone()))
 

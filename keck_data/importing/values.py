@@ -610,7 +610,7 @@ def _implausible(frame: pd.DataFrame, meta: pd.DataFrame, report: ImportReport) 
     """Warn (the user decides) about shares outside 0–100 % (or ‰) and negative counts: "Anteil über 100 %:
     quote_u9 2024 – 3 Werte, z. B. 0101: 112,5" (a share delivered as a count, numerator and denominator swapped?)."""
     bounds = meta.assign(top=meta["unit"].map({"%": 100.0, "‰": 1000.0}))
-    bounds = bounds[(bounds["kind"] == "rate") & bounds["top"].notna() | (bounds["kind"] == "count")]
+    bounds = bounds[bounds["kind"].isin(["rate", "share"]) & bounds["top"].notna() | (bounds["kind"] == "count")]
     ok = frame[frame["status"].eq("ok")].merge(bounds.drop_duplicates("key"), left_on="indicator", right_on="key")
     odd = ok[(ok["value"] < 0) | (ok["value"] > ok["top"])]
     for (ind, year, kind, unit), g in odd.groupby(["indicator", "year", "kind", "unit"]):
