@@ -230,3 +230,17 @@ def test_an_area_without_parent_names_the_parent_rule(wh, tmp_path):
     reason = import_areas(wh, tmp_path / "weit.gpkg", level="sozialraum", key_col="key", name_col="name",
                           parent_level="stadtbezirk").unmatched
     assert reason and "--parent-rule column (mit --parent-column) oder --parent-rule prefix" in reason[-1]["reason"]
+
+
+def test_a_total_with_an_area_missing_reports_the_partial_sum_and_the_gap(wh, tmp_path):
+    areas = read_df(wh, "SELECT key FROM area WHERE level = 'sozialraum' ORDER BY key")["key"].tolist()
+    path = tmp_path / "luecke.csv"
+    rows = "".join(f"{k};Gebiet {k};100\n" for k in areas[1:])  # the first area has no row
+    path.write_text(f"Schlüssel;Name;ew_gesamt\n{rows};Musterstadt insgesamt;{100 * (len(areas) - 1) + 7479}\n",
+                    encoding="utf-8")
+    report = import_values(wh, path, level="sozialraum", layout="wide", key_col="Schlüssel", name_col="Name",
+                           year=2030)
+    line = next(t for t in report.details["totals_check"] if t.startswith("Musterstadt"))
+    assert len(areas) == 48 and line == ("Musterstadt, ew_gesamt 2030: geliefert 12.179, Summe der 47 Gebiete mit "
+                                         "Wert 4.700, 1 Gebiet ohne Wert, Lücke 7.479")
+    assert any("Lücke 7.479" in w for w in report.warnings)

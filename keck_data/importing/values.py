@@ -529,8 +529,9 @@ def _report_matching(result: pd.DataFrame, report: ImportReport) -> None:
 def _check_totals(wh: Warehouse, frame: pd.DataFrame, levels: dict[str, str], level: str, sums: set[str],
                   groups: dict[str, list[str]], report: ImportReport) -> None:
     """Delivered totals of coarser areas next to the sum of their areas in the same file (counts only):
-    "Gesamtstadt, ew 2023: geliefert 2.950, Summe der Sozialraum-Gebiete 2.950, Differenz 0,0 %". A group's
-    value counts once, for the areas above all its members."""
+    "Gesamtstadt, ew 2023: geliefert 2.950, Summe der Sozialraum-Gebiete 2.950, Differenz 0,0 %"; where areas
+    lack a value, the sum of those with one, how many lack it and the gap. A group's value counts once, for the
+    areas above all its members."""
     coarse = frame[(frame["level"] != level) & frame["status"].eq("ok") & frame["indicator"].isin(sums)]
     if coarse.empty:
         return
@@ -559,7 +560,9 @@ def _check_totals(wh: Warehouse, frame: pd.DataFrame, levels: dict[str, str], le
             total, n = got.loc[(ind, key, year)]
             head = f"{names[(up, key)]}, {ind} {year}: geliefert {fmt.number(value, 0)}"
             if n < n_areas.get(key, 0):
-                lines.append(f"{head}, Summe nicht prüfbar ({int(n)} von {n_areas[key]} Gebieten mit Wert)")
+                lines.append(f"{head}, Summe der {int(n)} Gebiete mit Wert {fmt.number(total, 0)}, "
+                             f"{fmt.count(int(n_areas[key] - n), 'Gebiet', 'Gebiete')} ohne Wert, "
+                             f"Lücke {fmt.number(value - total, 0)}")
             else:
                 share = (value - total) / total * 100 if total else float("nan")
                 lines.append(f"{head}, Summe der Gebiete ({levels[level]}) {fmt.number(total, 0)}, Differenz "
