@@ -149,7 +149,7 @@ def read_values(path: Path, opts: dict, columns: dict[str, str] | None, column_y
         kc = nc if by_name_only else _column(frame, opts["key_col"], "Gebietsschlüssel", src)
         first = sum(map(len, found["rows"]))  # "rid": position of the row among all sheets' rows
         base = {"sheet": src, "row": rows, "rid": np.arange(first, first + len(rows)), "key": frame[kc].to_numpy(),
-                "name": frame[nc].to_numpy() if nc else None, "total": np.isin(rows, t.totals)}
+                "name": frame[nc or kc].to_numpy(), "total": np.isin(rows, t.totals)}  # names-only: the key column
         found["rows"].append(pd.DataFrame(base))
         if opts["layout"] == "long":
             numeric = t.numeric_columns()
