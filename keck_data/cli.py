@@ -16,7 +16,7 @@ from .privacy import PrivacyRule
 from .publish import publish
 from .warehouse import Warehouse, read_df
 
-PATH_ARGS = ("file", "metadata", "target")  # resolved here: a job handed over runs in another directory
+PATH_ARGS = ("file", "metadata", "metadata_tables", "metadata_columns", "target")  # resolved here: a job handed over runs in another directory
 
 
 def info(wh: Warehouse) -> dict:

@@ -28,7 +28,7 @@ HEADERS = {v.lower(): k for k, v in LABELS.items()} | {k: k for k in LABELS} | {
 KINDS = {"count": "sum", "rate": "ratio", "mean": "weighted_mean", "index": "none", "share": "none"}
 KIND_NAMES = {"count": "Anzahl", "rate": "Quote", "mean": "Mittelwert", "index": "Index",
               "share": "Anteil (geliefert)"}
-_KIND_WORDS = {v.lower(): k for k, v in KIND_NAMES.items()} | {k: k for k in KINDS} | {
+KIND_WORDS = {v.lower(): k for k, v in KIND_NAMES.items()} | {k: k for k in KINDS} | {
     "anteil": "rate", "durchschnitt": "mean", "summe": "count", "anteil geliefert": "share",
     "geliefert": "share", "delivered share": "share"}
 # Geheimhaltung: "threshold" = the town's threshold applies (default), "none" = no personal data (dwellings,
@@ -37,6 +37,8 @@ PRIVACY_NAMES = {"threshold": "Schwelle", "none": "keine"}
 PRIVACY_HELP = {"threshold": "Schwelle (kleine Fallzahlen werden „k. A.“)",
                 "none": "keine (keine Personendaten oder schon anonymisiert geliefert)"}
 _PRIVACY_WORDS = {v.lower(): k for k, v in PRIVACY_NAMES.items()} | {k: k for k in PRIVACY_NAMES} | {"": "threshold"}
+CALCULATIONS = {"count": "Anzahl", "rate": "Zähler / Nenner × 100", "mean": "Durchschnitt",
+                "index": "Index laut Quelle", "share": "Anteil laut Quelle"}
 POLARITIES = {"hoch ist gut": "high_good", "hoch ist schlecht": "high_bad", "neutral": "neutral"}
 HELP = ("Metadaten-Datei (CSV oder XLSX, Blatt „Metadaten“), eine Zeile je neuem Indikator, Kopfzeile deutsch "
         "oder englisch. Pflicht: Schlüssel (key), Name (name), Themenfeld (topic), Einheit (unit), "
@@ -99,23 +101,23 @@ def validate(meta: pd.DataFrame, keys: list[str], topics: dict[str, str], existi
             continue
         row = rows.loc[key]
         row = row.iloc[0] if isinstance(row, pd.DataFrame) else row
-        empty = [LABELS[c] for c in REQUIRED if not _text(row.get(c))]
+        empty = [LABELS[c] for c in REQUIRED if not cell_text(row.get(c))]
         if empty:
             problems.append(f"„{key}“: Pflichtfelder fehlen: {', '.join(empty)}")
             continue
-        kind = _KIND_WORDS.get(_text(row["kind"]).lower())
+        kind = KIND_WORDS.get(cell_text(row["kind"]).lower())
         if kind is None:
             problems.append(f"„{key}“: Art „{row['kind']}“ unbekannt (Anzahl, Quote, Mittelwert, Index oder "
                             "Anteil (geliefert))")
             continue
-        privacy = _PRIVACY_WORDS.get(_text(row.get("privacy")).lower())
+        privacy = _PRIVACY_WORDS.get(cell_text(row.get("privacy")).lower())
         if privacy is None:
             problems.append(f"„{key}“: Geheimhaltung „{row['privacy']}“ unbekannt (Schwelle oder keine)")
             continue
-        ind = {c: _text(row[c]) for c in REQUIRED} | {"kind": kind}
+        ind = {c: cell_text(row[c]) for c in REQUIRED} | {"kind": kind}
         topic = ind["topic"]
         ind["topic"] = topic if topic in topics else next((k for k, n in topics.items() if n == topic), slug(topic))
-        ind |= {opt: _text(row[opt]) for opt in OPTIONAL if opt in row.index and _text(row[opt])}
+        ind |= {opt: cell_text(row[opt]) for opt in OPTIONAL if opt in row.index and cell_text(row[opt])}
         ind.setdefault("aggregation", KINDS[kind])
         ind["privacy"] = privacy
         if kind == "share":  # a delivered percentage is never aggregated nor split into counts
@@ -141,8 +143,9 @@ def validate(meta: pd.DataFrame, keys: list[str], topics: dict[str, str], existi
     return out
 
 
-def _text(value) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
+def cell_text(value) -> str:
+    """A metadata cell as text ("" for empty, NaN or NA)."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value).strip()
 
 
 def guess(label: str, description: str = "", source: str = "", date: str = "") -> dict:
@@ -158,8 +161,7 @@ def guess(label: str, description: str = "", source: str = "", date: str = "") -
     else:
         kind, unit = "count", "Personen" if re.search(r"einwohner|kinder|personen|jugendliche|bevölk", low) else ""
     name = re.sub(r"\s*\((%|in %|anzahl)\)\s*", " ", label).strip()
-    calculation = {"count": "Anzahl", "rate": "Zähler / Nenner × 100", "mean": "Durchschnitt",
-                   "index": "Index laut Quelle"}[kind]
+    calculation = CALCULATIONS[kind]
     quelle = next((re.sub(r"^quelle\s*:\s*", "", s, flags=re.IGNORECASE) for s in source.split("\n")
                    if s.lower().startswith("quelle")), source.split("\n")[0] if source else "")
     return {"key": slug(name)[:60], "name": name, "topic": "", "unit": unit, "kind": kind,

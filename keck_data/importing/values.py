@@ -20,7 +20,7 @@ from .. import aggregation, area_groups, fmt, relations, store
 from ..errors import ValidationError
 from ..policy import User
 from ..warehouse import Tx, Warehouse, read_df
-from . import level_blocks
+from . import delivered_meta, level_blocks
 from . import metadata as md
 from . import profiles
 from .files import bulk_reading, check_file, column_decimals, parse_values, read_grid
@@ -260,6 +260,7 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, 
                   value_col: str = "value", year: int | None = None, sheet: str | None = None,
                   columns: dict[str, str] | None = None, column_years: dict[str, int] | None = None,
                   metadata: str | Path | None = None, indicators: list[dict] | None = None,
+                  metadata_tables: str | Path | None = None, metadata_columns: str | Path | None = None,
                   decimal: str = "auto", dash: str = "missing", empty: str = "missing", key_width: int | None = None,
                   header_row: int | None = None, skip_rows: int | None = None, level_rows: list[str] | None = None,
                   profile: str | None = None,
@@ -269,7 +270,8 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, 
     the profile's).
 
     ``columns``: value column → indicator key ("" = ignore); ``column_years``: value column → year;
-    ``indicators``: metadata of new indicators (as rows of a metadata file); ``empty``: what an empty cell
+    ``indicators``: metadata of new indicators (as rows of a metadata file); ``metadata_tables`` and
+    ``metadata_columns``: the delivered metadata pair (:mod:`.delivered_meta`); ``empty``: what an empty cell
     means ("missing" or "suppressed"); ``header_row``/``skip_rows``: fix the table detection; ``level_rows``:
     the level of row ranges ("104-110=stadtbezirk", :mod:`.level_blocks`); ``profile``:
     a saved Importvorlage whose settings apply where the arguments are left at their defaults;
@@ -293,6 +295,13 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, 
     inds = read_df(wh, "SELECT key, name FROM indicator")
     meta_frame = _metadata(metadata, indicators)
     report.warnings += md.unknown_headers(meta_frame) if meta_frame is not None else []
+    delivered = None
+    if metadata_tables or metadata_columns:
+        if not (metadata_tables and metadata_columns):
+            raise ValidationError("Gelieferte Metadaten bitte als Paar angeben: --metadata-tables (Tabelle, Titel, "
+                                  "Quelle, Fußnote) und --metadata-columns (Tabelle, Spalte, Bezeichnung, Einheit).")
+        delivered = delivered_meta.read(metadata_tables, metadata_columns, path.name)
+        meta_frame = delivered_meta.combine(meta_frame, delivered)
     known = ({k: k for k in inds["key"]} | {n.lower(): k for k, n in zip(inds["key"], inds["name"])}
              | {norm_name(n): k for k, n in zip(inds["key"], inds["name"])})
     if meta_frame is not None:
@@ -327,7 +336,11 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, 
             raise ValidationError("Unbekannte Indikatoren: " + ", ".join(f"„{k}“" for k in new_keys[:MAX_LISTED])
                                   + ". Bitte zuerst anlegen oder Metadaten mitgeben (" + md.HELP + ")")
         topics = dict(read_df(wh, "SELECT key, name FROM topic").itertuples(index=False))
-        new_inds = md.validate(meta_frame, new_keys, topics, set(inds["key"]))
+        gaps = delivered_meta.missing(meta_frame, new_keys) if delivered is not None else []
+        if gaps:
+            _ask_missing(gaps, report, dry_run)
+        else:
+            new_inds = md.validate(meta_frame, new_keys, topics, set(inds["key"]))
     rows = pd.concat(found["rows"], ignore_index=True)
     if opts["key_width"]:
         rows["key"] = map_unique(rows["key"], lambda k: k.zfill(opts["key_width"]))
@@ -417,6 +430,19 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, 
     report.committed = True
     progress(1.0, "Import abgeschlossen")
     return report
+
+
+def _ask_missing(gaps: list[dict], report: ImportReport, dry_run: bool) -> None:
+    """What the delivered metadata leaves open, asked once in one table (the dry run lists it; a commit stops)."""
+    table = delivered_meta.missing_table(gaps)
+    report.details["metadata_missing"] = gaps
+    ask = (f"Für {fmt.count(len(gaps), 'neuen Indikator', 'neue Indikatoren')} fehlt noch: "
+           + ", ".join(dict.fromkeys(f for g in gaps for f in g["missing"]))
+           + " – bitte diese Tabelle ausfüllen und mit --metadata mitgeben (im Assistenten: Metadaten-Datei):\n"
+           + table)
+    if not dry_run:
+        raise ValidationError(ask + "\nNichts gespeichert.")
+    report.warnings.append(ask)
 
 
 def _metadata(path: str | Path | None, indicators: list[dict] | None) -> pd.DataFrame | None:
