@@ -351,14 +351,15 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, 
     if len(rows) and matched_rows["area_key"].notna().sum() == 0:
         raise ValidationError(f"{path.name}: keine Zeile passt zu einem Gebiet der Ebene „{levels[level]}“ – nichts "
                               "importiert. Stimmen Raumebene und Schlüsselspalte?" + _first_unmatched(report))
-    flip = level_blocks.resolve_doubles(matched_rows, data)
-    if flip.any():
-        level_blocks.swap(matched_rows, flip, "jede Zeile ein Gebiet")
-        data = data.assign(**{c: matched_rows[c].to_numpy()[at] for c in ("level", "area_key")})
-        report.details["level_blocks"] = level_blocks.describe(matched_rows, levels, level)
-        _report_matching(matched_rows, report)
-    names = dict(zip(zip(areas["level"], areas["key"]), areas["name"]))
-    level_blocks.refuse_doubles(matched_rows, data, levels, names, path.name)
+    if data[data["area_key"].notna()].duplicated(["indicator", "level", "area_key", "year"]).any():
+        flip = level_blocks.resolve_doubles(matched_rows, data)
+        if flip.any():
+            level_blocks.swap(matched_rows, flip, "jede Zeile ein Gebiet")
+            data = data.assign(**{c: matched_rows[c].to_numpy()[at] for c in ("level", "area_key")})
+            report.details["level_blocks"] = level_blocks.describe(matched_rows, levels, level)
+            _report_matching(matched_rows, report)
+        names = dict(zip(zip(areas["level"], areas["key"]), areas["name"]))
+        level_blocks.refuse_doubles(matched_rows, data, levels, names, path.name)
     unassigned = data[data["unassigned"].fillna(False).astype(bool)]
     matched = data[data["area_key"].notna()].copy()
     groups = _groups(matched_rows, areas, level, report)
