@@ -36,23 +36,29 @@ def wizard_server(demo_file, tmp_path_factory):
         yield {"url": url, "account": account, "areas": list(areas.itertuples(index=False)), "base": base}
 
 
+def _upload(browser, server, path):
+    """A signed-in wizard page with ``path`` uploaded and its columns shown."""
+    page = browser.new_context(viewport={"width": 1600, "height": 1200}).new_page()
+    page.goto(server["url"] + "/import")
+    wait_idle(page)
+    page.get_by_label("Benutzername").fill(server["account"][0])
+    page.get_by_label("Passwort").fill(server["account"][1])
+    page.get_by_role("button", name="Anmelden").click()
+    wait_idle(page)
+    page.get_by_role("heading", name="Daten importieren").wait_for(timeout=30_000)
+    page.locator('input[type="file"]').first.set_input_files(str(path))
+    page.get_by_text("Spalten zuordnen").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    return page
+
+
 def test_wizard_creates_a_new_indicator_and_it_shows_on_the_map(browser, wizard_server, tmp_path):
     areas = wizard_server["areas"]
     xlsx = publication(tmp_path / "kita_2024.xlsx", 2024, [
         ("Kinder in Kitas", "Betreute Kinder in Kindertageseinrichtungen am Wohnort",
          [40 + 3 * i for i in range(len(areas))])], areas, total=[sum(40 + 3 * i for i in range(len(areas)))],
         group="Kindertagesbetreuung am 01.03.2024")
-    page = browser.new_context(viewport={"width": 1600, "height": 1200}).new_page()
-    page.goto(wizard_server["url"] + "/import")
-    wait_idle(page)
-    page.get_by_label("Benutzername").fill(wizard_server["account"][0])
-    page.get_by_label("Passwort").fill(wizard_server["account"][1])
-    page.get_by_role("button", name="Anmelden").click()
-    wait_idle(page)
-    page.get_by_role("heading", name="Daten importieren").wait_for(timeout=30_000)
-    page.locator('input[type="file"]').first.set_input_files(str(xlsx))
-    page.get_by_text("Spalten zuordnen").first.wait_for(timeout=30_000)
-    wait_idle(page)
+    page = _upload(browser, wizard_server, xlsx)
     page.get_by_text("Gruppenkopf: Zeile 4").first.wait_for(timeout=10_000)  # the recognised layout is shown
     choose(page, "Zuordnung für Spalte 1", "+ neuer Indikator")
     row = page.locator(".st-key-map_0")
@@ -108,17 +114,7 @@ def _block_sheet(path, areas) -> tuple:
 
 def test_wizard_row_range_override_puts_a_bezirk_block_on_the_bezirk_level(browser, wizard_server, tmp_path):
     first, last = _block_sheet(tmp_path / "profil.xlsx", wizard_server["areas"])
-    page = browser.new_context(viewport={"width": 1600, "height": 1200}).new_page()
-    page.goto(wizard_server["url"] + "/import")
-    wait_idle(page)
-    page.get_by_label("Benutzername").fill(wizard_server["account"][0])
-    page.get_by_label("Passwort").fill(wizard_server["account"][1])
-    page.get_by_role("button", name="Anmelden").click()
-    wait_idle(page)
-    page.get_by_role("heading", name="Daten importieren").wait_for(timeout=30_000)
-    page.locator('input[type="file"]').first.set_input_files(str(tmp_path / "profil.xlsx"))
-    page.get_by_text("Spalten zuordnen").first.wait_for(timeout=30_000)
-    wait_idle(page)
+    page = _upload(browser, wizard_server, tmp_path / "profil.xlsx")
     field = page.get_by_role("textbox", name="Ebene für Zeilenbereich")
     field.fill(f"{first}-{last}=Stadtbezirk")
     field.press("Enter")
