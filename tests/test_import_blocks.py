@@ -205,7 +205,8 @@ def test_unknown_metadata_headers_are_named_with_the_nearest_known_one(wh, tmp_p
         import_values(wh, path, level="sozialraum", layout="wide", key_col="Schlüssel", year=2030, metadata=meta)
     report = import_values(wh, path, level="sozialraum", layout="wide", key_col="Schlüssel", year=2030,
                            metadata=meta, columns={"neu": ""})
-    assert "Spalte „Themnfeld“ der Metadaten ist unbekannt und wird ignoriert – gemeint „Themenfeld“?" in report.warnings
+    assert ("Spalte „Themnfeld“ der Metadaten ist unbekannt und wird ignoriert – gemeint „Themenfeld“?"
+            in report.warnings)
     assert any(w.startswith("Spalte „Farbe“ der Metadaten ist unbekannt") for w in report.warnings)
 
 
@@ -260,7 +261,8 @@ def test_a_delivered_metadata_pair_names_english_columns_and_asks_once_for_the_r
     data = tmp_path / "bev_export.csv"
     data.write_text("gebiet_id;pop_u18;pop_65plus\n0101;200;150\n0102;180;90\n", encoding="utf-8")
     env = {"KECK_WAREHOUSE": str(demo_copy)}
-    args = ["import-values", str(data), "--level", "sozialraum", "--layout", "wide", "--key", "gebiet_id", "--year", "2023",
+    args = ["import-values", str(data), "--level", "sozialraum", "--layout", "wide", "--key", "gebiet_id",
+            "--year", "2023",
             "--metadata-tables", str(tables), "--metadata-columns", str(columns)]
     dry = _cli(*args, "--dry-run", "--json", env=env)
     assert dry.returncode == 0, dry.stderr

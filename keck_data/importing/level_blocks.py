@@ -181,5 +181,6 @@ def refuse_doubles(rows: pd.DataFrame, data: pd.DataFrame, levels: dict[str, str
     hint = (f"Bitte die Ebene der Zeilen angeben, z. B. {', '.join(dict.fromkeys(hints))} ({WIZARD})" if hints
             else f"Bitte eine der Zeilen entfernen oder die Ebene der Zeilen angeben ({OPTION} ZEILEN=EBENE, "
                  f"{WIZARD})")
-    raise ValidationError(f"{source}: Werte sind doppelt vorhanden, zwei Zeilen ergeben dasselbe Gebiet – " + " | ".join(lines)
+    raise ValidationError(f"{source}: Werte sind doppelt vorhanden, zwei Zeilen ergeben dasselbe Gebiet – "
+                          + " | ".join(lines)
                           + f". {hint}. Nichts gespeichert.")

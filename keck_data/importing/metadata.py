@@ -42,7 +42,8 @@ CALCULATIONS = {"count": "Anzahl", "rate": "Zähler / Nenner × 100", "mean": "D
 POLARITIES = {"hoch ist gut": "high_good", "hoch ist schlecht": "high_bad", "neutral": "neutral"}
 HELP = ("Metadaten-Datei (CSV oder XLSX, Blatt „Metadaten“), eine Zeile je neuem Indikator, Kopfzeile deutsch "
         "oder englisch. Pflicht: Schlüssel (key), Name (name), Themenfeld (topic), Einheit (unit), "
-        "Art (kind: Anzahl/Quote/Mittelwert/Index/Anteil (geliefert)), Definition, Berechnung (calculation), Quelle (source), "
+        "Art (kind: Anzahl/Quote/Mittelwert/Index/Anteil (geliefert)), Definition, Berechnung (calculation), "
+        "Quelle (source), "
         "Stichtag (reference_date). Für Quoten zusätzlich Zähler (numerator) und Nenner (denominator) – "
         "Schlüssel vorhandener oder ebenfalls neuer Indikatoren. Optional: Gewicht (weight, für Mittelwerte), "
         "Interpretation, Datenhalter, Aktualisierung, Polarität (hoch ist gut / hoch ist schlecht / neutral), "

@@ -255,7 +255,8 @@ def _parse(data: pd.DataFrame, opts: dict, sep: str | None, found: dict) -> tupl
     return values, status
 
 
-def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, layout: str = "long", key_col: str = "key",
+def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, layout: str = "long",
+                  key_col: str = "key",
                   name_col: str | None = None, indicator_col: str = "indicator", year_col: str = "year",
                   value_col: str = "value", year: int | None = None, sheet: str | None = None,
                   columns: dict[str, str] | None = None, column_years: dict[str, int] | None = None,

@@ -48,7 +48,8 @@ with st.form(f"meta_{key}"):
         try:
             editing.save_indicator(wh, user, {
                 "key": key or new_key.strip(), "name": name, "topic": topic, "unit": unit, "kind": kind,
-                "polarity": polarity, "privacy": privacy, "numerator": numerator or None, "denominator": denominator or None,
+                "polarity": polarity, "privacy": privacy, "numerator": numerator or None,
+                "denominator": denominator or None,
                 "definition": definition, "calculation": calculation, "source": source,
                 "reference_date": reference_date, "interpretation": interpretation or None,
                 "data_owner": owner or None, "update_cycle": cycle or None,
