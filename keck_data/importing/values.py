@@ -149,7 +149,7 @@ def read_values(path: Path, opts: dict, columns: dict[str, str] | None, column_y
         kc = nc if by_name_only else _column(frame, opts["key_col"], "Gebietsschlüssel", src)
         first = sum(map(len, found["rows"]))  # "rid": position of the row among all sheets' rows
         base = {"sheet": src, "row": rows, "rid": np.arange(first, first + len(rows)), "key": frame[kc].to_numpy(),
-                "name": frame[nc or kc].to_numpy(), "total": np.isin(rows, t.totals)}  # names-only: the key column
+                "name": frame[nc].to_numpy() if nc else None, "total": np.isin(rows, t.totals)}
         found["rows"].append(pd.DataFrame(base))
         if opts["layout"] == "long":
             numeric = t.numeric_columns()
@@ -479,7 +479,7 @@ def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
         candidates = areas[areas["level"] == lv]
         if candidates.empty:
             continue
-        names = result["name"]
+        names = result["name"].where(result["name"].ne(""), result["key"].astype(str))  # no name column: the key
         if lv != level:
             stripped = names.str.replace(_TOTAL_WORDS, "", regex=True).str.strip(" :-–").str.replace(
                 _TOWN_WORDS, "", regex=True)
