@@ -18,7 +18,8 @@ from .publish import publish
 from .warehouse import Warehouse, read_df
 
 READ_ONLY = ("info", "versorgung")  # commands that never write
-PATH_ARGS = ("file", "metadata", "target")  # resolved here: a job handed over runs in another directory
+# resolved here: a job handed over runs in another directory
+PATH_ARGS = ("file", "metadata", "metadata_tables", "metadata_columns", "target")
 
 
 def info(wh: Warehouse) -> dict:

@@ -62,6 +62,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sheet", help="Tabellenblatt; * = alle Blätter, die wie ein Jahr heißen")
     p.add_argument("--map", action="append", help="Spalte=Indikator (mehrfach)")
     p.add_argument("--metadata", help="Metadaten-Datei für neue Indikatoren (Format: siehe oben)")
+    p.add_argument("--metadata-tables", help="gelieferte Tabellen-Metadaten (Tabelle, Titel, Quelle, Fußnote)")
+    p.add_argument("--metadata-columns", help="gelieferte Spalten-Metadaten (Tabelle, Spalte, Bezeichnung, Einheit)")
     p.add_argument("--decimal", default="auto", choices=["auto", ",", "."],
                    help="Dezimalzeichen (auto: je Spalte erkannt, bei Unklarheit wird gefragt)")
     p.add_argument("--dash", default="missing", choices=["missing", "zero"], help="Bedeutung von „-“")
@@ -152,7 +154,8 @@ def _run_import(args: argparse.Namespace, wh: Warehouse, err: TextIO) -> ImportR
                              name_col=args.area_name, indicator_col=args.indicator_column,
                              year_col=args.year_column, value_col=args.value_column, year=args.year,
                              sheet=args.sheet, columns=_pairs(args.map, "--map") or None,
-                             metadata=args.metadata, decimal=args.decimal, dash=args.dash,
+                             metadata=args.metadata, metadata_tables=args.metadata_tables,
+                             metadata_columns=args.metadata_columns, decimal=args.decimal, dash=args.dash,
                              empty=args.empty, key_width=args.key_width, header_row=args.header_row,
                              skip_rows=args.skip_rows, level_rows=args.level_rows, profile=args.profile,
                              save_profile=args.save_profile, **kwargs)

@@ -10,6 +10,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from .cells import csv_bytes, neutralise, safe_frame
+from .importing.metadata import KIND_NAMES, PRIVACY_HELP
 from .queries import Atlas
 
 HEADER_FILL = PatternFill("solid", fgColor="DDDDDD")
@@ -65,7 +66,8 @@ def to_xlsx(atlas: Atlas, indicators: list[str], level: str, year: int) -> bytes
     fields = [("key", "Schlüssel"), ("name", "Indikator"), ("topic_name", "Themenfeld"), ("unit", "Einheit"),
               ("definition", "Definition"), ("calculation", "Berechnung"), ("source", "Quelle"),
               ("reference_date", "Stichtag"), ("interpretation", "Interpretation"), ("data_owner", "Datenhalter"),
-              ("update_cycle", "Aktualisierung")]
+              ("update_cycle", "Aktualisierung"), ("kind_name", "Art"), ("privacy_name", "Geheimhaltung")]
+    meta = meta.assign(kind_name=meta["kind"].map(KIND_NAMES), privacy_name=meta["privacy"].map(PRIVACY_HELP))
     ms.append([label for _, label in fields])
     for cell in ms[1]:
         cell.font = Font(bold=True)

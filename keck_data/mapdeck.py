@@ -134,6 +134,17 @@ def classification(atlas: Atlas, s: MapSettings, values: pd.DataFrame,
                              int(ind["decimals"]), ind["unit"], list(s.manual_breaks) or None)
 
 
+def value_extent(drawn: pd.DataFrame, values: pd.DataFrame) -> tuple[float, float, float, float] | None:
+    """The bounding box of the areas that carry a value (a far-away uninhabited island with no value does not
+    shrink the map); None when no area has one."""
+    carrying = set(values.loc[values["status"].ne("missing"), "key"])
+    points = [p for key, rings in zip(drawn["key"], drawn["rings"]) if key in carrying for ring in rings for p in ring]
+    if not points:
+        return None
+    xy = np.asarray(points, dtype=float)
+    return xy[:, 0].min(), xy[:, 1].min(), xy[:, 0].max(), xy[:, 1].max()
+
+
 def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
           values: pd.DataFrame | None = None, values2: pd.DataFrame | None = None,
           pois: pd.DataFrame | None = None, bounds=None, ampel: tuple[pd.DataFrame, str] | None = None) -> MapResult:
@@ -178,7 +189,7 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
         shown = pois.drop_duplicates("category_name")
         extra["poi_key"] = list(zip(shown["category_name"], shown["color"]))
     deck = CompactDeck(
-        layers=layers, initial_view_state=view_state(bounds),
+        layers=layers, initial_view_state=view_state(value_extent(drawn, values) or bounds),
         **_basemap(s.basemap),
         tooltip=TOOLTIP,
     )

@@ -1,7 +1,8 @@
 """Statistical disclosure control: small counts become "k. A." before any value leaves keck_data.
 
 * **primary** suppression on the internal raw counts: values from 0 (or 1, when zeros may be shown) up to the
-  threshold — whether or not the indicator is released;
+  threshold — whether or not the indicator is released; indicators with Geheimhaltung „keine“ (``privacy``
+  ``none``: dwellings, schools, data anonymised by the supplier) are public and never hidden;
 * **secondary** suppression over every declared relation (:mod:`keck_data.relations`: spatial sums, indicator
   identities, rests of shares) until the LP attacker (:mod:`keck_data.disclosure`) can narrow no hidden cell —
   and no small rest of a share — to an interval narrower than the protection width (threshold + 1 by default);
@@ -66,12 +67,13 @@ def apply(values: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, rule: Pr
     out = values.sort_values(KEY).reset_index(drop=True)
     out["reason"] = np.where(out["status"].eq(SUPPRESSED), "bei der Lieferung unterdrückt", None)
     kind = out["indicator"].map(meta["kind"])
-    primary = kind.eq("count") & out["status"].eq("ok") & rule.is_small(out["value"])
+    primary = (kind.eq("count") & ~is_public(out["indicator"], meta) & out["status"].eq("ok")
+               & rule.is_small(out["value"]))
     out.loc[primary, ["status", "reason"]] = [SUPPRESSED, f"primär: Fallzahl höchstens {rule.threshold}"]
     if not protected:
         for _, year in out.groupby("year", sort=True):  # no relation spans two years
             system = relations.build(year, meta, tree)
-            hidden = Protection(system, rule).run()
+            hidden = Protection(system, rule, is_public(system.cells["indicator"], meta).to_numpy()).run()
             if hidden:
                 secondary = system.cells.iloc[list(hidden)][KEY].assign(why=list(hidden.values()))
                 rows = out.reset_index().merge(secondary, on=KEY)
@@ -81,6 +83,14 @@ def apply(values: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, rule: Pr
     _follow_derived(out, meta)
     out.loc[out["status"] == SUPPRESSED, "value"] = np.nan
     return out
+
+
+def is_public(indicators: pd.Series, meta: pd.DataFrame) -> pd.Series:
+    """Cells of indicators with Geheimhaltung „keine“ (``privacy = 'none'``: no personal data, or anonymised by
+    the supplier): never hidden by the threshold, never hidden to protect another cell, public to the attacker."""
+    if "privacy" not in meta:
+        return pd.Series(False, index=indicators.index)
+    return indicators.map(meta["privacy"]).eq("none")
 
 
 def round_declared(values: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
@@ -145,8 +155,9 @@ def _follow_derived(out: pd.DataFrame, meta: pd.DataFrame) -> None:
 class Protection:
     """Secondary suppression on one relation system: hide published cells until every hidden cell is safe."""
 
-    def __init__(self, system: relations.System, rule: PrivacyRule):
+    def __init__(self, system: relations.System, rule: PrivacyRule, public: np.ndarray | None = None):
         self.system, self.rule = system, rule
+        self.public = np.zeros(len(system.cells), bool) if public is None else public  # never hidden
         cells = system.cells
         self.values = cells["value"].to_numpy(float)
         status = cells["status"].to_numpy()
@@ -209,6 +220,7 @@ class Protection:
     def _cheapest(self, cell: int, width: int) -> np.ndarray:
         """The cheapest published cells whose hiding gives ``cell`` an interval of at least ``width``."""
         for scope in (self._local(cell), self.members[self.component[cell]]):
+            scope = scope[~self.public[scope]]
             options = [found[0] for side in (0, 1, -1)
                        if (found := disclosure.cover(self.solver, self.unknown, scope, cell, width, self.cost, side))
                        is not None and len(found[0])]
@@ -216,7 +228,7 @@ class Protection:
                 return min(options, key=lambda o: (round(self.cost[o].sum(), 6), len(o), tuple(o)))
         rows = self.solver.rows_of([cell])  # nothing cheaper is possible: hide the cell's whole relations
         cols = self.solver.cols_of(rows)
-        return cols[~self.unknown[cols]]
+        return cols[~self.unknown[cols] & ~self.public[cols]]
 
     def _local(self, cell: int) -> np.ndarray:
         """Cells of the same relation component under the parent area of ``cell`` (its siblings' subtrees)."""

@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import area_groups, disclosure, relations
 from .errors import WarehouseError
-from .privacy import SUPPRESSED, PrivacyRule
+from .privacy import SUPPRESSED, PrivacyRule, is_public
 from .warehouse import Warehouse, read_df
 
 KEY = relations.KEY
@@ -93,7 +93,7 @@ def attack(year: pd.DataFrame, meta: pd.DataFrame, tree: pd.DataFrame, rule: Pri
     status = system.cells["status"].to_numpy()
     values = np.where(status == "ok", system.cells["value"].to_numpy(float), np.nan)
     hidden = (status == SUPPRESSED) | _absent_numerators(system, year, meta)
-    derived = ((status == "rest") | (status == "absent")) & ~hidden
+    derived = ((status == "rest") | (status == "absent")) & ~hidden & ~is_public(system.cells["indicator"], meta)
     lo, hi = disclosure.intervals(disclosure.Solver(system, values), status != "ok", hidden | derived,
                                   rule.protection)
     return Attack(system, lo, hi, hidden, derived)

@@ -130,7 +130,7 @@ class Atlas:
         return self._cached(("fingerprint",), lambda: tuple(self.wh.cursor().execute(
             "SELECT (SELECT count(*) || ':' || coalesce(sum(hash(indicator, level, area_key, year, value, status)), 0)"
             " FROM indicator_value), (SELECT coalesce(sum(hash(key, kind, aggregation, numerator, denominator, "
-            "parts, share)), 0) FROM indicator), (SELECT coalesce(sum(hash(level, key, parent_key)), 0) "
+            "parts, share, privacy)), 0) FROM indicator), (SELECT coalesce(sum(hash(level, key, parent_key)), 0) "
             "FROM area), (SELECT coalesce(sum(hash(level, group_key, area_key)), 0) FROM area_group_member), "
             "(SELECT coalesce(sum(hash(indicator, input)), 0) FROM derivation_input)"
         ).fetchone()))
@@ -252,17 +252,28 @@ class Atlas:
         return frame.reset_index(drop=True)
 
     def timeseries(self, indicator: str, level: str, area_keys: list[str]) -> pd.DataFrame:
-        """Yearly values of chosen areas and the city; years without value stay NaN (gaps, never 0)."""
+        """Yearly values of chosen areas and the city; years without value stay NaN (gaps, never 0). A member of
+        an area group shows the group's value in the years the group has one, its series labelled
+        "0101 Marktplatz (gemeinsam mit Domviertel)"."""
         vals = self.values([indicator])
         top = self.levels().iloc[0]["key"]
         years = sorted(vals["year"].unique())
         names = self.area_label(level)
         city = self.areas(top)
+        plain = dict(zip(self.areas(level)["key"], self.areas(level)["name"]))
+        group_of = {m: (k, ms) for k, ms in self.groups(level)[["key", "members"]].itertuples(index=False) for m in ms}
         parts = []
         for lv, key, label in [(level, k, names.get(k, k)) for k in area_keys] + \
                 [(top, k, n) for k, n in zip(city["key"], city["name"])]:
             v = vals[(vals["level"] == lv) & (vals["area_key"] == key)].set_index("year")
             s = v.reindex(years)
+            if lv == level and key in group_of:
+                group, members = group_of[key]
+                joint = vals[(vals["level"] == lv) & (vals["area_key"] == group)].set_index("year").reindex(years)
+                use = s["status"].isna() & joint["status"].notna()
+                s = s.mask(use, joint)
+                if use.any():
+                    label += " (gemeinsam mit " + " und ".join(plain[m] for m in members if m != key) + ")"
             parts.append(pd.DataFrame({"year": years, "series": label, "value": s["value"].to_numpy(),
                                        "status": s["status"].fillna("missing").to_numpy(),
                                        "is_city": lv == top}))
@@ -319,6 +330,8 @@ class Atlas:
                         row[names[key]] = (fmt.value_text(g["value"].iloc[0], g["status"].iloc[0],
                                                           int(ind["decimals"]), ind["unit"])
                                            + f" (gemeinsamer Wert für {joint[key][1]})")
+                        val = row[f"_num_{key}"] = float(g["value"].iloc[0]) if g["status"].iloc[0] == "ok" \
+                            else np.nan  # the chart draws the group's bar for the member too
                 diff = np.nan if ind["kind"] == "count" else val - cv  # a count differs from the total anyway
                 row[f"Δ {names[key]}"] = fmt.difference(diff, int(ind["decimals"]), ind["unit"])
             rows.append(row)

@@ -142,6 +142,34 @@ MIGRATIONS.append((
 ))
 
 MIGRATIONS.append((
+    9,
+    """
+    -- Geheimhaltung per indicator (privacy: 'threshold' = the town's threshold applies, 'none' = no personal data
+    -- or anonymised by the supplier) and the kind 'share' (Anteil (geliefert): a delivered percentage without its
+    -- counts). DuckDB cannot alter a CHECK constraint, so the table is rebuilt; BY NAME fails loudly (and the
+    -- migration rolls back) if an earlier migration added a column this definition does not know.
+    CREATE TABLE indicator_v9 (
+        key VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, topic VARCHAR NOT NULL, unit VARCHAR NOT NULL,
+        definition VARCHAR NOT NULL, calculation VARCHAR NOT NULL, source VARCHAR NOT NULL,
+        reference_date VARCHAR NOT NULL,
+        interpretation VARCHAR, data_owner VARCHAR, update_cycle VARCHAR,
+        kind VARCHAR NOT NULL CHECK (kind IN ('count', 'rate', 'mean', 'index', 'share')),
+        numerator VARCHAR, denominator VARCHAR, scale DOUBLE NOT NULL DEFAULT 100,
+        aggregation VARCHAR NOT NULL CHECK (aggregation IN ('sum', 'ratio', 'weighted_mean', 'none')),
+        weight VARCHAR,
+        polarity VARCHAR NOT NULL CHECK (polarity IN ('high_bad', 'high_good', 'neutral')),
+        decimals INTEGER NOT NULL DEFAULT 1,
+        released BOOLEAN NOT NULL DEFAULT FALSE,
+        ordering INTEGER NOT NULL DEFAULT 0,
+        parts VARCHAR, share BOOLEAN DEFAULT FALSE,
+        privacy VARCHAR NOT NULL DEFAULT 'threshold' CHECK (privacy IN ('threshold', 'none')));
+    INSERT INTO indicator_v9 BY NAME SELECT * FROM indicator;
+    DROP TABLE indicator;
+    ALTER TABLE indicator_v9 RENAME TO indicator;
+    """,
+))
+
+MIGRATIONS.append((
     11,
     """
     -- derived indicators (keck_data.analysis.derived): values with origin 'derived', their derivation beside the

@@ -12,7 +12,7 @@ from .warehouse import Tx
 INDICATOR_COLUMNS = [
     "key", "name", "topic", "unit", "definition", "calculation", "source", "reference_date", "interpretation",
     "data_owner", "update_cycle", "kind", "numerator", "denominator", "scale", "aggregation", "weight",
-    "polarity", "decimals", "released", "ordering", "parts", "share", "ampel_rule",
+    "polarity", "decimals", "released", "ordering", "parts", "share", "ampel_rule", "privacy",
 ]
 VALUE_COLUMNS = ["indicator", "level", "area_key", "year", "value", "status", "origin", "note"]
 
@@ -91,7 +91,7 @@ def replace_topics(tx: Tx, topics: list[tuple[str, str]]) -> None:
 
 
 def upsert_indicators(tx: Tx, indicators: list[dict]) -> None:
-    defaults = {"scale": 100.0, "decimals": 1, "released": False, "ordering": 0}
+    defaults = {"scale": 100.0, "decimals": 1, "released": False, "ordering": 0, "privacy": "threshold"}
     frame = pd.DataFrame([[ind.get(c, defaults.get(c)) for c in INDICATOR_COLUMNS] for ind in indicators],
                          columns=INDICATOR_COLUMNS).astype({"scale": float, "decimals": int, "ordering": int})
     frame["released"] = frame["released"].astype(bool)

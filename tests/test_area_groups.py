@@ -243,7 +243,7 @@ def test_map_image_export_draws_the_group_as_one_unit(grouped):
 def test_comparison_shows_a_members_group_value_labelled_as_such(grouped):
     table = grouped.compare("sozialraum", ["0101", "0103"], YEAR).set_index("indicator")
     assert table.loc["geburten", "0101 Marktplatz"] == "40 (gemeinsamer Wert für Marktplatz und Domviertel)"
-    assert np.isnan(table.loc["geburten", "_num_0101"])  # no value of its own (charts do not draw one)
+    assert table.loc["geburten", "_num_0101"] == 40  # the chart draws the group's bar for the member (issue 18)
     assert table.loc["geburten", "0103 Schlossgarten"] == "12"
 
 
@@ -251,3 +251,13 @@ def test_export_values_names_the_group(grouped, tmp_path):
     export_values(grouped.wh, tmp_path / "werte.csv")
     text = (tmp_path / "werte.csv").read_text(encoding="utf-8-sig")
     assert "sozialraum;0101+0102;Marktplatz und Domviertel (gemeinsam);geburten;Geburten;Personen;2031;40;ok" in text
+
+
+def test_time_series_of_a_member_shows_the_group_value_labelled_as_such(grouped):
+    """Issue 18 item 8: /zeitreihe?areas=<member> showed "keine Daten" and "– (nan)" for the member."""
+    ts = grouped.timeseries("geburten", "sozialraum", ["0101", "0103"])
+    member = ts[ts["series"] == "0101 Marktplatz (gemeinsam mit Domviertel)"].set_index("year")
+    assert member.loc[YEAR, "value"] == 40 and member.loc[YEAR, "status"] == "ok"
+    assert "0103 Schlossgarten" in set(ts["series"])
+    change = grouped.change_since(ts, YEAR)
+    assert change.set_index("series").loc["0101 Marktplatz (gemeinsam mit Domviertel)", "last"] == 40

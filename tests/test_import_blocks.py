@@ -120,11 +120,12 @@ def test_cli_level_rows_override_and_json_on_refusal(demo_copy, tmp_path):
     ("Einwohner am 31.12.2016", 2016, "Stichtag im Spaltennamen"),
     ("Arbeitslose 31.12.2019", 2019, "Datum im Spaltennamen"),
     ("Einwohner (Stand: 2019)", 2019, "Stichtag im Spaltennamen"),
+    ("Bevölkerung am 31.12.2024 – Merkmal 0 (Dez 2024)", 2024, "Stichtag im Spaltennamen"),
 ])
 def test_a_year_comes_only_from_a_reference_date(label, year, rule):
     stem, got, _, how = column_year(label)
     assert (got, how) == (year, rule)
-    assert stem == (label if year is None else stem) and "(" not in stem.replace("(Stand", "")
+    assert stem == label if year is None else not any(c.isdigit() for c in stem.replace("Merkmal 0", ""))
 
 
 def test_periods_in_column_names_are_no_years_and_generated_keys_are_unique(wh, tmp_path):
@@ -204,7 +205,8 @@ def test_unknown_metadata_headers_are_named_with_the_nearest_known_one(wh, tmp_p
         import_values(wh, path, level="sozialraum", layout="wide", key_col="Schlüssel", year=2030, metadata=meta)
     report = import_values(wh, path, level="sozialraum", layout="wide", key_col="Schlüssel", year=2030,
                            metadata=meta, columns={"neu": ""})
-    assert "Spalte „Themnfeld“ der Metadaten ist unbekannt und wird ignoriert – gemeint „Themenfeld“?" in report.warnings
+    assert ("Spalte „Themnfeld“ der Metadaten ist unbekannt und wird ignoriert – gemeint „Themenfeld“?"
+            in report.warnings)
     assert any(w.startswith("Spalte „Farbe“ der Metadaten ist unbekannt") for w in report.warnings)
 
 
@@ -230,3 +232,58 @@ def test_an_area_without_parent_names_the_parent_rule(wh, tmp_path):
     reason = import_areas(wh, tmp_path / "weit.gpkg", level="sozialraum", key_col="key", name_col="name",
                           parent_level="stadtbezirk").unmatched
     assert reason and "--parent-rule column (mit --parent-column) oder --parent-rule prefix" in reason[-1]["reason"]
+
+
+def test_a_total_with_an_area_missing_reports_the_partial_sum_and_the_gap(wh, tmp_path):
+    areas = read_df(wh, "SELECT key FROM area WHERE level = 'sozialraum' ORDER BY key")["key"].tolist()
+    path = tmp_path / "luecke.csv"
+    rows = "".join(f"{k};Gebiet {k};100\n" for k in areas[1:])  # the first area has no row
+    path.write_text(f"Schlüssel;Name;ew_gesamt\n{rows};Musterstadt insgesamt;{100 * (len(areas) - 1) + 7479}\n",
+                    encoding="utf-8")
+    report = import_values(wh, path, level="sozialraum", layout="wide", key_col="Schlüssel", name_col="Name",
+                           year=2030)
+    line = next(t for t in report.details["totals_check"] if t.startswith("Musterstadt"))
+    assert len(areas) == 48 and line == ("Musterstadt, ew_gesamt 2030: geliefert 12.179, Summe der 47 Gebiete mit "
+                                         "Wert 4.700, 1 Gebiet ohne Wert, Lücke 7.479")
+    assert any("Lücke 7.479" in w for w in report.warnings)
+
+
+def test_a_delivered_metadata_pair_names_english_columns_and_asks_once_for_the_rest(demo_copy, tmp_path):
+    """Table meta + column meta as a statistics office ships them: English column names get German names,
+    units and sources; Themenfeld and Art are asked once, in one table, then the import commits."""
+    tables = tmp_path / "tabellen.csv"
+    tables.write_text("table;title;source;footnote\nbev_export;Bevölkerung am 31.12.2023;Einwohnerregister;"
+                      "Hauptwohnsitz\nanderes;Anderes;Amt X;\n", encoding="utf-8")
+    columns = tmp_path / "spalten.csv"
+    columns.write_text("Tabelle;Spalte;Bezeichnung;Einheit\nbev_export;pop_u18;Einwohner unter 18 Jahren;Personen\n"
+                       "bev_export;pop_65plus;Einwohner ab 65 Jahren;Personen\nanderes;pop_u18;Falsch;x\n",
+                       encoding="utf-8")
+    data = tmp_path / "bev_export.csv"
+    data.write_text("gebiet_id;pop_u18;pop_65plus\n0101;200;150\n0102;180;90\n", encoding="utf-8")
+    env = {"KECK_WAREHOUSE": str(demo_copy)}
+    args = ["import-values", str(data), "--level", "sozialraum", "--layout", "wide", "--key", "gebiet_id",
+            "--year", "2023",
+            "--metadata-tables", str(tables), "--metadata-columns", str(columns)]
+    dry = _cli(*args, "--dry-run", "--json", env=env)
+    assert dry.returncode == 0, dry.stderr
+    report = json.loads(dry.stdout)
+    assert report["columns"] == {"pop_u18": "pop_u18", "pop_65plus": "pop_65plus"}
+    assert report["metadata_missing"] == [
+        {"key": "pop_65plus", "name": "Einwohner ab 65 Jahren", "missing": ["Themenfeld", "Art", "Berechnung"]},
+        {"key": "pop_u18", "name": "Einwohner unter 18 Jahren", "missing": ["Themenfeld", "Art", "Berechnung"]}]
+    assert any("Schlüssel;Themenfeld;Art;Berechnung\npop_65plus;;;\npop_u18;;;" in w for w in report["warnings"])
+    refused = _cli(*args, env=env)
+    assert refused.returncode == 2 and "Themenfeld" in refused.stderr and "Nichts gespeichert" in refused.stderr
+    filled = tmp_path / "fehlend.csv"
+    filled.write_text("Schlüssel;Themenfeld;Art\npop_u18;Demografie;Anzahl\npop_65plus;Demografie;Anzahl\n",
+                      encoding="utf-8")
+    done = _cli(*args, "--metadata", str(filled), env=env)
+    assert done.returncode == 0, done.stderr
+    with Warehouse(demo_copy) as wh:
+        ind = read_df(wh, "SELECT name, unit, source, definition, reference_date, kind, calculation, topic FROM "
+                          "indicator WHERE key = 'pop_u18'").iloc[0].to_dict()
+        assert ind == {"name": "Einwohner unter 18 Jahren", "unit": "Personen", "source": "Einwohnerregister",
+                       "definition": "Einwohner unter 18 Jahren (Hauptwohnsitz)", "reference_date": "31.12.2023",
+                       "kind": "count", "calculation": "Anzahl", "topic": "demografie"}
+        assert wh.cursor().execute("SELECT value FROM indicator_value WHERE indicator = 'pop_65plus' AND "
+                                   "area_key = '0102' AND year = 2023").fetchone() == (90.0,)

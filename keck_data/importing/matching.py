@@ -84,7 +84,8 @@ def match(rows: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
         if n < MAX_SUGGESTED and probe:
             suggestions[i] = [label[c] for c in difflib.get_close_matches(probe, names, n=3, cutoff=0.6)]
         if reason[i] is None:
-            what = f"Schlüssel „{pairs.at[i, 'key']}“" + (f", Name „{pairs.at[i, 'name']}“" if pairs.at[i, "name"] else "")
+            named = pairs.at[i, "name"] not in ("", pairs.at[i, "key"])  # a key column alone is also read as names
+            what = f"Schlüssel „{pairs.at[i, 'key']}“" + (f", Name „{pairs.at[i, 'name']}“" if named else "")
             reason[i] = f"{what} unbekannt"
     return pairs.assign(area_key=area_key, rule=rule, reason=reason, suggestions=suggestions)
 

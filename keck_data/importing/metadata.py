@@ -15,28 +15,40 @@ from .files import check_file, read_excel, read_table
 
 REQUIRED = ["key", "name", "topic", "unit", "definition", "calculation", "source", "reference_date", "kind"]
 OPTIONAL = ["numerator", "denominator", "weight", "interpretation", "data_owner", "update_cycle", "polarity",
-            "decimals", "aggregation"]
+            "decimals", "aggregation", "privacy"]
 LABELS = {"key": "Schlüssel", "name": "Name", "topic": "Themenfeld", "unit": "Einheit", "definition": "Definition",
           "calculation": "Berechnung", "source": "Quelle", "reference_date": "Stichtag", "kind": "Art",
           "numerator": "Zähler", "denominator": "Nenner", "weight": "Gewicht", "interpretation": "Interpretation",
           "data_owner": "Datenhalter", "update_cycle": "Aktualisierung", "polarity": "Polarität",
-          "decimals": "Nachkommastellen", "aggregation": "Aggregation"}
+          "decimals": "Nachkommastellen", "aggregation": "Aggregation", "privacy": "Geheimhaltung"}
 HEADERS = {v.lower(): k for k, v in LABELS.items()} | {k: k for k in LABELS} | {
     "indikator": "key", "kennung": "key", "bezeichnung": "name", "thema": "topic", "art des indikators": "kind",
     "formel": "calculation", "berechnungsweise": "calculation", "datenquelle": "source", "hinweise": "interpretation",
     "interpretationshinweise": "interpretation", "aktualisierungszyklus": "update_cycle", "dezimalstellen": "decimals"}
-KINDS = {"count": "sum", "rate": "ratio", "mean": "weighted_mean", "index": "none"}
-KIND_NAMES = {"count": "Anzahl", "rate": "Quote", "mean": "Mittelwert", "index": "Index"}
-_KIND_WORDS = {v.lower(): k for k, v in KIND_NAMES.items()} | {k: k for k in KINDS} | {
-    "anteil": "rate", "durchschnitt": "mean", "summe": "count"}
+KINDS = {"count": "sum", "rate": "ratio", "mean": "weighted_mean", "index": "none", "share": "none"}
+KIND_NAMES = {"count": "Anzahl", "rate": "Quote", "mean": "Mittelwert", "index": "Index",
+              "share": "Anteil (geliefert)"}
+KIND_WORDS = {v.lower(): k for k, v in KIND_NAMES.items()} | {k: k for k in KINDS} | {
+    "anteil": "rate", "durchschnitt": "mean", "summe": "count", "anteil geliefert": "share",
+    "geliefert": "share", "delivered share": "share"}
+# Geheimhaltung: "threshold" = the town's threshold applies (default), "none" = no personal data (dwellings,
+# doctors, schools) or already anonymised by the supplier – such cells are public for the disclosure control
+PRIVACY_NAMES = {"threshold": "Schwelle", "none": "keine"}
+PRIVACY_HELP = {"threshold": "Schwelle (kleine Fallzahlen werden „k. A.“)",
+                "none": "keine (keine Personendaten oder schon anonymisiert geliefert)"}
+_PRIVACY_WORDS = {v.lower(): k for k, v in PRIVACY_NAMES.items()} | {k: k for k in PRIVACY_NAMES} | {"": "threshold"}
+CALCULATIONS = {"count": "Anzahl", "rate": "Zähler / Nenner × 100", "mean": "Durchschnitt",
+                "index": "Index laut Quelle", "share": "Anteil laut Quelle"}
 POLARITIES = {"hoch ist gut": "high_good", "hoch ist schlecht": "high_bad", "neutral": "neutral"}
 HELP = ("Metadaten-Datei (CSV oder XLSX, Blatt „Metadaten“), eine Zeile je neuem Indikator, Kopfzeile deutsch "
         "oder englisch. Pflicht: Schlüssel (key), Name (name), Themenfeld (topic), Einheit (unit), "
-        "Art (kind: Anzahl/Quote/Mittelwert/Index), Definition, Berechnung (calculation), Quelle (source), "
+        "Art (kind: Anzahl/Quote/Mittelwert/Index/Anteil (geliefert)), Definition, Berechnung (calculation), "
+        "Quelle (source), "
         "Stichtag (reference_date). Für Quoten zusätzlich Zähler (numerator) und Nenner (denominator) – "
         "Schlüssel vorhandener oder ebenfalls neuer Indikatoren. Optional: Gewicht (weight, für Mittelwerte), "
         "Interpretation, Datenhalter, Aktualisierung, Polarität (hoch ist gut / hoch ist schlecht / neutral), "
-        "Nachkommastellen.")
+        "Nachkommastellen, Geheimhaltung (Schwelle = Standard / keine = keine Personendaten oder schon "
+        "anonymisiert geliefert).")
 
 
 def normalise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -90,19 +102,27 @@ def validate(meta: pd.DataFrame, keys: list[str], topics: dict[str, str], existi
             continue
         row = rows.loc[key]
         row = row.iloc[0] if isinstance(row, pd.DataFrame) else row
-        empty = [LABELS[c] for c in REQUIRED if not _text(row.get(c))]
+        empty = [LABELS[c] for c in REQUIRED if not cell_text(row.get(c))]
         if empty:
             problems.append(f"„{key}“: Pflichtfelder fehlen: {', '.join(empty)}")
             continue
-        kind = _KIND_WORDS.get(_text(row["kind"]).lower())
+        kind = KIND_WORDS.get(cell_text(row["kind"]).lower())
         if kind is None:
-            problems.append(f"„{key}“: Art „{row['kind']}“ unbekannt (Anzahl, Quote, Mittelwert oder Index)")
+            problems.append(f"„{key}“: Art „{row['kind']}“ unbekannt (Anzahl, Quote, Mittelwert, Index oder "
+                            "Anteil (geliefert))")
             continue
-        ind = {c: _text(row[c]) for c in REQUIRED} | {"kind": kind}
+        privacy = _PRIVACY_WORDS.get(cell_text(row.get("privacy")).lower())
+        if privacy is None:
+            problems.append(f"„{key}“: Geheimhaltung „{row['privacy']}“ unbekannt (Schwelle oder keine)")
+            continue
+        ind = {c: cell_text(row[c]) for c in REQUIRED} | {"kind": kind}
         topic = ind["topic"]
         ind["topic"] = topic if topic in topics else next((k for k, n in topics.items() if n == topic), slug(topic))
-        ind |= {opt: _text(row[opt]) for opt in OPTIONAL if opt in row.index and _text(row[opt])}
+        ind |= {opt: cell_text(row[opt]) for opt in OPTIONAL if opt in row.index and cell_text(row[opt])}
         ind.setdefault("aggregation", KINDS[kind])
+        ind["privacy"] = privacy
+        if kind == "share":  # a delivered percentage is never aggregated nor split into counts
+            ind["aggregation"] = "none"
         ind["polarity"] = POLARITIES.get(ind.get("polarity", "neutral").lower(), ind.get("polarity", "neutral"))
         ind["decimals"] = int(float(str(ind.get("decimals", 0 if kind == "count" else 1)).replace(",", ".")))
         if ind["aggregation"] == "ratio":
@@ -124,8 +144,9 @@ def validate(meta: pd.DataFrame, keys: list[str], topics: dict[str, str], existi
     return out
 
 
-def _text(value) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
+def cell_text(value) -> str:
+    """A metadata cell as text ("" for empty, NaN or NA)."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value).strip()
 
 
 def guess(label: str, description: str = "", source: str = "", date: str = "") -> dict:
@@ -141,8 +162,7 @@ def guess(label: str, description: str = "", source: str = "", date: str = "") -
     else:
         kind, unit = "count", "Personen" if re.search(r"einwohner|kinder|personen|jugendliche|bevölk", low) else ""
     name = re.sub(r"\s*\((%|in %|anzahl)\)\s*", " ", label).strip()
-    calculation = {"count": "Anzahl", "rate": "Zähler / Nenner × 100", "mean": "Durchschnitt",
-                   "index": "Index laut Quelle"}[kind]
+    calculation = CALCULATIONS[kind]
     quelle = next((re.sub(r"^quelle\s*:\s*", "", s, flags=re.IGNORECASE) for s in source.split("\n")
                    if s.lower().startswith("quelle")), source.split("\n")[0] if source else "")
     return {"key": slug(name)[:60], "name": name, "topic": "", "unit": unit, "kind": kind,
@@ -158,7 +178,7 @@ def template() -> bytes:
     ws.append([LABELS[c] for c in REQUIRED + OPTIONAL])
     ws.append(["kinder_u6", "Kinder unter 6 Jahren", "Demografie", "Personen",
                "Einwohnerinnen und Einwohner unter 6 Jahren mit Hauptwohnsitz", "Anzahl", "Einwohnerregister", "31.12.", "Anzahl", "", "", "", "",
-               "Statistikstelle", "jährlich", "neutral", 0, ""])
+               "Statistikstelle", "jährlich", "neutral", 0, "", "Schwelle"])
     for cell in ws[1]:
         cell.font = openpyxl.styles.Font(bold=True)
     help_sheet = wb.create_sheet("Erläuterung")

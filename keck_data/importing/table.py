@@ -290,14 +290,26 @@ def column_date(label: str) -> tuple[str, int | None, str]:
 def column_year(label: str) -> tuple[str, int | None, str, str]:
     """:func:`column_date` plus the rule that gave the year ("Stichtag im Spaltennamen", "Datum im
     Spaltennamen", "Jahr in Klammern am Ende", "Jahr als Spaltenname"; "" without a year). A date after
-    "bis", "ab", "seit" … is a period, not the reference date of the column."""
+    "bis", "ab", "seit" … is a period, not the reference date of the column. Every reference date is removed
+    from the name ("Bevölkerung am 31.12.2024 – Merkmal (Dez 2024)" → "Bevölkerung – Merkmal")."""
+    first = _reference_date(label)
+    if first is None:
+        return label, None, "", ""
+    stem = first[0]
+    while (more := _reference_date(stem)) is not None and more[0] != stem:
+        stem = more[0]
+    return (stem, *first[1:])
+
+
+def _reference_date(label: str) -> tuple[str, int, str, str] | None:
+    """The reference date of the highest-ranked rule: (label without it, year, date text, rule)."""
     for rule, pattern in _YEAR_RULES:
         found = [m for m in pattern.finditer(label) if not _NOT_A_DATE.search(label[:m.start()])]
         if found:
             m = found[-1]
             break
     else:
-        return label, None, "", ""
+        return None
     year = int(next(m.group(g) for g in ("y1", "y2", "y3", "y4", "y5", "y6", "y7") if m.groupdict().get(g)))
     base = (label[:m.start()] + label[m.end():])
     base = re.sub(r"\(\s*[:,]?\s*\)|\[\s*\]", "", base)

@@ -20,7 +20,7 @@ from .. import aggregation, area_groups, fmt, relations, store
 from ..errors import ValidationError
 from ..policy import User
 from ..warehouse import Tx, Warehouse, read_df
-from . import level_blocks
+from . import delivered_meta, level_blocks
 from . import metadata as md
 from . import profiles
 from .files import bulk_reading, check_file, column_decimals, parse_values, read_grid
@@ -255,11 +255,13 @@ def _parse(data: pd.DataFrame, opts: dict, sep: str | None, found: dict) -> tupl
     return values, status
 
 
-def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, layout: str = "long", key_col: str = "key",
+def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, layout: str = "long",
+                  key_col: str = "key",
                   name_col: str | None = None, indicator_col: str = "indicator", year_col: str = "year",
                   value_col: str = "value", year: int | None = None, sheet: str | None = None,
                   columns: dict[str, str] | None = None, column_years: dict[str, int] | None = None,
                   metadata: str | Path | None = None, indicators: list[dict] | None = None,
+                  metadata_tables: str | Path | None = None, metadata_columns: str | Path | None = None,
                   decimal: str = "auto", dash: str = "missing", empty: str = "missing", key_width: int | None = None,
                   header_row: int | None = None, skip_rows: int | None = None, level_rows: list[str] | None = None,
                   profile: str | None = None,
@@ -269,7 +271,8 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, 
     the profile's).
 
     ``columns``: value column → indicator key ("" = ignore); ``column_years``: value column → year;
-    ``indicators``: metadata of new indicators (as rows of a metadata file); ``empty``: what an empty cell
+    ``indicators``: metadata of new indicators (as rows of a metadata file); ``metadata_tables`` and
+    ``metadata_columns``: the delivered metadata pair (:mod:`.delivered_meta`); ``empty``: what an empty cell
     means ("missing" or "suppressed"); ``header_row``/``skip_rows``: fix the table detection; ``level_rows``:
     the level of row ranges ("104-110=stadtbezirk", :mod:`.level_blocks`); ``profile``:
     a saved Importvorlage whose settings apply where the arguments are left at their defaults;
@@ -293,6 +296,13 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, 
     inds = read_df(wh, "SELECT key, name FROM indicator")
     meta_frame = _metadata(metadata, indicators)
     report.warnings += md.unknown_headers(meta_frame) if meta_frame is not None else []
+    delivered = None
+    if metadata_tables or metadata_columns:
+        if not (metadata_tables and metadata_columns):
+            raise ValidationError("Gelieferte Metadaten bitte als Paar angeben: --metadata-tables (Tabelle, Titel, "
+                                  "Quelle, Fußnote) und --metadata-columns (Tabelle, Spalte, Bezeichnung, Einheit).")
+        delivered = delivered_meta.read(metadata_tables, metadata_columns, path.name)
+        meta_frame = delivered_meta.combine(meta_frame, delivered)
     known = ({k: k for k in inds["key"]} | {n.lower(): k for k, n in zip(inds["key"], inds["name"])}
              | {norm_name(n): k for k, n in zip(inds["key"], inds["name"])})
     if meta_frame is not None:
@@ -327,7 +337,11 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, 
             raise ValidationError("Unbekannte Indikatoren: " + ", ".join(f"„{k}“" for k in new_keys[:MAX_LISTED])
                                   + ". Bitte zuerst anlegen oder Metadaten mitgeben (" + md.HELP + ")")
         topics = dict(read_df(wh, "SELECT key, name FROM topic").itertuples(index=False))
-        new_inds = md.validate(meta_frame, new_keys, topics, set(inds["key"]))
+        gaps = delivered_meta.missing(meta_frame, new_keys) if delivered is not None else []
+        if gaps:
+            _ask_missing(gaps, report, dry_run)
+        else:
+            new_inds = md.validate(meta_frame, new_keys, topics, set(inds["key"]))
     rows = pd.concat(found["rows"], ignore_index=True)
     if opts["key_width"]:
         rows["key"] = map_unique(rows["key"], lambda k: k.zfill(opts["key_width"]))
@@ -338,14 +352,15 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, 
     if len(rows) and matched_rows["area_key"].notna().sum() == 0:
         raise ValidationError(f"{path.name}: keine Zeile passt zu einem Gebiet der Ebene „{levels[level]}“ – nichts "
                               "importiert. Stimmen Raumebene und Schlüsselspalte?" + _first_unmatched(report))
-    flip = level_blocks.resolve_doubles(matched_rows, data)
-    if flip.any():
-        level_blocks.swap(matched_rows, flip, "jede Zeile ein Gebiet")
-        data = data.assign(**{c: matched_rows[c].to_numpy()[at] for c in ("level", "area_key")})
-        report.details["level_blocks"] = level_blocks.describe(matched_rows, levels, level)
-        _report_matching(matched_rows, report)
-    names = dict(zip(zip(areas["level"], areas["key"]), areas["name"]))
-    level_blocks.refuse_doubles(matched_rows, data, levels, names, path.name)
+    if data[data["area_key"].notna()].duplicated(["indicator", "level", "area_key", "year"]).any():
+        flip = level_blocks.resolve_doubles(matched_rows, data)
+        if flip.any():
+            level_blocks.swap(matched_rows, flip, "jede Zeile ein Gebiet")
+            data = data.assign(**{c: matched_rows[c].to_numpy()[at] for c in ("level", "area_key")})
+            report.details["level_blocks"] = level_blocks.describe(matched_rows, levels, level)
+            _report_matching(matched_rows, report)
+        names = dict(zip(zip(areas["level"], areas["key"]), areas["name"]))
+        level_blocks.refuse_doubles(matched_rows, data, levels, names, path.name)
     unassigned = data[data["unassigned"].fillna(False).astype(bool)]
     matched = data[data["area_key"].notna()].copy()
     groups = _groups(matched_rows, areas, level, report)
@@ -421,6 +436,19 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, 
     return report
 
 
+def _ask_missing(gaps: list[dict], report: ImportReport, dry_run: bool) -> None:
+    """What the delivered metadata leaves open, asked once in one table (the dry run lists it; a commit stops)."""
+    table = delivered_meta.missing_table(gaps)
+    report.details["metadata_missing"] = gaps
+    ask = (f"Für {fmt.count(len(gaps), 'neuen Indikator', 'neue Indikatoren')} fehlt noch: "
+           + ", ".join(dict.fromkeys(f for g in gaps for f in g["missing"]))
+           + " – bitte diese Tabelle ausfüllen und mit --metadata mitgeben (im Assistenten: Metadaten-Datei):\n"
+           + table)
+    if not dry_run:
+        raise ValidationError(ask + "\nNichts gespeichert.")
+    report.warnings.append(ask)
+
+
 def _metadata(path: str | Path | None, indicators: list[dict] | None) -> pd.DataFrame | None:
     """Metadata of new indicators from a file and/or given inline (the wizard), German or English fields."""
     frames = ([md.read_metadata(path)] if path else []) + ([md.normalise(pd.DataFrame(indicators))] if indicators else [])
@@ -453,7 +481,7 @@ def _match_rows(rows: pd.DataFrame, areas: pd.DataFrame, levels: dict[str, str],
         candidates = areas[areas["level"] == lv]
         if candidates.empty:
             continue
-        names = result["name"]
+        names = result["name"].where(result["name"].ne(""), result["key"].astype(str))  # no name column: the key
         if lv != level:
             stripped = names.str.replace(_TOTAL_WORDS, "", regex=True).str.strip(" :-–").str.replace(
                 _TOWN_WORDS, "", regex=True)
@@ -531,8 +559,9 @@ def _report_matching(result: pd.DataFrame, report: ImportReport) -> None:
 def _check_totals(wh: Warehouse, frame: pd.DataFrame, levels: dict[str, str], level: str, sums: set[str],
                   groups: dict[str, list[str]], report: ImportReport) -> None:
     """Delivered totals of coarser areas next to the sum of their areas in the same file (counts only):
-    "Gesamtstadt, ew 2023: geliefert 2.950, Summe der Sozialraum-Gebiete 2.950, Differenz 0,0 %". A group's
-    value counts once, for the areas above all its members."""
+    "Gesamtstadt, ew 2023: geliefert 2.950, Summe der Sozialraum-Gebiete 2.950, Differenz 0,0 %"; where areas
+    lack a value, the sum of those with one, how many lack it and the gap. A group's value counts once, for the
+    areas above all its members."""
     coarse = frame[(frame["level"] != level) & frame["status"].eq("ok") & frame["indicator"].isin(sums)]
     if coarse.empty:
         return
@@ -561,7 +590,9 @@ def _check_totals(wh: Warehouse, frame: pd.DataFrame, levels: dict[str, str], le
             total, n = got.loc[(ind, key, year)]
             head = f"{names[(up, key)]}, {ind} {year}: geliefert {fmt.number(value, 0)}"
             if n < n_areas.get(key, 0):
-                lines.append(f"{head}, Summe nicht prüfbar ({int(n)} von {n_areas[key]} Gebieten mit Wert)")
+                lines.append(f"{head}, Summe der {int(n)} Gebiete mit Wert {fmt.number(total, 0)}, "
+                             f"{fmt.count(int(n_areas[key] - n), 'Gebiet', 'Gebiete')} ohne Wert, "
+                             f"Lücke {fmt.number(value - total, 0)}")
             else:
                 share = (value - total) / total * 100 if total else float("nan")
                 lines.append(f"{head}, Summe der Gebiete ({levels[level]}) {fmt.number(total, 0)}, Differenz "
@@ -612,7 +643,7 @@ def _implausible(frame: pd.DataFrame, meta: pd.DataFrame, report: ImportReport) 
     """Warn (the user decides) about shares outside 0–100 % (or ‰) and negative counts: "Anteil über 100 %:
     quote_u9 2024 – 3 Werte, z. B. 0101: 112,5" (a share delivered as a count, numerator and denominator swapped?)."""
     bounds = meta.assign(top=meta["unit"].map({"%": 100.0, "‰": 1000.0}))
-    bounds = bounds[(bounds["kind"] == "rate") & bounds["top"].notna() | (bounds["kind"] == "count")]
+    bounds = bounds[bounds["kind"].isin(["rate", "share"]) & bounds["top"].notna() | (bounds["kind"] == "count")]
     ok = frame[frame["status"].eq("ok")].merge(bounds.drop_duplicates("key"), left_on="indicator", right_on="key")
     odd = ok[(ok["value"] < 0) | (ok["value"] > ok["top"])]
     for (ind, year, kind, unit), g in odd.groupby(["indicator", "year", "kind", "unit"]):

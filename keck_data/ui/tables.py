@@ -65,7 +65,7 @@ def change_table(ts: pd.DataFrame, base_year: int, meta: pd.Series) -> pd.DataFr
         "Reihe": change["series"],
         f"Wert {base_year}": [fmt.value_text(v, base_status.get(s, "missing"), d, unit)
                               for s, v in zip(change["series"], change["base"])],
-        "Letzter Wert": [fmt.with_unit(v, d, unit) + (f" ({y})" if y else "")
+        "Letzter Wert": [fmt.with_unit(v, d, unit) + (f" ({int(y)})" if pd.notna(y) else "")
                          for v, y in zip(change["last"], change["last_year"])],
         f"Veränderung{' (Prozentpunkte)' if unit == '%' else ''}": [
             fmt.difference(c, d, unit) or "–" for c in change["change"]],

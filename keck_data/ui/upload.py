@@ -111,6 +111,14 @@ def table_step(path: Path) -> tuple[Table, int | None, int | None]:
     return table, header_row, skip_rows
 
 
+def level_rows_input(where) -> list[str] | None:
+    """The wizard's "Ebene für Zeilenbereich" (as --level-rows): "50-56=stadtbezirk; 57=gesamtstadt"."""
+    text = where.text_input("Ebene für Zeilenbereich (optional, z. B. 104-110=stadtbezirk; mehrere mit „;“)",
+                            help="Zeilennummern wie in der Vorschau; die Ebene als Schlüssel oder Name. Sonst "
+                                 "werden Zeilen gröberer Ebenen als Block erkannt.")
+    return [part.strip() for part in text.split(";") if part.strip()] or None
+
+
 def guess_column(labels: list[str], words: tuple[str, ...]) -> str | None:
     """The first label containing one of ``words`` (lower case)."""
     return next((c for c in labels if any(w in c.lower() for w in words)), None)
@@ -190,13 +198,16 @@ def profile_step(wh) -> dict | None:
 def show_report(report: ImportReport) -> None:
     """Figures, recognised layout, column mapping, warnings and the rows that found no area."""
     st.subheader("Bericht des Probelaufs" if not report.committed else "Import abgeschlossen")
-    cols = st.columns(5)
-    for col, (label, value) in zip(cols, [("gelesen", report.rows_read), ("zugeordnet", report.matched),
-                                          ("neu", report.new), ("geändert", report.changed),
-                                          ("nicht zugeordnet", len(report.unmatched))]):
+    figures = [("Zeilen gelesen", report.rows_read), ("Zeilen zugeordnet", report.details.get("matched_rows",
+                                                                                              report.matched)),
+               ("Zeilen nicht zugeordnet", len(report.unmatched)), ("Werte übernommen", report.matched),
+               ("neu", report.new), ("geändert", report.changed)]
+    for col, (label, value) in zip(st.columns(len(figures)), figures):
         col.metric(label, value)
     for layout in report.details.get("layout", []):
         st.caption("Erkannt – " + safe(layout))
+    if report.details.get("level_blocks"):
+        st.caption("Zeilen gröberer Ebenen – " + safe("; ".join(report.details["level_blocks"])))
     if report.details.get("columns"):
         rules = report.details.get("column_rules", {})
         st.dataframe(pd.DataFrame({"Spalte": list(report.details["columns"]),

@@ -49,6 +49,7 @@ try:
         left, right = st.columns(2)
         params["level"] = left.selectbox("Raumebene", list(levels["key"])[::-1], format_func=level_names.get)
         long = bool(upload.guess_column(labels, ("indikator", "indicator")))
+        params["level_rows"] = upload.level_rows_input(left)
         params["layout"] = right.radio("Aufbau", ["wide", "long"], index=int(long), horizontal=True, format_func={
             "long": "lang (Gebiet, Indikator, Jahr, Wert)", "wide": "breit (eine Spalte je Indikator)"}.get)
         params["key_col"] = left.selectbox("Gebietsschlüssel", labels, index=labels.index(

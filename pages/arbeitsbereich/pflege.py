@@ -4,7 +4,7 @@ import streamlit as st
 from keck_data import editing, policy
 from keck_data.config import settings
 from keck_data.errors import KeckError
-from keck_data.importing.metadata import KIND_NAMES, KINDS
+from keck_data.importing.metadata import KIND_NAMES, KINDS, PRIVACY_HELP, PRIVACY_NAMES
 from keck_data.ui import resources, session
 from keck_data.ui.resources import atlas
 from keck_data.safe_text import safe
@@ -34,8 +34,10 @@ with st.form(f"meta_{key}"):
     polarity = right.selectbox("Ein hoher Wert ist …", ["high_bad", "high_good", "neutral"],
                                index=["high_bad", "high_good", "neutral"].index(meta.get("polarity", "neutral")),
                                format_func={"high_bad": "ungünstig", "high_good": "günstig", "neutral": "neutral"}.get)
-    numerator = left.text_input("Zähler-Indikator (bei Quoten)", meta.get("numerator") or "")
-    denominator = right.text_input("Nenner-Indikator (bei Quoten)", meta.get("denominator") or "")
+    privacy = left.selectbox("Geheimhaltung", list(PRIVACY_NAMES), index=list(PRIVACY_NAMES).index(
+        meta.get("privacy") or "threshold"), format_func=PRIVACY_HELP.get)
+    numerator = right.text_input("Zähler-Indikator (bei Quoten)", meta.get("numerator") or "")
+    denominator = left.text_input("Nenner-Indikator (bei Quoten)", meta.get("denominator") or "")
     definition = st.text_area("Definition *", meta.get("definition", ""))
     calculation = st.text_area("Berechnung *", meta.get("calculation", ""))
     source = left.text_input("Quelle *", meta.get("source", ""))
@@ -47,7 +49,8 @@ with st.form(f"meta_{key}"):
         try:
             editing.save_indicator(wh, user, {
                 "key": key or new_key.strip(), "name": name, "topic": topic, "unit": unit, "kind": kind,
-                "polarity": polarity, "numerator": numerator or None, "denominator": denominator or None,
+                "polarity": polarity, "privacy": privacy, "numerator": numerator or None,
+                "denominator": denominator or None,
                 "definition": definition, "calculation": calculation, "source": source,
                 "reference_date": reference_date, "interpretation": interpretation or None,
                 "data_owner": owner or None, "update_cycle": cycle or None,

@@ -1,7 +1,7 @@
 """Indikatoren: the catalogue with all metadata, searchable."""
 import streamlit as st
 
-from keck_data.importing.metadata import KIND_NAMES
+from keck_data.importing.metadata import KIND_NAMES, PRIVACY_HELP
 from keck_data.ui import downloads, frame, resources, state
 from keck_data.ui.maps import METADATA_FIELDS
 from keck_data.safe_text import safe
@@ -25,7 +25,8 @@ for topic, group in inds.groupby("topic_name", sort=False):
     for _, ind in group.iterrows():
         with st.expander(safe(f"{ind['name']} ({ind['unit']})")):
             kind = KIND_NAMES.get(ind["kind"], ind["kind"])
-            st.markdown(f"**Schlüssel:** {safe(ind['key'])} · **Art:** {safe(kind)}")
+            st.markdown(f"**Schlüssel:** {safe(ind['key'])} · **Art:** {safe(kind)} · "
+                        f"**Geheimhaltung:** {safe(PRIVACY_HELP.get(ind['privacy'], ind['privacy']))}")
             for col, label in METADATA_FIELDS:
                 if isinstance(ind[col], str) and ind[col]:
                     st.markdown(f"**{label}:** {safe(ind[col])}")
