@@ -10,7 +10,9 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 from streamlit.web.server.starlette import starlette_server
 
+from keck_data import auth
 from keck_data.config import settings
+from keck_data.errors import KeckError
 from keck_data.importing.files import MAX_BYTES
 from keck_data.ui import upload_gate
 
@@ -33,6 +35,11 @@ def main() -> None:
     # No "Download as CSV" in the dataframe toolbar: it writes cells unneutralised (=HYPERLINK(…) in a name);
     # the pages offer their own CSV/XLSX downloads through keck_data/cells.py.
     public = settings().is_public
+    if not public:
+        try:
+            auth.cookie_key()  # a weak key would let anybody forge a login cookie: do not start at all
+        except KeckError as err:
+            sys.exit(f"Der Sozialraum-Atlas startet nicht: {err}")
     both = ["--runner.postScriptGC", "false", "--server.fileWatcherType", "none", "--client.disableDataExport", "true",
             "--server.maxUploadSize", "1" if public else str(MAX_BYTES // 2**20)]
     options = (["--client.showErrorDetails", "none", *both, "--server.enableWebsocketCompression", "true"]
