@@ -5,7 +5,7 @@ import streamlit as st
 
 from keck_data.config import settings
 from keck_data.errors import KeckError
-from keck_data.ui import frame, registry, resources, session
+from keck_data.ui import frame, registry, resources, session, upload_gate
 from keck_data.safe_text import safe
 
 st.set_page_config(page_title="Sozialraum-Atlas", page_icon="🗺️", layout="wide")
@@ -13,6 +13,7 @@ try:
     with resources.reading():  # one Atlas for the whole rerun; public: one snapshot to its end
         public = settings().is_public
         user = None if public else session.current_user()
+        upload_gate.permit(user)  # uploads only from signed-in editors' sessions
         page = st.navigation(registry.navigation(public, user),
                              position="hidden" if not public and user is None else frame.nav_position(),
                              expanded=True)  # every page listed: no English "View 3 more" link

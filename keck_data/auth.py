@@ -13,9 +13,12 @@
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import math
 import os
+import re
 import secrets
 import threading
 import tomllib
@@ -64,18 +67,40 @@ def cookie_key(directory: Path | None = None) -> str:
               "(oder „python -m keck_data init-auth“ ausführen).")
     if not isinstance(key, str) or not key:
         raise KeckError("Die interne Instanz startet nicht ohne geheimen Cookie-Schlüssel. " + recipe)
-    if "change_me" in key.lower() or EXAMPLE_KEY.lower() in key.lower():
+    if "changeme" in re.sub(r"[^a-z]", "", key.lower()):
         raise KeckError("Der Cookie-Schlüssel ist der Beispielschlüssel aus der Dokumentation. " + recipe)
-    if len(key) < 32 or _key_bits(key) < MIN_KEY_BITS:
-        raise KeckError("Der Cookie-Schlüssel ist zu kurz oder zu gleichförmig, um geheim zu sein "
-                        f"(mindestens 32 Zeichen und etwa {MIN_KEY_BITS} Bit Zufall). " + recipe)
+    raw = _key_bytes(key)
+    if raw is None or len(raw) < 32 or min(_key_bits(raw), _key_bits(key.encode())) < MIN_KEY_BITS:
+        raise KeckError("Der Cookie-Schlüssel ist nicht zufällig genug, um geheim zu sein: nötig sind mindestens "
+                        "32 Byte aus einem Zufallsgenerator, hexadezimal oder Base64 geschrieben (Folgen und "
+                        "Wiederholungen wie 0123456789abcdef… gelten nicht). " + recipe)
     return key
 
 
-def _key_bits(key: str) -> float:
-    """Estimated randomness: length × Shannon entropy of the character frequencies."""
-    counts = Counter(key).values()
-    return -len(key) * sum(c / len(key) * math.log2(c / len(key)) for c in counts)
+def _key_bytes(key: str) -> bytes | None:
+    """The random bytes a key writes down: hex (token_hex) or Base64/URL-safe Base64 (token_urlsafe); None for
+    other text (a passphrase or a word is not a generated key)."""
+    if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", key):
+        return bytes.fromhex(key)
+    if re.fullmatch(r"[A-Za-z0-9+/_-]+={0,2}", key):
+        try:
+            return base64.urlsafe_b64decode(key.replace("+", "-").replace("/", "_") + "=" * (-len(key) % 4))
+        except (binascii.Error, ValueError):
+            return None
+    return None
+
+
+def _key_bits(raw: bytes) -> float:
+    """Estimated randomness in bits: length × Shannon entropy of the byte frequencies, of the bytes and of their
+    differences (so repetitions such as "1234567890" × 4 and sequences such as 00 01 02 … or the alphabet both
+    score low; 32 bytes from a CSPRNG score about 150, their hex or Base64 text more). Used on the decoded
+    bytes and on the key's text."""
+    def shannon(values) -> float:
+        counts = Counter(values).values()
+        total = sum(counts)
+        return -total * sum(c / total * math.log2(c / total) for c in counts)
+    differences = [(b - a) % 256 for a, b in zip(raw, raw[1:])]
+    return min(shannon(raw), shannon(differences) * len(raw) / max(len(differences), 1))
 
 
 def _credentials_path(directory: Path | None = None) -> Path:

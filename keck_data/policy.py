@@ -118,6 +118,9 @@ def reason(user: User | None, action: str, resource: Resource | str) -> str | No
         if resource.kind in WHOLE_TOWN or needed == PUBLISH:
             return ("Diese Änderung betrifft alle Themenfelder; Ihre Bearbeitungsrechte gelten nur für "
                     + ", ".join(user.topics) + ".")
+        if resource.kind == "import_profile" and resource.owner not in (None, user.username):
+            return (f"Die Importvorlage „{resource.key}“ gehört {resource.owner}; mit Bearbeitungsrechten nur für "
+                    + ", ".join(user.topics) + " darf sie nicht geändert werden.")
         if resource.kind in TOPIC_DATA and resource.topic not in user.topics:
             return (f"Keine Bearbeitungsrechte für das Themenfeld „{resource.topic}“ "
                     f"({TOPIC_DATA[resource.kind]} „{resource.key}“).")

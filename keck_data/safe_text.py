@@ -12,14 +12,24 @@ from __future__ import annotations
 import html
 import re
 
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character may be escaped (CommonMark)
+_ALWAYS = re.compile(r"([\\`*~|$<\[\]@])")  # links, images, HTML, code, emphasis, tables, formulas, e-mail links
+_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")  # emphasis; "ew_gesamt" (inside a word) is no emphasis
+_COLON = re.compile(r":(?=//|[^\W\d_])")  # autolinks "https://…", Streamlit's ":red[…]", ":material/…:", emoji
+_WWW = re.compile(r"(?i)\b(www)\.")  # GitHub's autolink "www.…"
+_LINE_START = re.compile(r"(?m)^(\s*)([#>+=-]|\d+(?=[.)]))")  # headings, quotes, lists, setext underlines
 
 
 def safe(text: object) -> str:
-    """``text`` shown literally in Markdown: every ASCII punctuation character backslash-escaped, so links,
-    images, autolinks (``https\\://…``, ``www\\.…``), HTML, emphasis, headings, lists, tables, emoji
-    shortcodes and formulas stay text; a line break stays a line break."""
-    escaped = _PUNCTUATION.sub(r"\\\1", "" if text is None else str(text))
+    """``text`` shown literally in Markdown: every character that could start a link, an image, an autolink
+    (``https\\://…``, ``www\\.…``), HTML, emphasis, code, a table, a formula, Streamlit's colour or icon syntax,
+    or at the start of a line a heading, quote or list, is backslash-escaped (CommonMark); ordinary prose
+    punctuation stays as it is. A line break stays a line break."""
+    escaped = _ALWAYS.sub(r"\\\1", "" if text is None else str(text))
+    escaped = _UNDERSCORE.sub(r"\\_", escaped)
+    escaped = _COLON.sub(r"\\:", escaped)
+    escaped = _WWW.sub(r"\1\\.", escaped)
+    escaped = _LINE_START.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit()
+                                                       else "\\" + m.group(2)), escaped)
     return re.sub(r"\r?\n", "  \n", escaped)
 
 

@@ -17,17 +17,19 @@ INDICATOR_COLUMNS = [
 VALUE_COLUMNS = ["indicator", "level", "area_key", "year", "value", "status", "origin", "note"]
 
 
-def indicator_resources(cur, keys, topics: dict[str, str] | None = None) -> list[Resource]:
+def indicator_resources(cur, keys, new: dict[str, dict] | None = None) -> list[Resource]:
     """The indicators ``keys`` and, for rates, their numerator and denominator, each with its Themenfeld.
 
-    ``topics`` gives the Themenfeld of indicators not (yet) in the warehouse; a write that touches a rate
-    touches its parts too (releasing a rate publishes what its counts say).
+    ``new`` gives indicators not (yet) in the warehouse (key → dict with topic, numerator, denominator); a write
+    that touches a rate touches its parts too (releasing a rate publishes what its counts say, and a new rate
+    in one Themenfeld must not publish a count of another).
     """
     known = {k: (t, n, d) for k, t, n, d in cur.execute(
         "SELECT key, topic, numerator, denominator FROM indicator").fetchall()}
+    known |= {k: (i.get("topic"), i.get("numerator"), i.get("denominator")) for k, i in (new or {}).items()}
     found: dict[str, str | None] = {}
     for key in keys:
-        topic, numerator, denominator = known.get(key, ((topics or {}).get(key), None, None))
+        topic, numerator, denominator = known.get(key, (None, None, None))
         found[key] = topic
         for part in (numerator, denominator):
             if part:
@@ -95,6 +97,7 @@ def upsert_indicators(tx: Tx, indicators: list[dict]) -> None:
     frame = pd.DataFrame([[ind.get(c, defaults.get(c)) for c in INDICATOR_COLUMNS] for ind in indicators],
                          columns=INDICATOR_COLUMNS).astype({"scale": float, "decimals": int, "ordering": int})
     frame["released"] = frame["released"].astype(bool)
+    tx.written.update(frame["key"])
     tx.cur.register("new_indicators", frame)
     tx.cur.execute("INSERT OR REPLACE INTO indicator BY NAME SELECT * FROM new_indicators")
     tx.cur.unregister("new_indicators")
@@ -108,6 +111,7 @@ def upsert_values(tx: Tx, values: pd.DataFrame) -> None:
     frame["origin"] = frame["origin"] if "origin" in frame else "source"
     frame["note"] = frame["note"] if "note" in frame else None
     frame = frame[VALUE_COLUMNS]
+    tx.written.update(frame.loc[frame["origin"] == "source", "indicator"].unique())
     tx.cur.register("new_values", frame)
     tx.cur.execute(
         "INSERT OR REPLACE INTO indicator_value SELECT indicator, level, CAST(area_key AS VARCHAR), "

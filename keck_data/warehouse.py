@@ -59,6 +59,7 @@ class Tx:
     user: User | None
     action: str
     audits: list[tuple[str, str | None, Any, Any]] = field(default_factory=list)
+    written: set[str] = field(default_factory=set)  # indicators whose metadata or source values were written
 
     def audit(self, entity: str, key: str | None, before: Any = None, after: Any = None) -> None:
         """Record what changed; written in the same transaction as the change."""
@@ -192,7 +193,9 @@ class Warehouse:
         """Run ``fn`` in one transaction with its audit rows and a version bump; retry write conflicts.
 
         First the policy is asked whether ``user`` may do ``action`` to each of ``resources``; a refusal writes
-        nothing but an audit row "verweigert" (for a signed-in user) and raises PermissionDenied.
+        nothing but an audit row "verweigert" (for a signed-in user) and raises PermissionDenied. Inside the
+        transaction, before the commit, it asks again for every indicator the write actually changed
+        (``Tx.written``, with its Themenfeld as stored now): the caller's list cannot hide a write.
         ``bump=False`` for writes no cached loader reads (a live session's state and notes): every follower's
         caches stay warm while the presenter moves on.
         """
@@ -212,6 +215,11 @@ class Warehouse:
             cur.execute("BEGIN TRANSACTION")
             try:
                 result = fn(tx)
+                refused = _unpermitted(tx)
+                if refused:  # the write touched an indicator the caller did not declare, or in another topic
+                    _rollback(cur)
+                    self._refused(user, action, *refused)
+                    raise PermissionDenied(refused[1])
                 if not tx.audits:
                     raise KeckError(f"Interner Fehler: Änderung „{action}“ ohne Protokolleintrag abgelehnt.")
                 _insert_audits(cur, tx.actor, action, tx.audits)
@@ -260,6 +268,20 @@ def _insert_audits(cur: duckdb.DuckDBPyConnection, actor: str, action: str, audi
 
 def _actor(user: User | None) -> str:
     return user.username if user else "anonym"
+
+
+def _unpermitted(tx: Tx) -> tuple[Resource, str] | None:
+    """The first indicator the transaction wrote that its user may not change (topic as stored now)."""
+    if not tx.written:
+        return None
+    topics = dict(tx.cur.execute("SELECT key, topic FROM indicator WHERE list_contains(?, key)",
+                                 [sorted(tx.written)]).fetchall())
+    for key in sorted(tx.written):
+        resource = Resource("indicator", key, topics.get(key))
+        why = reason(tx.user, tx.action, resource)
+        if why:
+            return resource, why
+    return None
 
 
 def _rollback(cur: duckdb.DuckDBPyConnection) -> None:

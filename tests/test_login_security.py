@@ -115,6 +115,14 @@ def test_failed_attempts_are_stored_hashed_bounded_and_expire(wh, accounts, monk
     'cookie_key = "' + "a" * 32 + '"',
     'cookie_key = "' + "ab" * 40 + '"',
     'cookie_key = "mein-CHANGE_ME_random_secret_of_at_least_32_characters-2"',
+    'cookie_key = "CHANGE-ME-random-secret-of-at-least-32-characters"',  # issue 23: all four were accepted
+    'cookie_key = "' + "1234567890" * 4 + '"',
+    'cookie_key = "' + "0123456789abcdef" * 2 + '"',
+    'cookie_key = "' + "0123456789abcdef" * 4 + '"',  # 32 bytes, but a repetition
+    'cookie_key = "abcdefghijklmnopqrstuvwxyz"',
+    'cookie_key = "' + "abcdefghijklmnopqrstuvwxyz" * 2 + '"',  # decodes as Base64 to 39 bytes
+    'cookie_key = "' + bytes(range(32)).hex() + '"',  # a sequence of 32 bytes
+    'cookie_key = "Sozialraum-Atlas Musterstadt, interner Schlüssel!"',  # a phrase, not a generated key
 ])
 def test_weak_cookie_keys_are_refused_with_a_recipe(tmp_path, monkeypatch, line):
     monkeypatch.delenv("KECK_COOKIE_KEY", raising=False)
@@ -131,3 +139,22 @@ def test_strong_cookie_keys_are_accepted(tmp_path, monkeypatch):
     assert auth.cookie_key(tmp_path) == key
     monkeypatch.setenv("KECK_COOKIE_KEY", secrets.token_hex(32))
     assert len(auth.cookie_key(tmp_path)) == 64
+    for _ in range(200):  # generated keys pass however the dice fall
+        monkeypatch.setenv("KECK_COOKIE_KEY", secrets.token_urlsafe(32))
+        auth.cookie_key(tmp_path)
+
+
+def test_the_internal_server_does_not_start_with_a_weak_key(tmp_path):
+    """Not only the pages refuse: the process exits before Streamlit serves anything."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    env = {**os.environ, "KECK_MODE": "internal", "KECK_AUTH_DIR": str(tmp_path),
+           "KECK_COOKIE_KEY": "0123456789abcdef" * 4}
+    out = subprocess.run([sys.executable, "-m", "keck_data.ui.serve", "--server.headless", "true", "--server.port",
+                          "1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Der Sozialraum-Atlas startet nicht: Der Cookie-Schlüssel ist nicht zufällig genug" in out.stderr
+    assert "secrets.token_hex(32)" in out.stderr

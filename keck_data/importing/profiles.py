@@ -6,7 +6,9 @@ from __future__ import annotations
 import difflib
 import json
 
+from .. import store
 from ..errors import ValidationError
+from ..policy import Resource
 from ..warehouse import Tx, Warehouse, read_df
 from .matching import norm_name
 from .table import column_date
@@ -33,14 +35,30 @@ def load(wh: Warehouse, name: str) -> dict:
     return json.loads(raw)
 
 
+def resources(wh: Warehouse, name: str) -> list[Resource]:
+    """What saving profile ``name`` touches: the profile (with the owner of the stored one) and the indicators
+    the stored one maps to, each with its Themenfeld (a profile sends the next delivery's columns there)."""
+    raw = wh.meta(PREFIX + name.strip())
+    old = json.loads(raw) if raw else {}
+    targets = [k for k in dict.fromkeys(old.get("columns", {}).values()) if k]
+    return [Resource("import_profile", name.strip(), owner=old.get("owner"))] + store.indicator_resources(
+        wh.cursor(), targets)
+
+
 def save(tx: Tx, name: str, settings: dict, columns: dict[str, str | None]) -> None:
-    """Store (or replace) a profile inside the caller's transaction, with an audit row."""
+    """Store (or replace) a profile inside the caller's transaction, with an audit row; the profile records
+    its owner (who saved it first) and the Themenfelder of its target indicators."""
     if not name.strip():
         raise ValidationError("Bitte einen Namen für die Importvorlage angeben.")
-    profile = {k: settings.get(k) for k in SETTINGS} | {
-        "columns": {column_date(col)[0]: key for col, key in columns.items()}}
     key = PREFIX + name.strip()
     before = tx.cur.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    targets = sorted({k for k in columns.values() if k})
+    topics = [t for (t,) in tx.cur.execute("SELECT DISTINCT topic FROM indicator WHERE list_contains(?, key) "
+                                           "ORDER BY topic", [targets]).fetchall()]
+    owner = json.loads(before[0]).get("owner") if before else None
+    profile = {k: settings.get(k) for k in SETTINGS} | {
+        "columns": {column_date(col)[0]: key for col, key in columns.items()},
+        "owner": owner or (tx.user.username if tx.user else None), "topics": topics}
     tx.cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, json.dumps(profile, ensure_ascii=False)])
     tx.audit("import_profile", name.strip(), json.loads(before[0]) if before else None, profile)
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import aggregation, area_groups, fmt, relations, store
 from ..errors import ValidationError
-from ..policy import User
+from ..policy import Resource, User
 from ..warehouse import Tx, Warehouse, read_df
 from . import delivered_meta, level_blocks
 from . import metadata as md
@@ -426,8 +426,7 @@ def import_values(wh: Warehouse, path: str | Path, *, level: str | None = None, 
         tx.audit("indicator_value", path.name, {"changed_sample": [list(r) for r in before],
                                                 "superseded": superseded.head(500).values.tolist()}, report.as_dict())
 
-    touched = store.indicator_resources(wh.cursor(), report.details["indicators"],
-                                        {i["key"]: i["topic"] for i in new_inds})
+    touched = _touched(wh, report, new_inds, found["columns"], level, groups, save_profile)
     wh.write(user, "import-values", touched, write)
     report.committed = True
     from ..analysis.target_edits import reevaluate  # the analysis layer reads through queries, above importing
@@ -447,6 +446,21 @@ def _ask_missing(gaps: list[dict], report: ImportReport, dry_run: bool) -> None:
     if not dry_run:
         raise ValidationError(ask + "\nNichts gespeichert.")
     report.warnings.append(ask)
+
+
+def _touched(wh: Warehouse, report: ImportReport, new_inds: list[dict], columns: dict, level: str,
+             groups: dict, save_profile: str | None) -> list[Resource]:
+    """What the commit writes: the indicators with values, the new ones, their numerators and denominators
+    (each with its Themenfeld), new area groups (they concern every Themenfeld) and the profile it saves
+    (with what it maps to now and will map to)."""
+    new = {i["key"]: i for i in new_inds}
+    keys = list(dict.fromkeys([*report.details["indicators"], *new]))
+    if save_profile:
+        keys += [k for k in dict.fromkeys(columns.values()) if k and k not in keys]
+    touched = store.indicator_resources(wh.cursor(), keys, new)
+    stored = area_groups.of_level(wh.cursor(), level)
+    touched += [Resource("area", f"{level}:{key}") for key in groups if key not in stored]
+    return touched + (profiles.resources(wh, save_profile) if save_profile else [])
 
 
 def _metadata(path: str | Path | None, indicators: list[dict] | None) -> pd.DataFrame | None:

@@ -8,10 +8,17 @@ from pathlib import Path
 
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
+from streamlit.web.server.starlette import starlette_server
 
+from keck_data import auth
 from keck_data.config import settings
+from keck_data.errors import KeckError
+from keck_data.importing.files import MAX_BYTES
+from keck_data.ui import upload_gate
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
+MAX_INCOMING_MESSAGE = 2 * 2**20  # a browser's websocket message: widget values (a 20-million-character user
+# name was kept in the session for an hour); Streamlit's own limit (200 MB) stays for what the server sends
 
 
 def main() -> None:
@@ -23,9 +30,22 @@ def main() -> None:
     # No source file watcher: after every script run it resolved the path of every loaded module (a third of
     # the server's CPU with 40 followers polling, bench_session profile); an installed atlas does not change
     # its code while it runs (developers pass --server.fileWatcherType auto).
-    both = ["--runner.postScriptGC", "false", "--server.fileWatcherType", "none"]
+    # Uploads: only signed-in editors' sessions (upload_gate), at most the import limit; the public instance
+    # takes none (1 MB is Streamlit's smallest limit; the gate refuses every session there anyway).
+    # No "Download as CSV" in the dataframe toolbar: it writes cells unneutralised (=HYPERLINK(…) in a name);
+    # the pages offer their own CSV/XLSX downloads through keck_data/cells.py.
+    public = settings().is_public
+    if not public:
+        try:
+            auth.cookie_key()  # a weak key would let anybody forge a login cookie: do not start at all
+        except KeckError as err:
+            sys.exit(f"Der Sozialraum-Atlas startet nicht: {err}")
+    both = ["--runner.postScriptGC", "false", "--server.fileWatcherType", "none", "--client.disableDataExport", "true",
+            "--server.maxUploadSize", "1" if public else str(MAX_BYTES // 2**20)]
     options = (["--client.showErrorDetails", "none", *both, "--server.enableWebsocketCompression", "true"]
-               if settings().is_public else both)
+               if public else both)
+    upload_gate.install()
+    starlette_server.get_max_message_size_bytes = lambda: MAX_INCOMING_MESSAGE  # only the uvicorn ws_max_size
     sys.argv = ["streamlit", "run", str(APP), *options, *sys.argv[1:]]
     cli.main()
 

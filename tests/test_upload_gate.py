@@ -1,0 +1,121 @@
+"""Uploads and oversized messages on a real server (issue 23, items 3 and 4): anonymous PUTs to Streamlit's
+upload route are refused before their body is read (public and internal instance), a 20-million-character
+widget value never reaches a session, server memory stays where it was; the table toolbar has no CSV export."""
+import asyncio
+import os
+import re
+from pathlib import Path
+
+import pytest
+import requests
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
+
+from tests.browser_support import atlas_server
+
+MB = 2**20
+
+
+def _server_rss_mb(url: str) -> float:
+    """Resident memory of the server process listening on the url's port."""
+    port = url.rsplit(":", 1)[1]
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--server.port" in cmdline and port.encode() in cmdline:
+            return int(re.search(r"VmRSS:\s+(\d+)", (proc / "status").read_text()).group(1)) / 1024
+    raise AssertionError("server process not found")
+
+
+async def _attack(url: str) -> dict:
+    """With a browser session open on the websocket: RSS, three anonymous 100 MB PUTs into it, RSS."""
+    async with websockets.connect(url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"],
+                                  max_size=None, open_timeout=30) as ws:
+        msg = BackMsg()
+        msg.rerun_script.page_name = ""
+        await ws.send(msg.SerializeToString())
+        new_session = None
+        while True:  # the first run to its end (the map's caches are filled before memory is measured)
+            fwd = ForwardMsg()
+            fwd.ParseFromString(await asyncio.wait_for(ws.recv(), 120))
+            if fwd.WhichOneof("type") == "new_session":
+                new_session = fwd.new_session
+            elif fwd.WhichOneof("type") == "script_finished" and new_session is not None:
+                break
+        await asyncio.sleep(1)
+        out = {"export": new_session.config.disable_data_export, "before": _server_rss_mb(url)}
+        session_id = new_session.initialize.session_id
+        out["answers"] = [await asyncio.to_thread(_put, url, session_id, n) for n in range(3)]
+        out["after"] = _server_rss_mb(url)
+        return out
+
+
+def _put(url: str, session_id: str, number: int) -> int | str:
+    """A 100 MB upload as the issue's attacker sends it: XSRF cookie and header set to the same value."""
+    token = generate_xsrf_token_string()  # any well-formed token: the check only compares cookie and header
+    try:
+        response = requests.put(f"{url}/_stcore/upload_file/{session_id}/datei{number}", timeout=120,
+                                files={"file": ("a.csv", b"x" * (100 * MB), "text/csv")},
+                                headers={"X-Xsrftoken": token}, cookies={"_streamlit_xsrf": token})
+        return response.status_code
+    except requests.RequestException:  # the server answered and closed while the body was still being sent
+        return "closed"
+
+
+async def _huge_widget_value(url: str) -> str:
+    """A run request carrying a 20-million-character text field (the login's user name)."""
+    async with websockets.connect(url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"],
+                                  max_size=None, open_timeout=30) as ws:
+        msg = BackMsg()
+        state = msg.rerun_script.widget_states.widgets.add()
+        state.id, state.string_value = "login_user", "a" * 20_000_000
+        try:
+            await ws.send(msg.SerializeToString())
+            while True:
+                await asyncio.wait_for(ws.recv(), 30)
+        except websockets.ConnectionClosed as closed:
+            return f"closed {closed.rcvd.code if closed.rcvd else ''}"
+        except TimeoutError:
+            return "kept"
+
+
+@pytest.mark.parametrize("mode", ["public", "internal"])
+def test_anonymous_uploads_and_huge_messages_leave_server_memory_unchanged(mode, internal_file, public_file, logins,
+                                                                          tmp_path):
+    env = {"KECK_MODE": mode, "KECK_WAREHOUSE": str(internal_file), "KECK_PUBLIC_WAREHOUSE": str(public_file),
+           "KECK_AUTH_DIR": str(logins["dir"])}
+    with atlas_server(env, tmp_path / "server.log") as url:
+        attack = asyncio.run(_attack(url))
+        before, after_puts, answers = attack["before"], attack["after"], attack["answers"]
+        huge = asyncio.run(_huge_widget_value(url))
+        after_huge = _server_rss_mb(url)
+    print(f"{mode}: RSS {before:.0f} MB → {after_puts:.0f} MB after 3 × 100 MB PUTs {answers} → {after_huge:.0f} MB "
+          f"after a 20-million-character widget value ({huge})")
+    assert attack["export"]  # the table toolbar offers no unneutralised "Download as CSV"
+    assert all(a in (403, "closed") for a in answers), answers
+    assert after_puts - before < 30, (before, after_puts)
+    assert huge.startswith("closed") and after_huge - before < 40, (huge, before, after_huge)
+
+
+def test_server_options_tie_uploads_to_the_import_limit(monkeypatch):
+    """serve.py starts Streamlit with the upload limit = KECK_IMPORT_MAX_MB, none for the public instance."""
+    import sys
+
+    from keck_data.ui import serve
+    seen = {}
+    monkeypatch.setattr(serve.cli, "main", lambda: seen.setdefault("argv", list(sys.argv)))
+    monkeypatch.setattr(serve.upload_gate, "install", lambda: None)
+    monkeypatch.setattr(serve.starlette_server, "get_max_message_size_bytes",
+                        serve.starlette_server.get_max_message_size_bytes)  # restored after the test
+    for mode, limit in (("internal", str(serve.MAX_BYTES // MB)), ("public", "1")):
+        monkeypatch.setenv("KECK_MODE", mode)
+        monkeypatch.setattr(sys, "argv", ["serve"])
+        seen.clear()
+        serve.main()
+        argv = seen["argv"]
+        assert argv[argv.index("--server.maxUploadSize") + 1] == limit
+    assert serve.MAX_BYTES // MB == int(os.environ.get("KECK_IMPORT_MAX_MB", "200"))
