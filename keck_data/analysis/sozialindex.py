@@ -26,7 +26,7 @@ from .standardise import METHODS, Matrix
 MISSING_RULES = {"refuse": "Gebiet ohne Index", "renormalise": "Gewichte der vorhandenen Indikatoren"}
 SD_LABELS = {(-1.0, 1.0, 1.5): ["Status hoch", "Status mittel", "Status niedrig", "Status sehr niedrig"]}
 DYNAMICS_LABELS = ["Dynamik positiv", "Dynamik stabil", "Dynamik negativ"]
-TIE_DECIMALS = 10  # scores equal to this many decimals are ties (broken by area key)
+TIE_DECIMALS = 9  # scores equal to this many decimals are ties (broken by area key)
 
 
 @dataclass(frozen=True)
@@ -128,17 +128,18 @@ def parse_weights(text: str) -> dict[str, float]:
 # -- the computation on arrays (no warehouse) -------------------------------------------------------------
 
 def scores(z: np.ndarray, weights: np.ndarray, missing: str) -> np.ndarray:
-    """Σ w·z / Σ w per row (weights: k, or draws × k → rows × draws); NaN where the missing rule gives none."""
+    """Σ w·z / Σ w per area (weights: k → areas; draws × k → draws × areas); NaN where the missing rule gives
+    none."""
     present = ~np.isnan(z)
     filled = np.where(present, z, 0.0)
-    w = np.atleast_2d(weights).T
+    w = np.atleast_2d(weights)
     with np.errstate(invalid="ignore", divide="ignore"):
         if missing == "refuse":
-            out = filled @ w / w.sum(axis=0)
-            out[~present.all(axis=1)] = np.nan
+            out = (w @ filled.T) / w.sum(axis=1, keepdims=True)
+            out[:, ~present.all(axis=1)] = np.nan
         else:
-            out = (filled @ w) / (present.astype(float) @ w)
-    return out if np.ndim(weights) == 2 else out[:, 0]
+            out = (w @ filled.T) / (w @ present.T.astype(float))
+    return out if np.ndim(weights) == 2 else out[0]
 
 
 def ranks(score: np.ndarray) -> np.ndarray:
@@ -158,10 +159,13 @@ def classify(score: np.ndarray, rank: np.ndarray, classes: Classes) -> np.ndarra
 
 
 def _ranked(s: np.ndarray) -> np.ndarray:
-    """Ranks within each row of draws × areas (all with a score)."""
-    order = np.argsort(-np.round(s, TIE_DECIMALS), axis=1, kind="stable")
+    """Ranks within each row of draws × areas (all with a score): scores equal to TIE_DECIMALS decimals are
+    tied and broken by column (area key) — one integer key per cell, so the fast unstable sort is exact."""
+    m = s.shape[1]
+    keys = np.rint(-s * 10.0 ** TIE_DECIMALS).astype(np.int64) * m + np.arange(m)
+    order = np.argsort(keys, axis=1)
     r = np.empty(order.shape, np.int32)
-    np.put_along_axis(r, order, np.arange(1, s.shape[1] + 1, dtype=np.int32)[None, :], axis=1)
+    np.put_along_axis(r, order, np.arange(1, m + 1, dtype=np.int32)[None, :], axis=1)
     return r
 
 
@@ -186,7 +190,7 @@ def stability(z: np.ndarray, weights: np.ndarray, spec: Spec, base_class: np.nda
         return p05, p95, stable
     rng = np.random.default_rng(spec.seed)
     drawn = weights * rng.uniform(1 - spec.spread, 1 + spec.spread, size=(spec.draws, len(weights)))
-    s = np.ascontiguousarray(scores(z[valid], drawn, spec.missing).T)  # draws × areas
+    s = scores(z[valid], drawn, spec.missing)  # draws × areas
     r = _ranked(s)
     p05[valid], p95[valid] = np.quantile(r, [0.05, 0.95], axis=0, method="inverted_cdf")
     c05, c95 = np.quantile(_classed(s, r, spec.classes), [0.05, 0.95], axis=0, method="inverted_cdf")
