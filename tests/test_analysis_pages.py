@@ -46,3 +46,21 @@ def test_gebietsbericht_has_what_stands_out(demo_file, tmp_path):
         expected = profile.profile(atlas, "0203", "sozialraum", 2023).sentences()[0]
     assert "Was fällt auf?" in text and "(1) 0203 Lindenhof" in text
     assert expected.split(":")[0] in " ".join(text.split())
+
+
+def test_correlation_page_heatmap_and_scatter(app):
+    at = app()
+    at.switch_page("pages/atlas/zusammenhaenge.py").run()
+    ok(at)
+    assert "# Zusammenhänge 2024" in markdown(at)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2  # heatmap and the scatter plot of the strongest pair
+    pair = at.selectbox(key="corr_pair_0")
+    assert " × " in pair.format_func(pair.value) and "n = " in pair.format_func(pair.value)
+
+
+def test_correlation_page_in_public_mode(app):
+    at = app(mode="public")
+    at.switch_page("pages/atlas/zusammenhaenge.py").run()
+    ok(at)
+    assert "# Zusammenhänge" in markdown(at)

@@ -112,3 +112,19 @@ def test_cli_auffaelligkeiten(six_copy, capsys):
     out = capsys.readouterr().out
     assert out.startswith("Was fällt auf? Altstadt (2023)") and "Rang 6 von 6" in out
     assert cli.main(["auffaelligkeiten", "99", "--level", fx.LEVEL, "--year", "2023"]) == 2
+
+
+def test_correlation_matrix_by_hand(atlas):
+    from keck_data.analysis import correlation
+    result = correlation.matrix(atlas, fx.LEVEL, fx.YEAR, ["a", "b", "c"])
+    # A, B over all six areas: deviations (−4, 0, 0, 0, 2, 2) and (−2, 0, 0, 0, −2, 4): cov 2, SDs 2 → 0.5
+    assert result.pearson.loc["a", "b"] == pytest.approx(0.5) and result.n.loc["a", "b"] == 6
+    # A, C only where both are shown (01, 02, 04, 05): Σ products −2 / √(19 · 4)
+    assert result.pearson.loc["a", "c"] == pytest.approx(-2 / math.sqrt(76)) and result.n.loc["a", "c"] == 4
+    assert result.n.loc["c", "c"] == 4  # "k. A." and "keine Daten" excluded
+    assert -1 <= result.spearman.loc["a", "b"] <= 1
+    # B, C on 01, 02, 04, 05: (18, 20, 20, 18) against (6, 4, 4, 6): r = −1, the strongest pair first
+    assert result.pearson.loc["b", "c"] == pytest.approx(-1.0)
+    assert list(result.pairs()["x"] + result.pairs()["y"]) == ["bc", "ab", "ac"]
+    with pytest.raises(ValidationError, match="mindestens zwei"):
+        correlation.matrix(atlas, fx.LEVEL, fx.YEAR, ["a"])

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import cli, handover
-from ..analysis import derived, profile as area_profile, sozialindex as social_index
+from ..analysis import correlation, derived, profile as area_profile, sozialindex as social_index
 from ..config import settings
 from ..errors import WarehouseError
 from ..queries import Atlas
@@ -292,3 +292,8 @@ def sozialindex(spec: social_index.Spec) -> social_index.Result:
     """The index of ``spec`` (:func:`keck_data.analysis.sozialindex.build`), kept until the next write."""
     key = (json.dumps(spec.weights), json.dumps(spec.parameters(), sort_keys=True))
     return kept(("sozialindex", *key), lambda a: social_index.build(a, spec), max_entries=32)
+
+
+def correlations(level: str, year: int, keys: list[str]) -> correlation.Correlations:
+    """The correlation matrix (:func:`keck_data.analysis.correlation.matrix`), kept until the next write."""
+    return kept(("correlations", level, year, tuple(keys)), lambda a: correlation.matrix(a, level, year, keys))
