@@ -64,3 +64,11 @@ def test_correlation_page_in_public_mode(app):
     at.switch_page("pages/atlas/zusammenhaenge.py").run()
     ok(at)
     assert "# Zusammenhänge" in markdown(at)
+
+
+def test_map_highlights_similar_areas(app):
+    at = app(sel="0203", yr="2023", sim="1")
+    ok(at)
+    assert "#### Vergleichbare Gebiete zu Lindenhof" in markdown(at)
+    table = next(d.value for d in at.dataframe if "Abstand" in d.value.columns)
+    assert len(table) == 5 and "0203" not in set(table["Schlüssel"])
