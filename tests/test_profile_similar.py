@@ -1,30 +1,14 @@
 """Auffälligkeiten and Vergleichbare Gebiete against values worked out by hand (tests/analysis_fixture.py)."""
 import json
 import math
-import shutil
 
 import pytest
 
 from keck_data import cli
 from keck_data.analysis import profile, similar
 from keck_data.errors import NotFoundError, ValidationError
-from keck_data.queries import Atlas
-from keck_data.warehouse import Warehouse
 from tests import analysis_fixture as fx
-
-
-@pytest.fixture(scope="module")
-def six_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("six") / "keck.duckdb"
-    fx.build(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def atlas(six_file):
-    wh = Warehouse(six_file, read_only=True)
-    yield Atlas(wh)
-    wh.close()
+from tests.analysis_fixture import atlas, six_copy, six_file  # noqa: F401 (fixtures)
 
 
 def test_profile_rows_by_hand(atlas):
@@ -84,14 +68,6 @@ def test_similar_different_change_and_errors(atlas):
         similar.similar(atlas, "77", fx.LEVEL, fx.YEAR, ["a"])
     with pytest.raises(ValidationError, match="Unbekannte"):
         similar.similar(atlas, "02", fx.LEVEL, fx.YEAR, ["zz"])
-
-
-@pytest.fixture()
-def six_copy(six_file, tmp_path, monkeypatch):
-    path = tmp_path / "keck.duckdb"
-    shutil.copy(six_file, path)
-    monkeypatch.setenv("KECK_WAREHOUSE", str(path))
-    return path
 
 
 def test_cli_aehnliche_gebiete_json(six_copy, capsys):
