@@ -158,3 +158,17 @@ def rank_stability(table: pd.DataFrame, title: str, source: str) -> go.Figure:
     unstable = int((~t["class_stable"]).sum())
     note = f" · rot: Klasse nicht stabil ({unstable})" if unstable else " · alle Klassen stabil"
     return _layout(fig, title, source + note)
+
+
+def correlation_heatmap(r: pd.DataFrame, n: pd.DataFrame, names: dict[str, str], title: str,
+                        source: str) -> go.Figure:
+    """Correlation coefficients as a red–blue heatmap with German labels; the hover shows r and n."""
+    labels = [wrap(names[k], 30) for k in r.columns]
+    text = [[("–" if np.isnan(v) else fmt.number(v, 2)) for v in row] for row in r.to_numpy()]
+    fig = go.Figure(go.Heatmap(
+        z=r.to_numpy(), x=labels, y=labels, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True, text=text,
+        texttemplate="%{text}", customdata=n.to_numpy(), colorbar=dict(title="r"),
+        hovertemplate="%{y}<br>%{x}<br>r = %{text} (n = %{customdata})<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=max(500, 60 * len(labels) + 250))
+    return _layout(fig, title, source)

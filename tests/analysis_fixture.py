@@ -15,13 +15,17 @@ A: mean 10, population SD 2; B: mean 20, SD 2; C over the four areas with a valu
 """
 from __future__ import annotations
 
+import shutil
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 
 from keck_data import aggregation, store
 from keck_data.policy import Resource, system
+from keck_data.queries import Atlas
 from keck_data.warehouse import Warehouse
 
 AREAS = ["01", "02", "03", "04", "05", "06"]
@@ -66,3 +70,28 @@ def build(path) -> None:
         tx.cur.execute("INSERT OR REPLACE INTO meta VALUES ('municipality', 'Teststadt')")
     with Warehouse(path) as wh:
         wh.write(system(), "init-demo", [Resource("level", "test")], write)
+
+
+@pytest.fixture(scope="module")
+def six_file(tmp_path_factory):
+    """The fixture warehouse, built once per test module."""
+    path = tmp_path_factory.mktemp("six") / "keck.duckdb"
+    build(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def atlas(six_file):
+    """A read-only Atlas on it (held for the module)."""
+    wh = Warehouse(six_file, read_only=True)
+    yield Atlas(wh)
+    wh.close()
+
+
+@pytest.fixture()
+def six_copy(six_file, tmp_path, monkeypatch):
+    """A private copy to write to, also the CLI's warehouse (the module's connection holds the original)."""
+    path = tmp_path / "keck.duckdb"
+    shutil.copy(six_file, path)
+    monkeypatch.setenv("KECK_WAREHOUSE", str(path))
+    return path

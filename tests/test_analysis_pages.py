@@ -24,7 +24,7 @@ def test_sozialindex_page_builds_saves_and_lists(app):
     ok(at)
     assert "# Sozialindex" in markdown(at)
     ranking = at.dataframe[0].value
-    assert list(ranking["Rang"].dropna().astype(int)[:3]) == [1, 2, 3]
+    assert list(ranking["Rang"][:3]) == ["1", "2", "3"]
     assert ranking["Klasse"].iloc[0] in ("Status sehr niedrig", "Status niedrig")
     assert at.get("plotly_chart"), "rank stability chart missing"
     at.number_input(key="si_w_sgb2_quote_u15").set_value(3.0).run()
@@ -46,3 +46,29 @@ def test_gebietsbericht_has_what_stands_out(demo_file, tmp_path):
         expected = profile.profile(atlas, "0203", "sozialraum", 2023).sentences()[0]
     assert "Was fällt auf?" in text and "(1) 0203 Lindenhof" in text
     assert expected.split(":")[0] in " ".join(text.split())
+
+
+def test_correlation_page_heatmap_and_scatter(app):
+    at = app()
+    at.switch_page("pages/atlas/zusammenhaenge.py").run()
+    ok(at)
+    assert "# Zusammenhänge 2024" in markdown(at)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2  # heatmap and the scatter plot of the strongest pair
+    pair = at.selectbox(key="corr_pair_0")
+    assert " × " in pair.format_func(pair.value) and "n = " in pair.format_func(pair.value)
+
+
+def test_correlation_page_in_public_mode(app):
+    at = app(mode="public")
+    at.switch_page("pages/atlas/zusammenhaenge.py").run()
+    ok(at)
+    assert "# Zusammenhänge" in markdown(at)
+
+
+def test_map_highlights_similar_areas(app):
+    at = app(sel="0203", yr="2023", sim="1")
+    ok(at)
+    assert "#### Vergleichbare Gebiete zu Lindenhof" in markdown(at)
+    table = next(d.value for d in at.dataframe if "Abstand" in d.value.columns)
+    assert len(table) == 5 and "0203" not in set(table["Schlüssel"])

@@ -1,30 +1,14 @@
 """Auffälligkeiten and Vergleichbare Gebiete against values worked out by hand (tests/analysis_fixture.py)."""
 import json
 import math
-import shutil
 
 import pytest
 
 from keck_data import cli
 from keck_data.analysis import profile, similar
 from keck_data.errors import NotFoundError, ValidationError
-from keck_data.queries import Atlas
-from keck_data.warehouse import Warehouse
 from tests import analysis_fixture as fx
-
-
-@pytest.fixture(scope="module")
-def six_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("six") / "keck.duckdb"
-    fx.build(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def atlas(six_file):
-    wh = Warehouse(six_file, read_only=True)
-    yield Atlas(wh)
-    wh.close()
+from tests.analysis_fixture import atlas, six_copy, six_file  # noqa: F401 (fixtures)
 
 
 def test_profile_rows_by_hand(atlas):
@@ -86,14 +70,6 @@ def test_similar_different_change_and_errors(atlas):
         similar.similar(atlas, "02", fx.LEVEL, fx.YEAR, ["zz"])
 
 
-@pytest.fixture()
-def six_copy(six_file, tmp_path, monkeypatch):
-    path = tmp_path / "keck.duckdb"
-    shutil.copy(six_file, path)
-    monkeypatch.setenv("KECK_WAREHOUSE", str(path))
-    return path
-
-
 def test_cli_aehnliche_gebiete_json(six_copy, capsys):
     assert cli.main(["aehnliche-gebiete", "02", "--level", fx.LEVEL, "--year", "2023", "--indicators", "a,b,c",
                      "--k", "2", "--json"]) == 0
@@ -112,3 +88,19 @@ def test_cli_auffaelligkeiten(six_copy, capsys):
     out = capsys.readouterr().out
     assert out.startswith("Was fällt auf? Altstadt (2023)") and "Rang 6 von 6" in out
     assert cli.main(["auffaelligkeiten", "99", "--level", fx.LEVEL, "--year", "2023"]) == 2
+
+
+def test_correlation_matrix_by_hand(atlas):
+    from keck_data.analysis import correlation
+    result = correlation.matrix(atlas, fx.LEVEL, fx.YEAR, ["a", "b", "c"])
+    # A, B over all six areas: deviations (−4, 0, 0, 0, 2, 2) and (−2, 0, 0, 0, −2, 4): cov 2, SDs 2 → 0.5
+    assert result.pearson.loc["a", "b"] == pytest.approx(0.5) and result.n.loc["a", "b"] == 6
+    # A, C only where both are shown (01, 02, 04, 05): Σ products −2 / √(19 · 4)
+    assert result.pearson.loc["a", "c"] == pytest.approx(-2 / math.sqrt(76)) and result.n.loc["a", "c"] == 4
+    assert result.n.loc["c", "c"] == 4  # "k. A." and "keine Daten" excluded
+    assert -1 <= result.spearman.loc["a", "b"] <= 1
+    # B, C on 01, 02, 04, 05: (18, 20, 20, 18) against (6, 4, 4, 6): r = −1, the strongest pair first
+    assert result.pearson.loc["b", "c"] == pytest.approx(-1.0)
+    assert list(result.pairs()["x"] + result.pairs()["y"]) == ["bc", "ab", "ac"]
+    with pytest.raises(ValidationError, match="mindestens zwei"):
+        correlation.matrix(atlas, fx.LEVEL, fx.YEAR, ["a"])

@@ -1,7 +1,6 @@
 """Sozialindex against values worked out by hand on the six-area fixture (tests/analysis_fixture.py)."""
 import json
 import math
-import shutil
 
 import numpy as np
 import pytest
@@ -14,31 +13,10 @@ from keck_data.policy import system
 from keck_data.queries import Atlas
 from keck_data.warehouse import Warehouse, read_df
 from tests import analysis_fixture as fx
+from tests.analysis_fixture import atlas, six_copy, six_file  # noqa: F401 (fixtures)
 
 W = {"a": 2.0, "b": 1.0, "c": 1.0}
 SD = math.sqrt(1.375 / 4)  # population SD of the refuse scores −0.5, −0.25, −0.25, 1.0 (mean 0)
-
-
-@pytest.fixture(scope="module")
-def six_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("six") / "keck.duckdb"
-    fx.build(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def atlas(six_file):
-    wh = Warehouse(six_file, read_only=True)
-    yield Atlas(wh)
-    wh.close()
-
-
-@pytest.fixture()
-def six_copy(six_file, tmp_path):
-    """A private copy (the module's read-only connection holds the original)."""
-    path = tmp_path / "keck.duckdb"
-    shutil.copy(six_file, path)
-    return path
 
 
 @pytest.fixture()
@@ -177,8 +155,7 @@ def test_save_as_derived_indicator_and_recompute(six_rw):
     assert after.loc["05", "value"] > after.loc["06", "value"]
 
 
-def test_cli_json_interface(six_copy, monkeypatch, capsys):
-    monkeypatch.setenv("KECK_WAREHOUSE", str(six_copy))
+def test_cli_json_interface(six_copy, capsys):
     code = cli.main(["sozialindex", "--level", fx.LEVEL, "--year", str(fx.YEAR), "--indicators", "a:2,b:1,c:1",
                      "--missing", "renormalise", "--json"])
     data = json.loads(capsys.readouterr().out)
@@ -191,8 +168,7 @@ def test_cli_json_interface(six_copy, monkeypatch, capsys):
     assert (first["key"], first["rank"], first["score"]) == ("05", 1, 1.0)
 
 
-def test_cli_refuse_lists_areas_without_index_and_german_errors(six_copy, monkeypatch, capsys):
-    monkeypatch.setenv("KECK_WAREHOUSE", str(six_copy))
+def test_cli_refuse_lists_areas_without_index_and_german_errors(six_copy, capsys):
     assert cli.main(["sozialindex", "--level", fx.LEVEL, "--year", "2023", "--indicators", "a:2,b,c", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     without = [a for a in data["areas"] if a["rank"] is None]
@@ -203,9 +179,8 @@ def test_cli_refuse_lists_areas_without_index_and_german_errors(six_copy, monkey
     assert "Raumebene „nirgends“" in capsys.readouterr().err
 
 
-def test_cli_save(six_copy, monkeypatch, capsys):
+def test_cli_save(six_copy, capsys):
     path = six_copy
-    monkeypatch.setenv("KECK_WAREHOUSE", str(path))
     assert cli.main(["sozialindex", "--level", fx.LEVEL, "--year", "2023", "--indicators", "a:2,b:1,c:1",
                      "--save", "si_cli", "--name", "Sozialindex 2023"]) == 0
     out = capsys.readouterr().out

@@ -26,7 +26,7 @@ from .standardise import METHODS, Matrix
 MISSING_RULES = {"refuse": "Gebiet ohne Index", "renormalise": "Gewichte der vorhandenen Indikatoren"}
 SD_LABELS = {(-1.0, 1.0, 1.5): ["Status hoch", "Status mittel", "Status niedrig", "Status sehr niedrig"]}
 DYNAMICS_LABELS = ["Dynamik positiv", "Dynamik stabil", "Dynamik negativ"]
-TIE_DECIMALS = 10  # scores equal to this many decimals are ties (broken by area key)
+TIE_DECIMALS = 9  # scores equal to this many decimals are ties (broken by area key)
 
 
 @dataclass(frozen=True)
@@ -128,63 +128,74 @@ def parse_weights(text: str) -> dict[str, float]:
 # -- the computation on arrays (no warehouse) -------------------------------------------------------------
 
 def scores(z: np.ndarray, weights: np.ndarray, missing: str) -> np.ndarray:
-    """Σ w·z / Σ w per row (weights: k, or draws × k → rows × draws); NaN where the missing rule gives none."""
+    """Σ w·z / Σ w per area (weights: k → areas; draws × k → draws × areas); NaN where the missing rule gives
+    none."""
     present = ~np.isnan(z)
     filled = np.where(present, z, 0.0)
-    w = np.atleast_2d(weights).T
+    w = np.atleast_2d(weights)
     with np.errstate(invalid="ignore", divide="ignore"):
         if missing == "refuse":
-            out = filled @ w / w.sum(axis=0)
-            out[~present.all(axis=1)] = np.nan
+            out = (w @ filled.T) / w.sum(axis=1, keepdims=True)
+            out[:, ~present.all(axis=1)] = np.nan
         else:
-            out = (filled @ w) / (present.astype(float) @ w)
-    return out if np.ndim(weights) == 2 else out[:, 0]
+            out = (w @ filled.T) / (w @ present.T.astype(float))
+    return out if np.ndim(weights) == 2 else out[0]
 
 
 def ranks(score: np.ndarray) -> np.ndarray:
-    """Rank 1 = highest score, ties broken by row order (rows are sorted by area key); columns rank separately.
-    Rows without a score get no rank (0 in the integer result)."""
-    s = np.atleast_2d(score.T).T if score.ndim == 1 else score
-    valid = ~np.isnan(s[:, 0])
-    order = np.argsort(-np.round(s[valid], TIE_DECIMALS), axis=0, kind="stable")
-    r = np.empty(order.shape, np.int32)
-    np.put_along_axis(r, order, np.arange(1, len(order) + 1, dtype=np.int32)[:, None], axis=0)
-    out = np.zeros(s.shape, np.int32)
-    out[valid] = r
-    return out[:, 0] if score.ndim == 1 else out
+    """Rank 1 = highest score, ties broken by row order (rows are sorted by area key); 0 = no score."""
+    valid = ~np.isnan(score)
+    out = np.zeros(len(score), np.int32)
+    out[valid] = _ranked(score[valid][None, :])[0]
+    return out
 
 
 def classify(score: np.ndarray, rank: np.ndarray, classes: Classes) -> np.ndarray:
-    """Class per row (and draw): SD cut-offs on the standardised score, or quantiles of the ranking; 0 = none."""
+    """Class per area: SD cut-offs on the standardised score, or quantiles of the ranking; 0 = no score."""
     valid = rank > 0
-    n = valid.sum(axis=0)
+    out = np.zeros(len(score), int)
+    out[valid] = _classed(score[valid][None, :], rank[valid][None, :], classes)[0]
+    return out
+
+
+def _ranked(s: np.ndarray) -> np.ndarray:
+    """Ranks within each row of draws × areas (all with a score): scores equal to TIE_DECIMALS decimals are
+    tied and broken by column (area key) — one integer key per cell, so the fast unstable sort is exact."""
+    m = s.shape[1]
+    keys = np.rint(-s * 10.0 ** TIE_DECIMALS).astype(np.int64) * m + np.arange(m)
+    order = np.argsort(keys, axis=1)
+    r = np.empty(order.shape, np.int32)
+    np.put_along_axis(r, order, np.arange(1, m + 1, dtype=np.int32)[None, :], axis=1)
+    return r
+
+
+def _classed(s: np.ndarray, r: np.ndarray, classes: Classes) -> np.ndarray:
+    """Classes within each row of draws × areas (all with a score); class 1 = least need."""
+    n = s.shape[1]
     if classes.kind == "quantile":
-        cls = 1 + ((n - rank) * classes.n) // np.maximum(n, 1)
-    else:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sd = np.nanstd(score, axis=0)
-            z = (score - np.nanmean(score, axis=0)) / np.where(sd > 0, sd, np.nan)
-        z = np.nan_to_num(z, nan=0.0)
-        cls = 1 + (z[..., None] > np.asarray(classes.cuts)).sum(axis=-1)
-    return np.where(valid, cls, 0)
+        return 1 + ((n - r) * classes.n) // n
+    sd = s.std(axis=1, keepdims=True)
+    z = (s - s.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0)
+    return 1 + np.searchsorted(np.asarray(classes.cuts, float), z, side="left")
 
 
 def stability(z: np.ndarray, weights: np.ndarray, spec: Spec, base_class: np.ndarray) -> tuple[np.ndarray, ...]:
     """rank_p05, rank_p95 and class stability over ``spec.draws`` seeded weight perturbations."""
-    n = len(z)
+    valid = ~np.isnan(scores(z, weights, spec.missing))
+    p05, p95, stable = np.zeros(len(z), np.int32), np.zeros(len(z), np.int32), np.ones(len(z), bool)
+    if not valid.any():
+        return p05, p95, stable
     if spec.draws == 0:
-        base = ranks(scores(z, weights, spec.missing))
-        return base, base, np.ones(n, bool)
+        p05 = p95 = ranks(scores(z, weights, spec.missing))
+        return p05, p95, stable
     rng = np.random.default_rng(spec.seed)
     drawn = weights * rng.uniform(1 - spec.spread, 1 + spec.spread, size=(spec.draws, len(weights)))
-    s = scores(z, drawn, spec.missing)
-    r = ranks(s)
-    valid = r[:, 0] > 0
-    p05, p95 = np.zeros(n, np.int32), np.zeros(n, np.int32)
-    p05[valid], p95[valid] = np.quantile(r[valid], [0.05, 0.95], axis=1, method="inverted_cdf")
-    c = classify(s, r, spec.classes)
-    c05, c95 = np.quantile(c, [0.05, 0.95], axis=1, method="inverted_cdf")
-    return p05, p95, (c05 == base_class) & (c95 == base_class)
+    s = scores(z[valid], drawn, spec.missing)  # draws × areas
+    r = _ranked(s)
+    p05[valid], p95[valid] = np.quantile(r, [0.05, 0.95], axis=0, method="inverted_cdf")
+    c05, c95 = np.quantile(_classed(s, r, spec.classes), [0.05, 0.95], axis=0, method="inverted_cdf")
+    stable[valid] = (c05 == base_class[valid]) & (c95 == base_class[valid])
+    return p05, p95, stable
 
 
 # -- through the warehouse ---------------------------------------------------------------------------------

@@ -31,15 +31,21 @@ class Matrix:
 
 
 def read(atlas, level: str, year: int, keys: list[str]) -> Matrix:
-    """The shown values (privacy applied) of ``keys`` on ``level`` in ``year``; area groups replace members."""
+    """The shown values (privacy applied) of ``keys`` on ``level`` in ``year``; area groups with a value replace
+    their members (as on the map)."""
     if not keys:
         raise ValidationError("Bitte mindestens einen Indikator wählen.")
     atlas.level_name(level)
-    frames = [atlas.level_values(k, level, year).set_index("key") for k in keys]
-    areas = frames[0][["name"]].sort_index().reset_index()
-    values = np.column_stack([f["value"].reindex(areas["key"]).to_numpy(float) for f in frames])
-    status = np.column_stack([f["status"].reindex(areas["key"]).fillna("missing").to_numpy(object)
-                              for f in frames])
+    vals = atlas.values(list(keys), [year])
+    vals = vals[vals["level"] == level]
+    areas = atlas.units(level, set(vals["area_key"]))[["key", "name"]].sort_values("key", ignore_index=True)
+    rows = pd.Index(areas["key"]).get_indexer(vals["area_key"])
+    cols = pd.Index(list(keys)).get_indexer(vals["indicator"])
+    found = rows >= 0
+    values = np.full((len(areas), len(keys)), np.nan)
+    status = np.full(values.shape, "missing", dtype=object)
+    values[rows[found], cols[found]] = vals["value"].to_numpy(float)[found]
+    status[rows[found], cols[found]] = vals["status"].to_numpy(object)[found]
     values[status != "ok"] = np.nan
     return Matrix(level, year, list(keys), areas, values, status)
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from .. import area_groups, classify, fmt
 from ..analysis import derived
+from ..analysis import similar as similar_areas
 from ..errors import KeckError, ValidationError
 from ..mapdeck import CompactDeck, MapResult, MapSettings, build
 from ..queries import Atlas
@@ -80,6 +81,30 @@ def standouts(area: str, level: str, year: int) -> None:
     with st.container(border=True, key="was_faellt_auf"):
         st.markdown("#### Was fällt auf?")
         st.markdown("\n".join(f"- {safe(s)}" for s in sentences) if sentences else "Keine Werte zum Vergleichen.")
+
+
+def similar_to(area: str | None, level: str, indicator: str, year: int) -> similar_areas.Similar | None:
+    """Vergleichbare Gebiete: the five areas most similar to the selected one over the Themenfeld's shares and
+    means (None without a selected area, or with a German note why not)."""
+    if not area:
+        return None
+    inds = resources.indicators()
+    topic = resources.indicator(indicator)["topic"]
+    keys = list(inds.loc[(inds["topic"] == topic) & (inds["kind"] != "count"), "key"])
+    try:
+        return resources.similar(area, level, year, keys)
+    except KeckError as err:
+        st.info(f"Ähnliche Gebiete: {err}")
+        return None
+
+
+def similar_list(found: similar_areas.Similar | None) -> None:
+    """The similar areas outlined on the map, with what differs most."""
+    if found is not None:
+        st.markdown(f"#### Vergleichbare Gebiete zu {found.name}")
+        st.dataframe(found.table.assign(distance=[fmt.number(d, 2) for d in found.table["distance"]]).rename(
+            columns={"key": "Schlüssel", "name": "Gebiet", "distance": "Abstand", "differs": "Unterschiede v. a."}),
+            hide_index=True, width="stretch", height="content")
 
 
 def map_key() -> str:

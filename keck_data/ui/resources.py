@@ -13,7 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from .. import cli, handover
-from ..analysis import derived, profile as area_profile, sozialindex as social_index, targets
+from ..analysis import correlation, derived, similar as similar_areas, sozialindex as social_index, targets
+from ..analysis import profile as area_profile
 from ..config import settings
 from ..errors import WarehouseError
 from ..queries import Atlas
@@ -303,3 +304,13 @@ def ampel_states(indicator_key: str, level: str, year: int) -> tuple[pd.DataFram
     """The Ampel per area for the map and the table (analysis.targets.map_states)."""
     return kept(("ampel_states", indicator_key, level, year), lambda a: targets.map_states(a, indicator_key, level,
                                                                                            year))
+
+
+def correlations(level: str, year: int, keys: list[str]) -> correlation.Correlations:
+    """The correlation matrix (:func:`keck_data.analysis.correlation.matrix`), kept until the next write."""
+    return kept(("correlations", level, year, tuple(keys)), lambda a: correlation.matrix(a, level, year, keys))
+
+
+def similar(area: str, level: str, year: int, keys: list[str]) -> similar_areas.Similar:
+    """The five areas most similar to ``area`` over ``keys`` (:func:`keck_data.analysis.similar.similar`)."""
+    return kept(("similar", area, level, year, tuple(keys)), lambda a: similar_areas.similar(a, area, level, year, keys))

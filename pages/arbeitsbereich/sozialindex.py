@@ -68,7 +68,7 @@ if result.missing:
 ranking, stability, matrix = st.tabs(["Rangfolge", "Rangstabilität", "Status und Dynamik"])
 with ranking:
     shown = pd.DataFrame({
-        "Rang": table["rank"].where(table["rank"] > 0), "Gebiet": table["key"] + " " + table["name"],
+        "Rang": [str(r) if r else "–" for r in table["rank"]], "Gebiet": table["key"] + " " + table["name"],
         "Index": [fmt.number(s, 2) for s in table["score"]], "Klasse": table["class_label"],
         "Rang bei ±25 % Gewicht": [f"{p}–{q}" if r else "" for r, p, q in
                                    zip(table["rank"], table["rank_p05"], table["rank_p95"])],
