@@ -149,6 +149,7 @@ def public_results() -> None:
     """The public instance: released Versorgung results (derived indicators) of a level and year."""
     inds = resources.indicators()
     released = inds[inds["key"].str.startswith(supply.KEY_PREFIX)]
+    st.markdown("# Versorgung")
     if released.empty:
         st.info("Es sind noch keine Ergebnisse der Versorgungsanalyse freigegeben.")
         return
@@ -157,7 +158,7 @@ def public_results() -> None:
     level = widgets.level()
     year = widgets.year(key)
     values = resources.level_values(key, level, year)
-    st.markdown(f"# {names[key]}")
+    st.markdown(f"## {names[key]}")
     st.caption(resources.indicator(key)["calculation"])
     st.table(values[["key", "name", "text"]].rename(columns={"key": "Schlüssel", "name": "Gebiet",
-                                                               "text": names[key]}))
+                                                               "text": names[key]}), hide_index=True)

@@ -26,7 +26,7 @@ supply_view.maps(q, cmp)
 changed = scenario.text_table(cmp, q.level, only_changed=True)
 if cmp.added or cmp.closed:
     st.markdown("### Veränderte Gebiete")
-    st.table(changed)
+    st.table(changed, hide_index=True)
 st.markdown("### Alle Gebiete")
 st.dataframe(scenario.text_table(cmp, q.level), hide_index=True, width="stretch", height=420)
 supply_view.save_forms(q, cmp, session.user())
