@@ -41,3 +41,20 @@ def test_saved_as_derived_indicators_and_marked_stale(wh):
     assert derived.recompute(wh, system("test")) and derived.stale(wh).empty
     again = Atlas(wh).level_values(keys[0], "sozialraum", 2023).set_index("key")
     assert again.loc[area, "value"] == pytest.approx(rows.loc[area, "places"] / 999 * 100)
+
+
+def test_poi_changes_make_saved_results_stale(wh):
+    from keck_data import editing
+
+    atlas = Atlas(wh)
+    keys = supply.save_results(wh, system("test"), Q, supply.analyse(atlas, Q))
+    pois = atlas.pois(["kita"])
+    first = editing.get_poi(wh, int(pois["id"].iloc[0]))
+    editing.update_poi(wh, system("test"), int(first["id"]), {**first, "capacity": (first["capacity"] or 0) + 10},
+                       first["version"])
+    stale = derived.stale(wh).set_index("key")
+    assert set(stale.index) == set(keys) and "Kita" in stale.loc[keys[0], "stale_reason"]
+    derived.recompute(wh, system("test"))
+    other = atlas.pois(["spielplatz"])  # another category leaves the Kita results current
+    editing.delete_poi(wh, system("test"), int(other["id"].iloc[0]), editing.get_poi(wh, int(other["id"].iloc[0]))["version"])
+    assert derived.stale(wh).empty
