@@ -40,3 +40,40 @@ def test_public_page_shows_no_scenario(app):
     ok(at)
     assert not any(b.label == "Einrichtung hinzufügen" for b in at.button)
     assert "noch keine Ergebnisse der Versorgungsanalyse freigegeben" in "\n".join(i.value for i in at.info)
+
+
+def test_public_page_lists_released_results(wh, tmp_path, monkeypatch):
+    import pandas as pd
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from keck_data import editing
+    from keck_data.analysis import supply
+    from keck_data.policy import system
+    from keck_data.publish import publish
+    from keck_data.queries import Atlas
+    from tests.conftest import ROOT
+
+    q = supply.Question("kita", "ew_3_6", "sozialraum", 2023, radius_m=800)
+    result = supply.analyse(Atlas(wh), q)
+    keys = supply.save_results(wh, system("test"), q, result)
+    editing.set_released(wh, system("test"), keys[0], True)
+    target = tmp_path / "public.duckdb"
+    publish(wh, target, system("test"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    monkeypatch.setenv("KECK_MODE", "public")
+    monkeypatch.setenv("KECK_PUBLIC_WAREHOUSE", str(target))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/atlas/versorgung.py").run()
+    ok(at)
+    assert at.selectbox(key="w_vs").options == [Atlas(wh).indicator(keys[0])["name"]]  # only the released one
+    table = at.table[0].value
+    rows = result.level_rows().set_index("key")
+    first = table.iloc[0]
+    assert first["Schlüssel"] == rows.index[0] and len(table) == len(rows)
+    from keck_data import fmt
+    quote, status = rows["quote"].iloc[0], rows["status"].iloc[0]
+    assert first.iloc[2] == fmt.value_text(quote, status if pd.isna(quote) else "ok", 1, "Plätze je 100")
+    st.cache_resource.clear()
