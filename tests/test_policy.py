@@ -18,10 +18,12 @@ import pytest
 
 import keck_data
 from keck_data import auth, conference, editing, policy
+from keck_data.analysis import scenario, supply
 from keck_data.errors import PermissionDenied
 from keck_data.importing import import_areas, import_pois, import_values, set_uninhabited
 from keck_data.policy import Resource, User
 from keck_data.publish import publish
+from keck_data.queries import Atlas
 from tests.conftest import ROOT
 from tests.import_helpers import demo_areas
 
@@ -29,6 +31,7 @@ ADMIN = User("verwaltung", "Admin", "kommunen_admin")
 EDITOR = User("statistik", "Editor", "keck_admin")
 BILDUNG = User("schule", "Bildung", "keck_admin", ("bildung",))
 READER = User("planung", "Leserin", "keck_nutzer")
+SUPPLY = supply.Question("kita", "ew_3_6", "sozialraum", 2023)
 USERS = {"kommunen_admin": ADMIN, "keck_admin": EDITOR, "topic_limited": BILDUNG, "keck_nutzer": READER, "none": None}
 POI = {"name": "Kita Sonnenschein", "category": "kita", "address": "Am Markt 2", "lon": 8.46, "lat": 51.52,
        "public": True}
@@ -110,8 +113,19 @@ CASES = {
         {"keck_nutzer", "none"}),
     "keck_data.conference.delete_note": (lambda wh, u, tmp: conference.delete_note(wh, u, *_note(wh)),
                                          {"keck_nutzer", "none"}),
+    "keck_data.analysis.scenario.save": (lambda wh, u, tmp: scenario.save(wh, u, "Neubau", _scenario(wh)),
+                                         {"none"}),  # a planning note: every signed-in role
+    "keck_data.analysis.supply.save_results": (
+        lambda wh, u, tmp: supply.save_results(wh, u, SUPPLY, supply.analyse(Atlas(wh), SUPPLY)),
+        {"keck_nutzer", "topic_limited", "none"}),  # filed under Kinderbetreuung
 }
 WRITES_OWN_FIXTURE = ("undo", "delete_bookmark", "drive", "close_session", "save_note", "delete_note")
+
+
+def _scenario(wh) -> scenario.Comparison:
+    inputs = supply.load(Atlas(wh), SUPPLY)
+    lon, lat = inputs.points[["lon", "lat"]].iloc[0]
+    return scenario.compare(inputs, added=[{"lon": lon, "lat": lat, "capacity": 100}])
 
 
 def _session(wh) -> int:

@@ -20,6 +20,7 @@ import shapely
 
 from ..errors import NotFoundError, ValidationError
 from ..queries import Atlas
+from . import derived
 from .catchment import to_metres, two_step_fca, utm_epsg
 
 CAPACITY_FIELDS = ("capacity",)  # numeric POI fields that can be places
@@ -272,8 +273,6 @@ def derived_values(result: Result, measure: str) -> pd.DataFrame:
 
 def save_results(wh, user, q: Question, result: Result) -> list[str]:
     """Save quote, reachable share and 2SFCA as derived indicators (method "supply"); returns their keys."""
-    from . import derived
-
     atlas = Atlas(wh)
     m = result.method
     category = dict(zip(atlas.poi_categories()["key"], atlas.poi_categories()["name"]))[q.category]
