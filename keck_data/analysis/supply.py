@@ -70,6 +70,7 @@ class Inputs:
     points_level: str
     chain: list[str] = field(default_factory=list)  # the chosen level, then its parents up to the top
     epsg: int = 25832
+    points_name: str = ""  # German name of points_level (for the method text)
 
 
 def load(atlas: Atlas, q: Question) -> Inputs:
@@ -107,7 +108,7 @@ def load(atlas: Atlas, q: Question) -> Inputs:
         columns={q.capacity_field: "capacity"})
     pois["capacity"] = pois["capacity"].astype(float)
     return Inputs(q, pois, areas, geometry[["key", "geom"]], demand[["level", "area_key", "value", "status"]],
-                  points, points_level, chain, utm_epsg(points["lon"].to_numpy()))
+                  points, points_level, chain, utm_epsg(points["lon"].to_numpy()), atlas.level_name(points_level))
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def compute(inputs: Inputs, pois: pd.DataFrame | None = None) -> Result:
     return Result(pd.DataFrame(rows, columns=COLUMNS),
                   sorted(pois.loc[pois["capacity"].isna(), "name"]),
                   sorted(pois.loc[pd.isna(home), "name"]),
-                  q.method(epsg, inputs.points_level) | {"hidden_points": int((~known).sum())})
+                  q.method(epsg, inputs.points_name or inputs.points_level) | {"hidden_points": int((~known).sum())})
 
 
 def _row(level, key, name, places, by_pt, dem, target, strict: bool) -> list:

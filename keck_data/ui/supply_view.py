@@ -105,14 +105,15 @@ def maps(q: supply.Question, cmp: scenario.Comparison) -> None:
     """Versorgungsquote before and after side by side, with one classification (the "before" classes)."""
     shapes = resources.display_shapes(q.level)
     before, after = (_values(r.level_rows()) for r in (cmp.before, cmp.after))
-    cls = classify.classify(before["value"], before["status"], "quantile", 5, "orange_rot", "high_good", 1)
+    inner = classify.classify(before["value"], before["status"], "quantile", 5, "orange_rot", "high_good",
+                              1).bounds[:-1]  # the "before" class limits serve both maps
     bounds = resources.bounds()
     for column, title, values, markers in zip(st.columns(2), ["Vorher", "Nachher"], [before, after],
                                               [[], [(a["lon"], a["lat"]) for a in cmp.added]]):
         with column:
             st.markdown(f"**{title}: Versorgungsquote (Plätze je 100)**")
-            shown = classify.classify(values["value"], values["status"], "manual", 5, "orange_rot", "high_good", 1,
-                                      manual_breaks=cls.bounds[:-1]) if cls.bounds[:-1] else cls
+            shown = classify.classify(values["value"], values["status"], "manual" if inner else "quantile", 5,
+                                      "orange_rot", "high_good", 1, manual_breaks=inner or None)
             st.pydeck_chart(value_deck(shapes, values, shown, bounds, "Versorgungsquote", markers), height=420,
                             key=f"supply_map_{title}")
             st.caption(" · ".join(f"{e.label} ({e.count})" for e in shown.legend))
