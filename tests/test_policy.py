@@ -116,7 +116,7 @@ CASES = {
     "keck_data.analysis.scenario.save": (lambda wh, u, tmp: scenario.save(wh, u, "Neubau", _scenario(wh)),
                                          {"none"}),  # a planning note: every signed-in role
     "keck_data.analysis.supply.save_results": (
-        lambda wh, u, tmp: supply.save_results(wh, u, SUPPLY, supply.analyse(Atlas(wh), SUPPLY)),
+        lambda wh, u, tmp: supply.save_results(wh, u, SUPPLY),
         {"keck_nutzer", "topic_limited", "none"}),  # filed under Kinderbetreuung
 }
 WRITES_OWN_FIXTURE = ("undo", "delete_bookmark", "drive", "close_session", "save_note", "delete_note")

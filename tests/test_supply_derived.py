@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from keck_data import store
+from keck_data import editing, store
 from keck_data.analysis import derived, supply
 from keck_data.policy import Resource, system
 from keck_data.queries import Atlas
@@ -13,8 +13,11 @@ Q = supply.Question("kita", "ew_3_6", "sozialraum", 2023, radius_m=800)
 
 def test_saved_as_derived_indicators_and_marked_stale(wh):
     atlas = Atlas(wh)
-    result = supply.analyse(atlas, Q)
-    keys = supply.save_results(wh, system("test"), Q, result)
+    hidden = atlas.pois(["kita"]).sort_values("capacity").iloc[-1]  # a Kita not shown publicly
+    current = editing.get_poi(wh, int(hidden["id"]))
+    editing.update_poi(wh, system("test"), int(hidden["id"]), {**current, "public": False}, current["version"])
+    result = supply.analyse(Atlas(wh), Q)
+    keys = supply.save_results(wh, system("test"), Q)
     assert keys == ["vs_kita_ew_3_6_sozialraum_2023_quote", "vs_kita_ew_3_6_sozialraum_2023_reachable_share_800m",
                     "vs_kita_ew_3_6_sozialraum_2023_sfca_800m"]
     listed = derived.listing(wh).set_index("key")
@@ -27,9 +30,12 @@ def test_saved_as_derived_indicators_and_marked_stale(wh):
     shown = fresh.level_values(keys[0], "sozialraum", 2023).set_index("key")
     rows = result.level_rows().set_index("key")
     ok = rows["status"] == "ok"
-    assert shown.loc[ok[ok].index, "value"].to_numpy() == pytest.approx(rows.loc[ok, "quote"].to_numpy())
-    city = fresh.level_values(keys[0], "gesamtstadt", 2023)["value"][0]
-    assert city == pytest.approx(result.level_rows("gesamtstadt")["quote"][0])
+    city = result.level_rows("gesamtstadt").iloc[0]
+    saved_city = fresh.level_values(keys[0], "gesamtstadt", 2023)["value"][0]
+    assert saved_city == pytest.approx((city["places"] - hidden["capacity"]) / city["demand"] * 100)  # public only
+    home = supply._assign(pd.DataFrame([hidden]), supply.load(fresh, Q).geometry)[0]
+    same = ok[ok].index.drop(home)
+    assert shown.loc[same, "value"].to_numpy() == pytest.approx(rows.loc[same, "quote"].to_numpy())
 
     area = rows.index[0]  # a demand value changes: every result built on it is "veraltet" in the same write
     def edit(tx):
@@ -44,10 +50,8 @@ def test_saved_as_derived_indicators_and_marked_stale(wh):
 
 
 def test_poi_changes_make_saved_results_stale(wh):
-    from keck_data import editing
-
     atlas = Atlas(wh)
-    keys = supply.save_results(wh, system("test"), Q, supply.analyse(atlas, Q))
+    keys = supply.save_results(wh, system("test"), Q)
     pois = atlas.pois(["kita"])
     first = editing.get_poi(wh, int(pois["id"].iloc[0]))
     editing.update_poi(wh, system("test"), int(first["id"]), {**first, "capacity": (first["capacity"] or 0) + 10},

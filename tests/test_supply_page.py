@@ -55,8 +55,8 @@ def test_public_page_lists_released_results(wh, tmp_path, monkeypatch):
     from tests.conftest import ROOT
 
     q = supply.Question("kita", "ew_3_6", "sozialraum", 2023, radius_m=800)
-    result = supply.analyse(Atlas(wh), q)
-    keys = supply.save_results(wh, system("test"), q, result)
+    keys = supply.save_results(wh, system("test"), q)
+    result = supply.analyse(Atlas(wh), supply.Question(**{**q.__dict__, "public_pois": True}))
     editing.set_released(wh, system("test"), keys[0], True)
     target = tmp_path / "public.duckdb"
     publish(wh, target, system("test"))

@@ -139,7 +139,7 @@ def save_forms(q: supply.Question, cmp: scenario.Comparison, user) -> None:
                                                          "kinderbetreuung")):
         if st.button("Ergebnis als Indikatoren speichern (ohne Szenario)"):
             try:
-                keys = supply.save_results(atlas().wh, user, q, cmp.before)
+                keys = supply.save_results(atlas().wh, user, q)
                 st.success("Gespeichert als abgeleitete Indikatoren: " + ", ".join(keys) + ". Freigabe unter "
                            "„Indikatoren pflegen“.")
             except KeckError as err:
