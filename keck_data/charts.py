@@ -123,3 +123,39 @@ def comparison(table: pd.DataFrame, keys: list[str], names: list[str], municipal
     return _layout(fig, f"Gebietsvergleich: {topic}", "Sozialraum-Atlas; Werte wie in der Tabelle, "
                    "„k. A.“ und fehlende Werte ohne Balken")
 
+
+
+def rank_stability(table: pd.DataFrame, title: str, source: str) -> go.Figure:
+    """The ranking with each area's rank interval (5th–95th percentile of the weight draws) as whiskers; areas
+    whose class is not stable in red. ``table``: key, name, rank, rank_p05, rank_p95, class_label, class_stable
+    (areas without index are left out)."""
+    t = table[table["rank"] > 0].sort_values("rank")
+    labels = t["key"] + " " + t["name"]
+    colors = [NORMAL if stable else HIGHLIGHT for stable in t["class_stable"]]
+    fig = go.Figure(go.Scatter(
+        x=t["rank"], y=labels, mode="markers", marker=dict(size=11, color=colors, line=dict(width=1, color="#333")),
+        error_x=dict(type="data", symmetric=False, array=t["rank_p95"] - t["rank"],
+                     arrayminus=t["rank"] - t["rank_p05"], color="#555", thickness=2, width=6),
+        customdata=np.column_stack([t["rank_p05"], t["rank_p95"], t["class_label"]]),
+        hovertemplate="%{y}: Rang %{x} (%{customdata[0]}–%{customdata[1]}), %{customdata[2]}<extra></extra>",
+        name="Rang (5.–95. Perzentil)"))
+    fig.update_yaxes(autorange="reversed", title=None)
+    fig.update_xaxes(title="Rang (1 = größter Handlungsbedarf)", rangemode="tozero")
+    fig.update_layout(height=max(450, 22 * len(t) + 170), showlegend=False)
+    unstable = int((~t["class_stable"]).sum())
+    note = f" · rot: Klasse nicht stabil ({unstable})" if unstable else " · alle Klassen stabil"
+    return _layout(fig, title, source + note)
+
+
+def correlation_heatmap(r: pd.DataFrame, n: pd.DataFrame, names: dict[str, str], title: str,
+                        source: str) -> go.Figure:
+    """Correlation coefficients as a red–blue heatmap with German labels; the hover shows r and n."""
+    labels = [wrap(names[k], 30) for k in r.columns]
+    text = [[("–" if np.isnan(v) else fmt.number(v, 2)) for v in row] for row in r.to_numpy()]
+    fig = go.Figure(go.Heatmap(
+        z=r.to_numpy(), x=labels, y=labels, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True, text=text,
+        texttemplate="%{text}", customdata=n.to_numpy(), colorbar=dict(title="r"),
+        hovertemplate="%{y}<br>%{x}<br>r = %{text} (n = %{customdata})<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=max(500, 60 * len(labels) + 250))
+    return _layout(fig, title, source)

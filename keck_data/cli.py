@@ -8,9 +8,9 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from . import auth, data_commands, demo, handover, policy, privacy_audit
-from .config import settings
+from . import analysis_commands, auth, data_commands, demo, handover, policy, privacy_audit
 from .analysis import supply_command
+from .config import settings
 from .errors import KeckError, WarehouseError, WarehouseLocked
 from .privacy import PrivacyRule
 from .publish import publish
@@ -82,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--snapshot", help="öffentlicher Schnappschuss (Standard: KECK_PUBLIC_WAREHOUSE)")
     data_commands.add_parsers(sub)
     supply_command.add_parser(sub)
+    analysis_commands.add_parsers(sub)
     return parser
 
 
@@ -144,6 +145,8 @@ def run_job(job: dict, wh: Warehouse, out: TextIO, err: TextIO) -> int:
                 say(f"Veröffentlicht: {result['indicators']} Indikatoren, {result['values']} Werte "
                     f"({result['suppressed']} als „k. A.“, davon {result['secondary']} sekundär) nach "
                     f"{result['path']}. Angriffstest: {result['audit']}.")
+        elif args.command in analysis_commands.COMMANDS:
+            return analysis_commands.run(args, wh, out)
         else:
             return data_commands.run(args, wh, out, err)
     except KeckError as error:

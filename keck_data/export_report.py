@@ -20,6 +20,7 @@ from reportlab.pdfbase.ttfonts import TTFont  # noqa: E402
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle  # noqa: E402
 
 from . import fmt  # noqa: E402
+from .analysis import profile  # noqa: E402
 from .export_map import area_frame  # noqa: E402
 from .queries import Atlas  # noqa: E402
 from .warehouse import read_df  # noqa: E402
@@ -98,6 +99,7 @@ def report_pdf(atlas: Atlas, level: str, keys: list[str], year: int, base_year: 
              _p(f"Werte {year}, in Klammern die Veränderung seit {base_year}. „k. A.“ = aus Datenschutzgründen "
                 f"keine Angabe. Erstellt am {date.today():%d.%m.%Y}.", SMALL),
              Spacer(1, 4 * mm), Image(io.BytesIO(locator_map(atlas, level, keys)), width=95 * mm, height=72 * mm)]
+    story += standouts(atlas, level, keys, labels, year)
     head = ["Indikator"] + [f"({i + 1}) {lab}" for i, lab in enumerate(labels)] + [atlas.municipality()]
     width = (A4[0] - 32 * mm)
     col = [width * 0.34] + [width * 0.66 / (len(keys) + 1)] * (len(keys) + 1)
@@ -124,6 +126,17 @@ def report_pdf(atlas: Atlas, level: str, keys: list[str], year: int, base_year: 
     story += [_p("Quellen", H2), _p("; ".join(sources), SMALL)]
     doc.build(story, onFirstPage=_footer(atlas), onLaterPages=_footer(atlas))
     return buf.getvalue()
+
+
+def standouts(atlas: Atlas, level: str, keys: list[str], labels: list[str], year: int) -> list:
+    """The section "Was fällt auf?": per area the three indicators that stand out most, as sentences."""
+    story = [_p("Was fällt auf?", H2)]
+    for i, (key, label) in enumerate(zip(keys, labels)):
+        if len(keys) > 1:
+            story.append(_p(f"({i + 1}) {label}", ParagraphStyle("st", parent=BODY, fontName="DejaVu-Bold")))
+        sentences = profile.profile(atlas, key, level, year).sentences()
+        story += [_p(f"• {s}") for s in sentences] or [_p("Keine Werte zum Vergleichen.")]
+    return story
 
 
 def _footer(atlas: Atlas):

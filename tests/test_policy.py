@@ -14,11 +14,12 @@ import textwrap
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import keck_data
 from keck_data import auth, conference, editing, policy
-from keck_data.analysis import scenario, supply
+from keck_data.analysis import derived, scenario, sozialindex, supply
 from keck_data.errors import PermissionDenied
 from keck_data.importing import import_areas, import_pois, import_values, set_uninhabited
 from keck_data.policy import Resource, User
@@ -42,7 +43,8 @@ CROSS_RATE = {"key": "quote_sgb2_bildung", "name": "SGB II je Schulanfänger", "
 # self-acting writes: nobody is signed in yet (login), or whoever runs them owns the files anyway (first start,
 # demo, command line)
 SELF_ACTING = {"keck_data.auth.authenticate", "keck_data.auth.init_auth", "keck_data.demo.init_demo",
-               "keck_data.cli.run_job", "keck_data.data_commands.run"}
+               "keck_data.cli.run_job", "keck_data.data_commands.run", "keck_data.analysis_commands.run"}
+INDEX = sozialindex.Spec("sozialraum", 2024, {"sgb2_quote_u15": 1.0}, draws=10)  # a Soziale-Lage index
 
 
 def _values_file(tmp: Path) -> Path:
@@ -54,6 +56,12 @@ def _values_file(tmp: Path) -> Path:
 def _release_audit(wh) -> int:
     editing.set_released(wh, ADMIN, "sozialindex", True)
     return int(editing.audit_entries(wh, entity="indicator.released").iloc[0]["id"])
+
+
+def _derived(wh) -> str:
+    """A Sozialindex saved by the Kommunen-Administration."""
+    sozialindex.save(wh, ADMIN, Atlas(wh), INDEX, "si_policy", "Index")
+    return "si_policy"
 
 
 def _others_bookmark(wh) -> int:
@@ -118,8 +126,18 @@ CASES = {
     "keck_data.analysis.supply.save_results": (
         lambda wh, u, tmp: supply.save_results(wh, u, SUPPLY),
         {"keck_nutzer", "topic_limited", "none"}),  # filed under Kinderbetreuung
+    "keck_data.analysis.derived.save": (
+        lambda wh, u, tmp: derived.save(wh, u, {"key": "abgeleitet", "name": "A", "definition": "d"},
+                                        derived.Derivation("sozialindex", {"sgb2_quote_u15": 1.0}),
+                                        pd.DataFrame({"level": ["sozialraum"], "area_key": ["0101"], "year": [2024],
+                                                      "value": [1.0], "status": ["ok"]})),
+        {"keck_nutzer", "none", "topic_limited"}),
+    "keck_data.analysis.sozialindex.save": (lambda wh, u, tmp: sozialindex.save(wh, u, Atlas(wh), INDEX, "si", "I"),
+                                            {"keck_nutzer", "none", "topic_limited"}),
+    "keck_data.analysis.derived.recompute": (lambda wh, u, tmp: derived.recompute(wh, u, _derived(wh)),
+                                             {"keck_nutzer", "none", "topic_limited"}),
 }
-WRITES_OWN_FIXTURE = ("undo", "delete_bookmark", "drive", "close_session", "save_note", "delete_note")
+WRITES_OWN_FIXTURE = ("undo", "delete_bookmark", "drive", "close_session", "save_note", "delete_note", "recompute")
 
 
 def _scenario(wh) -> scenario.Comparison:

@@ -7,7 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from .. import area_groups, classify, fmt
-from ..errors import ValidationError
+from ..analysis import derived
+from ..analysis import similar as similar_areas
+from ..errors import KeckError, ValidationError
 from ..mapdeck import CompactDeck, MapResult, MapSettings, build
 from ..queries import Atlas
 from . import resources, state, widgets
@@ -59,6 +61,50 @@ def metadata(meta: pd.Series) -> None:
                 st.markdown(f"**{label}:** {meta[col]}")
 
 
+def stale_note(indicator: str) -> None:
+    """A derived indicator whose inputs changed since it was computed: "veraltet" until recomputed."""
+    state, why = resources.derived_states().get(indicator, ("aktuell", None))
+    if state == derived.STALE:
+        st.warning(f"Dieser abgeleitete Indikator ist **veraltet**: {why}. Neu berechnen unter Arbeitsbereich → "
+                   "Sozialindex.")
+
+
+def standouts(area: str, level: str, year: int) -> None:
+    """Was fällt auf? The three indicators in which the area stands out most, as sentences."""
+    try:
+        sentences = resources.profile(area, level, year).sentences()
+    except KeckError as err:
+        st.info(str(err))
+        return
+    with st.container(border=True, key="was_faellt_auf"):
+        st.markdown("#### Was fällt auf?")
+        st.markdown("\n".join(f"- {s}" for s in sentences) if sentences else "Keine Werte zum Vergleichen.")
+
+
+def similar_to(area: str | None, level: str, indicator: str, year: int) -> similar_areas.Similar | None:
+    """Vergleichbare Gebiete: the five areas most similar to the selected one over the Themenfeld's shares and
+    means (None without a selected area, or with a German note why not)."""
+    if not area:
+        return None
+    inds = resources.indicators()
+    topic = resources.indicator(indicator)["topic"]
+    keys = list(inds.loc[(inds["topic"] == topic) & (inds["kind"] != "count"), "key"])
+    try:
+        return resources.similar(area, level, year, keys)
+    except KeckError as err:
+        st.info(f"Ähnliche Gebiete: {err}")
+        return None
+
+
+def similar_list(found: similar_areas.Similar | None) -> None:
+    """The similar areas outlined on the map, with what differs most."""
+    if found is not None:
+        st.markdown(f"#### Vergleichbare Gebiete zu {found.name}")
+        st.dataframe(found.table.assign(distance=[fmt.number(d, 2) for d in found.table["distance"]]).rename(
+            columns={"key": "Schlüssel", "name": "Gebiet", "distance": "Abstand", "differs": "Unterschiede v. a."}),
+            hide_index=True, width="stretch", height="content")
+
+
 def map_key() -> str:
     """The map widget's key; a click on the map is taken once, here, before the map is drawn.
 
@@ -108,6 +154,7 @@ def area_profile(level: str, indicator: str, year: int) -> None:
     topic = resources.indicator(indicator)["topic_name"]
     profile = resources.compare(level, [key], year)
     profile = profile[profile["topic"] == topic]
+    standouts(key, level, year)
     st.subheader(f"Profil: {names[key]} ({year})")
     st.dataframe(profile[["name", names[key], "city_text", f"Δ {names[key]}"]].rename(
         columns={"name": "Indikator", "city_text": "Gesamtstadt", f"Δ {names[key]}": "Differenz"}),

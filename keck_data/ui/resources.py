@@ -1,6 +1,7 @@
 """The process's warehouse connection and cached, version-keyed loaders (DESIGN.md rules 4 and 8)."""
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -12,6 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from .. import cli, handover
+from ..analysis import correlation, derived, similar as similar_areas, sozialindex as social_index
+from ..analysis import profile as area_profile
 from ..config import settings
 from ..errors import WarehouseError
 from ..queries import Atlas
@@ -271,3 +274,32 @@ def poi_categories() -> pd.DataFrame:
 
 def pois(categories: list[str]) -> pd.DataFrame:
     return _cached("pois", categories)
+
+
+def profile(area: str, level: str, year: int) -> area_profile.Profile:
+    """Was fällt auf? The area's profile (:func:`keck_data.analysis.profile.profile`)."""
+    return kept(("profile", area, level, year), lambda a: area_profile.profile(a, area, level, year))
+
+
+def derived_states() -> dict[str, tuple[str, str | None]]:
+    """Derived indicator key → (state "aktuell" | "veraltet", why stale); empty in the public snapshot."""
+    def load(a: Atlas) -> dict:
+        listing = derived.listing(a.wh)
+        return {k: (s, r) for k, s, r in zip(listing["key"], listing["state"], listing["stale_reason"])}
+    return kept(("derived_states",), load)
+
+
+def sozialindex(spec: social_index.Spec) -> social_index.Result:
+    """The index of ``spec`` (:func:`keck_data.analysis.sozialindex.build`), kept until the next write."""
+    key = (json.dumps(spec.weights), json.dumps(spec.parameters(), sort_keys=True))
+    return kept(("sozialindex", *key), lambda a: social_index.build(a, spec), max_entries=32)
+
+
+def correlations(level: str, year: int, keys: list[str]) -> correlation.Correlations:
+    """The correlation matrix (:func:`keck_data.analysis.correlation.matrix`), kept until the next write."""
+    return kept(("correlations", level, year, tuple(keys)), lambda a: correlation.matrix(a, level, year, keys))
+
+
+def similar(area: str, level: str, year: int, keys: list[str]) -> similar_areas.Similar:
+    """The five areas most similar to ``area`` over ``keys`` (:func:`keck_data.analysis.similar.similar`)."""
+    return kept(("similar", area, level, year, tuple(keys)), lambda a: similar_areas.similar(a, area, level, year, keys))

@@ -58,8 +58,12 @@ with st.form(f"meta_{key}"):
 if key:
     released = st.toggle("Freigegeben (erscheint nach dem Veröffentlichen öffentlich)", value=bool(meta["released"]))
     if released != bool(meta["released"]):
-        editing.set_released(wh, user, key, released)
-        st.rerun()
+        try:
+            editing.set_released(wh, user, key, released)
+        except KeckError as err:  # e.g. a derived indicator built on indicators not yet released
+            st.error(str(err))
+        else:
+            st.rerun()
     st.subheader("Werte bearbeiten")
     left, right = st.columns(2)
     levels = resources.levels()

@@ -4,7 +4,8 @@ import streamlit as st
 from keck_data.classify import METHODS, PALETTES
 from keck_data.mapdeck import MapSettings, basemaps
 from keck_data.ui import downloads, follow, frame, gaps, resources, state, widgets
-from keck_data.ui.maps import area_profile, manual_breaks, map_key, map_result, metadata
+from keck_data.ui.maps import (area_profile, manual_breaks, map_key, map_result, metadata, similar_list, similar_to,
+                               stale_note)
 
 with frame.controls(4) as cols:
     with cols[0]:
@@ -32,13 +33,18 @@ with frame.controls(4) as cols:
         backgrounds = basemaps()
         basemap = state.widget(st.selectbox, "Hintergrundkarte", list(backgrounds), "base", "none",
                                format_func=backgrounds.get)
+        show_similar = state.toggle("Ähnliche Gebiete hervorheben", "sim", help="die 5 ähnlichsten Gebiete zum "
+                                    "gewählten (Abstand über die z-Werte der Indikatoren des Themenfelds)")
 
 key = map_key()  # a click on the map selects its area (read before the map is drawn)
-selected = tuple(a for a in dict.fromkeys([state.get("sel") or "", *(state.get("areas") or [])]) if a)
+similar = similar_to(state.get("sel"), level, ind, year) if show_similar else None
+outlined = [state.get("sel") or "", *(state.get("areas") or []), *(similar.table["key"] if similar else [])]
+selected = tuple(a for a in dict.fromkeys(outlined) if a)
 settings = MapSettings(ind, level, year, method, k, palette, ind2 or None, tuple(poi), basemap, breaks, selected,
                        follow.noted_areas())
 result, meta = map_result(settings)
 st.markdown(f"# {meta['name']} {year}")
+stale_note(ind)
 left, right = st.columns([5, 2] if frame.presenting() else [3, 1])
 with left:
     st.pydeck_chart(result.deck, on_select="rerun", selection_mode="single-object", key=key, height=560,
@@ -48,6 +54,8 @@ with right:
     metadata(meta)
 gaps.missing_areas([ind], year, level)  # full width: its table is unreadable in the legend column
 area_profile(level, ind, year)
+similar_list(similar)
 if not frame.presenting():
     downloads.map_export(settings)
-state.sync_url(["ind", "topic", "lvl", "yr", "cls", "k", "breaks", "pal", "ind2", "poi", "base", "areas", "sel"])
+state.sync_url(["ind", "topic", "lvl", "yr", "cls", "k", "breaks", "pal", "ind2", "poi", "base", "areas", "sel",
+                "sim"])
