@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TextIO
 
 from . import analysis_commands, auth, data_commands, demo, handover, policy, privacy_audit, target_commands
+from .analysis import supply_command
 from .cli_parser import GermanParser
 from .config import settings
-from .analysis import supply_command
 from .errors import KeckError, WarehouseError, WarehouseLocked
 from .privacy import PrivacyRule
 from .publish import publish

@@ -104,6 +104,7 @@ def create_poi(wh: Warehouse, user: User, data: dict) -> int:
                              clean["contact"], clean["description"], clean["public"], user.username,
                              datetime.now()]).fetchone()[0]
         tx.audit("poi", str(new_id), None, {**clean, "version": 1})
+        derived.mark_poi_stale(tx, [clean["category"]])
         return new_id
     return wh.write(user, "create-poi", [Resource("poi")], write)
 
@@ -128,6 +129,7 @@ def update_poi(wh: Warehouse, user: User, poi_id: int, data: dict, expected_vers
              clean["target_group"], clean["capacity"], clean["website"], clean["contact"], clean["description"],
              clean["public"], user.username, datetime.now(), poi_id])
         tx.audit("poi", str(poi_id), {k: current[k] for k in POI_FIELDS}, {**clean, "version": expected_version + 1})
+        derived.mark_poi_stale(tx, [current["category"], clean["category"]])
     wh.write(user, "update-poi", [Resource("poi", str(poi_id))], write)
 
 
@@ -138,6 +140,7 @@ def delete_poi(wh: Warehouse, user: User, poi_id: int, expected_version: int) ->
             raise ConflictError(f"„{current['name']}“ wurde inzwischen geändert und deshalb nicht gelöscht.")
         tx.cur.execute("DELETE FROM poi WHERE id = ?", [poi_id])
         tx.audit("poi", str(poi_id), {k: current[k] for k in POI_FIELDS}, None)
+        derived.mark_poi_stale(tx, [current["category"]])
     wh.write(user, "delete-poi", [Resource("poi", str(poi_id))], write)
 
 

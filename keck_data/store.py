@@ -144,4 +144,5 @@ def insert_pois(tx: Tx, pois: pd.DataFrame) -> None:
         [tx.actor],
     )
     tx.cur.unregister("new_pois")
+    derived.mark_poi_stale(tx, frame["category"].unique())
     tx.audit("poi", None, None, {"inserted": len(frame)})

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from keck_data import fmt
 from keck_data.ui.registry import PAGES
 from tests.browser_support import (ARTIFACTS, TRICKY_NAME, add_option, choose, holds, pick_radio, signed_in,
                                    type_into, wait_idle, widget)
@@ -261,11 +262,30 @@ def check_ziele(page, tmp_path) -> None:
     # creating, the Ampel map, re-evaluation and the public instance: tests/test_browser_targets.py
 
 
+def check_versorgung(page, tmp_path) -> None:
+    """Internal: a planned Kita with 100 places in the worst-supplied area raises its quote by 100 / demand."""
+    page.get_by_role("heading", name=re.compile("^Versorgung")).first.wait_for()
+    if page.get_by_text("noch keine Ergebnisse der Versorgungsanalyse freigegeben").count():
+        return  # public: only released results, no scenario
+    worst = widget(page, "stSelectbox", "Standort im Gebiet").locator("input").input_value().split(" ")[0]
+    assert widget(page, "stNumberInput", "Plätze").locator("input").input_value() == "100"
+    page.get_by_role("button", name="Einrichtung hinzufügen").click()
+    wait_idle(page)
+    table = page.locator('[data-testid="stTable"]').first
+    table.wait_for()
+    header = table.locator("thead th").all_inner_texts()
+    row = dict(zip(header, table.locator("tbody tr", has_text=worst).first.locator("td").all_inner_texts()))
+    demand = int(row["Nachfrage"].replace(".", ""))
+    assert row["Änderung der Quote"] == fmt.difference(100 / demand * 100, 1, None)
+    assert int(row["Plätze nachher"].replace(".", "")) - int(row["Plätze vorher"].replace(".", "")) == 100
+
+
 CHECKS = {"karte": check_karte, "tabelle": check_tabelle, "diagramme": check_diagramme, "zeitreihe": check_zeitreihe,
           "gebietsvergleich": check_gebietsvergleich, "indikatoren": check_indikatoren,
           "lesezeichen": check_lesezeichen, "einrichtungen": check_einrichtungen, "pflege": check_pflege,
           "import": check_import, "gebiete": check_gebiete, "protokoll": check_protokoll, "benutzer": check_benutzer,
-          "sitzung": check_sitzung, "ziele": check_ziele}
+          "sitzung": check_sitzung, "ziele": check_ziele,
+          "versorgung": check_versorgung}
 ROLE_FOR = {"Atlas": "keck_nutzer", "Konferenz": "keck_admin", "Arbeitsbereich": "keck_admin",
             "Verwaltung": "kommunen_admin"}
 CASES = [(spec, mode) for spec in PAGES for mode in ("public", "internal") if mode == "internal" or spec.section == "Atlas"]

@@ -19,7 +19,7 @@ import pytest
 
 import keck_data
 from keck_data import auth, conference, editing, policy
-from keck_data.analysis import derived, sozialindex, target_edits
+from keck_data.analysis import derived, scenario, sozialindex, supply, target_edits
 from keck_data.errors import PermissionDenied
 from keck_data.importing import import_areas, import_pois, import_values, set_uninhabited
 from keck_data.policy import Resource, User
@@ -32,6 +32,7 @@ ADMIN = User("verwaltung", "Admin", "kommunen_admin")
 EDITOR = User("statistik", "Editor", "keck_admin")
 BILDUNG = User("schule", "Bildung", "keck_admin", ("bildung",))
 READER = User("planung", "Leserin", "keck_nutzer")
+SUPPLY = supply.Question("kita", "ew_3_6", "sozialraum", 2023)
 USERS = {"kommunen_admin": ADMIN, "keck_admin": EDITOR, "topic_limited": BILDUNG, "keck_nutzer": READER, "none": None}
 POI = {"name": "Kita Sonnenschein", "category": "kita", "address": "Am Markt 2", "lon": 8.46, "lat": 51.52,
        "public": True}
@@ -132,6 +133,11 @@ CASES = {
     "keck_data.analysis.target_edits.import_targets": (
         lambda wh, u, tmp: target_edits.import_targets(wh, u, _targets_file(tmp)),
         {"keck_nutzer", "none", "topic_limited"}),
+    "keck_data.analysis.scenario.save": (lambda wh, u, tmp: scenario.save(wh, u, "Neubau", _scenario(wh)),
+                                         {"none"}),  # a planning note: every signed-in role
+    "keck_data.analysis.supply.save_results": (
+        lambda wh, u, tmp: supply.save_results(wh, u, SUPPLY),
+        {"keck_nutzer", "topic_limited", "none"}),  # filed under Kinderbetreuung
     "keck_data.analysis.derived.save": (
         lambda wh, u, tmp: derived.save(wh, u, {"key": "abgeleitet", "name": "A", "definition": "d"},
                                         derived.Derivation("sozialindex", {"sgb2_quote_u15": 1.0}),
@@ -162,6 +168,12 @@ def _targets_file(tmp: Path) -> Path:
     path.write_text("titel;indikator;ebene;gebiet;basisjahr;zieljahr;zielwert;richtung;toleranz\n"
                     "Kinderarmut senken;sgb2_quote_u15;sozialraum;0102;2020;2026;3;senken;0,1\n", encoding="utf-8")
     return path
+
+
+def _scenario(wh) -> scenario.Comparison:
+    inputs = supply.load(Atlas(wh), SUPPLY)
+    lon, lat = inputs.points[["lon", "lat"]].iloc[0]
+    return scenario.compare(inputs, added=[{"lon": lon, "lat": lat, "capacity": 100}])
 
 
 def _session(wh) -> int:

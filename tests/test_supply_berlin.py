@@ -48,7 +48,7 @@ def test_pois_without_capacity_are_named(berlin, result):  # noqa: F811
 def test_finer_points_weight_a_coarser_level(berlin, result):  # noqa: F811
     wh, _, _ = berlin
     coarse = supply.analyse(Atlas(wh), supply.Question(Q.category, Q.demand, "bezirksregion", 2019, radius_m=500))
-    assert "planungsraum" in coarse.method["demand_points"]
+    assert "„Planungsraum“" in coarse.method["demand_points"]
     a = coarse.level_rows().set_index("key")[["places", "demand", "quote", "reachable_share", "sfca"]]
     b = result.level_rows("bezirksregion").set_index("key")[a.columns]
     shown = a["sfca"].notna()  # as the chosen level, a Bezirksregion with a "k. A." Planungsraum is "k. A."

@@ -179,6 +179,23 @@ def mark_stale(tx: Tx, inputs: Iterable[str], reason: str) -> list[str]:
     return marked
 
 
+def mark_poi_stale(tx: Tx, categories: Iterable[str]) -> list[str]:
+    """Mark the derived indicators computed from POIs of ``categories`` (parameter "category", e.g. a
+    Versorgungsanalyse) stale, in ``tx``; their dependants follow."""
+    cats = sorted({str(c) for c in categories if c})
+    if not cats:
+        return []
+    names = dict(tx.cur.execute("SELECT key, name FROM poi_category WHERE list_contains(?, key)", [cats]).fetchall())
+    reason = "Einrichtungen geändert: " + ", ".join(names.get(c, c) for c in cats)
+    rows = tx.cur.execute("UPDATE derivation SET stale = TRUE, stale_reason = ?, stale_since = ? WHERE NOT stale "
+                          "AND list_contains(?, json_extract_string(parameters, '$.category')) RETURNING indicator",
+                          [reason, _now(), cats]).fetchall()
+    marked = [r[0] for r in rows]
+    for key in marked:
+        tx.audit("derivation.stale", key, False, reason)
+    return marked + mark_stale(tx, marked, reason)
+
+
 def mark_level_stale(tx: Tx, level: str, reason: str) -> list[str]:
     """Mark the derived indicators with values on ``level`` stale (its areas changed), in ``tx``."""
     keys = [k for (k,) in tx.cur.execute("SELECT DISTINCT indicator FROM indicator_value WHERE origin = ? AND "

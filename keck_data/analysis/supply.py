@@ -12,7 +12,7 @@ demand indicator — at the finer areas' points weighted by their values. Privac
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ import shapely
 
 from ..errors import NotFoundError, ValidationError
 from ..queries import Atlas
+from . import derived
 from .catchment import to_metres, two_step_fca, utm_epsg
 
 CAPACITY_FIELDS = ("capacity",)  # numeric POI fields that can be places
@@ -40,12 +41,14 @@ class Question:
     radius_m: float = 500.0
     capacity_field: str = "capacity"
     target: float = 100.0  # places per 100 of the demand (e.g. 100 % for children 3–6)
+    public_pois: bool = False  # only POIs shown publicly (saved results: nothing reveals a hidden facility)
 
     def method(self, epsg: int, points_level: str) -> dict:
         """The derivation as metadata (for the JSON answer and the derived indicators)."""
         return {"name": "Versorgungsquote, Erreichbarkeit und 2SFCA", "category": self.category,
                 "capacity_field": self.capacity_field, "demand": self.demand, "level": self.level,
                 "year": self.year, "radius_m": self.radius_m, "target_per_100": self.target,
+                "public_pois": self.public_pois,
                 "distance": f"Luftlinie in ETRS89 / UTM (EPSG:{epsg}), d ≤ D", "crs": f"EPSG:{epsg}",
                 "demand_points": f"repräsentative Punkte der Ebene „{points_level}“, gewichtet mit der Nachfrage",
                 "quote": "Plätze je 100 der Nachfrage; übergeordnet Σ Plätze / Σ Nachfrage",
@@ -69,6 +72,7 @@ class Inputs:
     points_level: str
     chain: list[str] = field(default_factory=list)  # the chosen level, then its parents up to the top
     epsg: int = 25832
+    points_name: str = ""  # German name of points_level (for the method text)
 
 
 def load(atlas: Atlas, q: Question) -> Inputs:
@@ -102,11 +106,12 @@ def load(atlas: Atlas, q: Question) -> Inputs:
     vals = demand[demand["level"] == points_level].set_index("area_key")["value"]
     points = pd.DataFrame({"area_key": pts["key"] if points_level == q.level else pts["parent_key"],
                            "lon": pts["px"], "lat": pts["py"], "demand": pts["key"].map(vals).astype(float)})
-    pois = atlas.pois([q.category])[["id", "name", q.capacity_field, "lon", "lat"]].rename(
+    source = Atlas(atlas.wh, public=True, rule=atlas.rule) if q.public_pois else atlas
+    pois = source.pois([q.category])[["id", "name", q.capacity_field, "lon", "lat"]].rename(
         columns={q.capacity_field: "capacity"})
     pois["capacity"] = pois["capacity"].astype(float)
     return Inputs(q, pois, areas, geometry[["key", "geom"]], demand[["level", "area_key", "value", "status"]],
-                  points, points_level, chain, utm_epsg(points["lon"].to_numpy()))
+                  points, points_level, chain, utm_epsg(points["lon"].to_numpy()), atlas.level_name(points_level))
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,7 @@ def compute(inputs: Inputs, pois: pd.DataFrame | None = None) -> Result:
     return Result(pd.DataFrame(rows, columns=COLUMNS),
                   sorted(pois.loc[pois["capacity"].isna(), "name"]),
                   sorted(pois.loc[pd.isna(home), "name"]),
-                  q.method(epsg, inputs.points_level) | {"hidden_points": int((~known).sum())})
+                  q.method(epsg, inputs.points_name or inputs.points_level) | {"hidden_points": int((~known).sum())})
 
 
 def _row(level, key, name, places, by_pt, dem, target, strict: bool) -> list:
@@ -270,11 +275,13 @@ def derived_values(result: Result, measure: str) -> pd.DataFrame:
                          "value": value.where(status == "ok"), "status": status})
 
 
-def save_results(wh, user, q: Question, result: Result) -> list[str]:
-    """Save quote, reachable share and 2SFCA as derived indicators (method "supply"); returns their keys."""
-    from . import derived
+def save_results(wh, user, q: Question) -> list[str]:
+    """Save quote, reachable share and 2SFCA as derived indicators (method "supply"); returns their keys.
 
+    Computed from the public POIs only: a released result must not reveal the places of a hidden facility."""
     atlas = Atlas(wh)
+    q = replace(q, public_pois=True)
+    result = analyse(atlas, q)
     m = result.method
     category = dict(zip(atlas.poi_categories()["key"], atlas.poi_categories()["name"]))[q.category]
     demand = atlas.indicator(q.demand)["name"]
@@ -282,7 +289,7 @@ def save_results(wh, user, q: Question, result: Result) -> list[str]:
     keys = []
     for measure, (label, unit, decimals, _) in MEASURES.items():
         params = {k: m[k] for k in ("category", "capacity_field", "demand", "level", "year", "radius_m",
-                                    "target_per_100", "crs")} | {"measure": measure}
+                                    "target_per_100", "crs", "public_pois")} | {"measure": measure}
         within = ""
         if measure == "quote":
             params.pop("radius_m")
@@ -291,7 +298,7 @@ def save_results(wh, user, q: Question, result: Result) -> list[str]:
         meta = {"key": indicator_key(q, measure), "name": f"{label} {category} – {demand} {q.year}{within}",
                 "definition": m[measure], "unit": unit, "decimals": decimals, "polarity": "high_good",
                 "calculation": f"{m['name']}: {m[measure]}; Entfernung: {m['distance']}; Nachfragepunkte: "
-                               f"{m['demand_points']}; {m['privacy']}"}
+                               f"{m['demand_points']}; nur öffentlich gezeigte Einrichtungen; {m['privacy']}"}
         if "kinderbetreuung" in topics:
             meta["topic"] = "kinderbetreuung"
         derived.save(wh, user, meta, derived.Derivation("supply", {q.demand: 1.0}, params),
@@ -308,5 +315,6 @@ def recompute(atlas: Atlas, derivation) -> pd.DataFrame:
     """Recompute one saved measure from its derivation (called by :func:`derived.recompute`)."""
     p = derivation.parameters
     q = Question(p["category"], p["demand"], p["level"], int(p["year"]), radius_m=float(p.get("radius_m", 500.0)),
-                 capacity_field=p["capacity_field"], target=float(p["target_per_100"]))
+                 capacity_field=p["capacity_field"], target=float(p["target_per_100"]),
+                 public_pois=bool(p.get("public_pois", True)))
     return derived_values(analyse(atlas, q), p["measure"])

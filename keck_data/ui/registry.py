@@ -27,6 +27,7 @@ PAGES = (
     PageSpec("pages/atlas/diagramme.py", "Diagramme", "diagramme", ":material/bar_chart:"),
     PageSpec("pages/atlas/zeitreihe.py", "Zeitreihe", "zeitreihe", ":material/show_chart:"),
     PageSpec("pages/atlas/gebietsvergleich.py", "Gebietsvergleich", "gebietsvergleich", ":material/compare:"),
+    PageSpec("pages/atlas/versorgung.py", "Versorgung", "versorgung", ":material/child_care:"),
     PageSpec("pages/atlas/zusammenhaenge.py", "Zusammenhänge", "zusammenhaenge", ":material/grid_on:"),
     PageSpec("pages/atlas/indikatoren.py", "Indikatoren", "indikatoren", ":material/menu_book:"),
     PageSpec("pages/atlas/lesezeichen.py", "Lesezeichen", "lesezeichen", ":material/bookmark:"),
