@@ -1,6 +1,7 @@
 """Page parts for Wirkungsziele: the status table with the Ampel and the target form."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -132,8 +133,8 @@ def target_series(indicator: str, level: str, keys: list[str]) -> tuple[pd.DataF
     top = resources.levels().iloc[0]["key"]
     names = {(level, k): n for k, n in resources.area_label(level).items()} | {
         (top, k): n.split(" ", 1)[-1] for k, n in resources.area_label(top).items()}
-    mine = shown[(shown["indicator"] == indicator) & [
-        (lv == level and k in keys) or lv == top for lv, k in zip(shown["level"], shown["area_key"])]]
+    chosen = [(lv == level and k in keys) or lv == top for lv, k in zip(shown["level"], shown["area_key"])]
+    mine = shown[(shown["indicator"] == indicator).to_numpy() & np.array(chosen, dtype=bool)]
     return mine, names
 
 
