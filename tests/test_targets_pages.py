@@ -87,6 +87,8 @@ def test_threshold_rule_without_targets(wh):
     meta = read_df(wh, "SELECT * FROM indicator WHERE key = 'sgb2_quote_u15'").iloc[0].to_dict()
     with pytest.raises(ValidationError, match="Ampel-Regel „sd:viel“ nicht verstanden"):
         editing.save_indicator(wh, ADMIN, meta | {"ampel_rule": "sd:viel"})
+    with pytest.raises(ValidationError, match="ob ein hoher Wert günstig oder ungünstig ist"):
+        editing.save_indicator(wh, ADMIN, meta | {"ampel_rule": "sd:1", "polarity": "neutral"})
     editing.save_indicator(wh, ADMIN, meta | {"ampel_rule": "sd:1"})
     atlas = Atlas(wh)
     states, heading = targets.map_states(atlas, "sgb2_quote_u15", "sozialraum", 2024)

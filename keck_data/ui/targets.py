@@ -7,8 +7,9 @@ import streamlit as st
 
 from .. import fmt, policy
 from ..analysis import target_edits, targets
+from ..analysis.target_report import target_report_pdf
 from ..policy import User
-from . import resources, state
+from . import downloads, resources, state
 from .resources import atlas
 
 SYMBOLS = {"grün": "🟢 grün", "gelb": "🟡 gelb", "rot": "🔴 rot", "grau": "⚪ grau"}
@@ -125,6 +126,16 @@ def ampel_rule(s) -> None:
     if len(shown):
         with st.expander(f"Ziele auf dieser Ebene ({len(shown)})"):
             status_table(shown, internal=not atlas().public)
+        report_download("map")
+
+
+def report_download(where: str) -> None:
+    """The Zielbericht (every target this instance may show), built only when clicked."""
+    if downloads.while_following():
+        return
+    a = atlas()
+    st.download_button("Zielbericht als PDF", lambda: target_report_pdf(a), "zielbericht.pdf", "application/pdf",
+                       on_click="ignore", key=f"dl_target_report_{where}")
 
 
 def target_series(indicator: str, level: str, keys: list[str]) -> tuple[pd.DataFrame, dict]:
