@@ -155,12 +155,13 @@ def save_indicator(wh: Warehouse, user: User, meta: dict) -> None:
     missing = [LABELS[f] for f in REQUIRED if not str(meta.get(f) or "").strip()]
     if missing:
         raise ValidationError("Pflichtfelder fehlen: " + ", ".join(missing) + ".")
-    parse_rule(meta.get("ampel_rule"))  # a threshold rule must be understood before it is stored
     old = read_df(wh, "SELECT * FROM indicator WHERE key = ?", [meta["key"]])
     merged = {**(old.iloc[0].to_dict() if not old.empty else {}), **meta}
     merged.setdefault("aggregation",
                       {"count": "sum", "rate": "ratio", "mean": "weighted_mean"}.get(meta["kind"], "none"))
     merged.setdefault("polarity", "neutral")
+    if parse_rule(merged.get("ampel_rule")) and merged["polarity"] == "neutral":  # understood before it is stored
+        raise ValidationError("Eine Ampel-Regel braucht die Angabe, ob ein hoher Wert günstig oder ungünstig ist.")
     if merged["aggregation"] == "ratio" and not (merged.get("numerator") and merged.get("denominator")):
         raise ValidationError("Eine Quote braucht Zähler- und Nenner-Indikator.")
     parts = [p for p in (merged.get("numerator"), merged.get("denominator")) if p]

@@ -1,5 +1,6 @@
 """Wirkungsziele in the app: the Ziele page (create from a Maßnahme, Freigabe), the Zielbericht PDF looked at
 with pdftoppm, and the threshold rule of indicators without targets."""
+import json
 import shutil
 import subprocess
 from datetime import date
@@ -86,6 +87,8 @@ def test_threshold_rule_without_targets(wh):
     meta = read_df(wh, "SELECT * FROM indicator WHERE key = 'sgb2_quote_u15'").iloc[0].to_dict()
     with pytest.raises(ValidationError, match="Ampel-Regel „sd:viel“ nicht verstanden"):
         editing.save_indicator(wh, ADMIN, meta | {"ampel_rule": "sd:viel"})
+    with pytest.raises(ValidationError, match="ob ein hoher Wert günstig oder ungünstig ist"):
+        editing.save_indicator(wh, ADMIN, meta | {"ampel_rule": "sd:1", "polarity": "neutral"})
     editing.save_indicator(wh, ADMIN, meta | {"ampel_rule": "sd:1"})
     atlas = Atlas(wh)
     states, heading = targets.map_states(atlas, "sgb2_quote_u15", "sozialraum", 2024)
@@ -108,3 +111,36 @@ def test_threshold_rule_without_targets(wh):
     assert heading == "Ampel der Wirkungsziele"
     assert states.set_index("key").loc["0102", "state"] == "gelb"
     assert states["state"].isna().sum() == len(states) - 1
+
+
+def _with_target(internal_file) -> None:
+    with Warehouse(internal_file) as wh:
+        if not read_df(wh, "SELECT count(*) AS n FROM target WHERE area_key = '0102'")["n"][0]:
+            target_edits.save_target(wh, ADMIN, KINDERARMUT)
+
+
+def test_ampel_map_table_column_and_timeseries(app, internal_file):
+    _with_target(internal_file)
+    at = app(ind="sgb2_quote_u15", lvl="sozialraum", ampel="1")
+    ok(at)
+    legend = next(m.value for m in at.markdown if "<div class=\"keck-legend\">" in m.value)
+    assert "Ampel der Wirkungsziele" in legend and "gelb – in Zielrichtung, hinter dem Pfad <small>(1)</small>" in legend
+    assert "kein Ziel <small>(47)</small>" in legend
+    assert any(targets.RULE_TEXT in c.value for c in at.caption)
+    at.switch_page("pages/atlas/tabelle.py").run()
+    ok(at)
+    table = at.dataframe[1].value
+    column = "Ampel: SGB-II-Quote der unter 15-Jährigen"
+    assert table.set_index("Schlüssel").loc["0102", column] == "🟡 gelb"
+    assert (table[column] == "–").sum() == len(table) - 1
+    at.switch_page("pages/atlas/zeitreihe.py").run()
+    ok(at)
+    assert not any(n.startswith("Ziel") for n in _traces(at))  # 0102 is not among the chosen areas
+    at = app(ind="sgb2_quote_u15", lvl="sozialraum", areas="0102")
+    at.switch_page("pages/atlas/zeitreihe.py").run()
+    path = _traces(at)["Ziel „Kinderarmut in Rosenau senken“ (0102 Domviertel, Ampel gelb)"]
+    assert path["x"] == [2020, 2026] and path["y"] == [4.5, 3.0]  # baseline → target, the straight path
+
+
+def _traces(at) -> dict:
+    return {t["name"]: t for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}

@@ -205,7 +205,8 @@ def set_target_released(wh: Warehouse, user: User | None, target_id: int, releas
 
 def reevaluate(wh: Warehouse, user: User | None, indicators: list[str], atlas: Atlas | None = None) -> list[str]:
     """After new values of ``indicators``: evaluate the targets again, store the evaluations of the targets of
-    these indicators (and of the rates built from them) and audit every changed state ("target.ampel"). Returns
+    these indicators (and of the rates of their Themenfeld built from them) and audit every changed state
+    ("target.ampel"). Returns
     one German line per change for the import report: 'Ziel „Kinderarmut in Nordstadt senken“: gelb → grün'.
 
     The stored evaluations serve ``ziele status`` while the data stays as evaluated; if a target of another
@@ -213,8 +214,11 @@ def reevaluate(wh: Warehouse, user: User | None, indicators: list[str], atlas: A
     if not read_df(wh, "SELECT count(*) AS n FROM target")["n"][0]:
         return []
     atlas = atlas or Atlas(wh)
-    related = set(read_df(wh, "SELECT key FROM indicator WHERE list_contains(?, key) OR list_contains(?, numerator) "
-                              "OR list_contains(?, denominator)", [indicators] * 3)["key"])
+    related = set(read_df(  # rates of the same Themenfeld count too (those of others: evaluated on request)
+        wh, "SELECT r.key FROM indicator r WHERE list_contains(?, r.key) OR ((list_contains(?, r.numerator) OR "
+            "list_contains(?, r.denominator)) AND r.topic IN "
+            "(SELECT topic FROM indicator WHERE list_contains(?, key)))",
+        [indicators] * 4)["key"])
     done = rule.evaluate(atlas, rule.targets(atlas))
     done["new_evaluation"] = [rule.evaluation_json(r) for r in done.itertuples()]
     mine = done[done["indicator"].isin(related)]

@@ -16,9 +16,6 @@ from ..export_report import BODY, H1, H2, SMALL, _p, footer
 from ..queries import Atlas
 from . import target_edits, targets
 
-DIRECTION_TEXT = {"senken": "senken", "erhöhen": "erhöhen", "halten": "halten"}
-
-
 def series(atlas: Atlas, target: pd.Series) -> pd.DataFrame:
     """The target area's shown values (year, value; "k. A." and missing years left out) for the chart."""
     vals = atlas.values([target["indicator"]])
@@ -53,13 +50,13 @@ def _section(atlas: Atlas, number: int, t: pd.Series) -> KeepTogether:
 
     def v(x) -> str:
         return "–" if x is None or pd.isna(x) else fmt.with_unit(float(x), d, t["unit"])
-    state = Table([[_p(f"Ampel: {t['state']}", BODY)]], colWidths=[40 * mm])
+    state = Table([[_p(f"Ampel: {t['state']}", BODY)]], colWidths=[40 * mm], hAlign="LEFT")
     state.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(targets.COLORS[t["state"]])),
                                ("BOX", (0, 0), (-1, -1), 0.6, colors.black)]))
     current = f"{v(t['current'])} ({int(t['current_year'])})" if not pd.isna(t["current_year"]) else "–"
     facts = [("Indikator", t["indicator_name"]), ("Gebiet", f"{t['area_name']} ({t['level_name']})"),
              ("Basis", f"{v(t['basis'])} ({t['base_year']})"), ("Aktuell", current),
-             ("Ziel", f"{DIRECTION_TEXT[t['direction']]} auf {v(t['target_value'])} bis {t['target_year']}"),
+             ("Ziel", f"{t['direction']} auf {v(t['target_value'])} bis {t['target_year']}"),
              ("Toleranz", v(t["tolerance"])), ("Status", target_edits.STATUSES.get(t["status"], t["status"]))]
     facts += [(label, t[col]) for label, col in (("Messkriterium", "criterion"), ("Zuständig", "responsible"))
               if isinstance(t.get(col), str) and t[col]]

@@ -217,7 +217,7 @@ _RULE = re.compile(r"^\s*(sd|cut)\s*:\s*(.+)$", re.IGNORECASE)
 def parse_rule(text: str | None) -> tuple[str, list[float]] | None:
     """"sd:1" (more than 1 standard deviation worse than the town = rot, worse than the town = gelb) or
     "cut:10;20" (fixed cut-offs: up to 10 grün, up to 20 gelb, above rot – for "hoch ist gut" the other way)."""
-    if text is None or not str(text).strip():
+    if not isinstance(text, str) or not text.strip():
         return None
     m = _RULE.match(str(text))
     numbers = [p.strip().replace(",", ".") for p in m[2].split(";")] if m else []
@@ -277,13 +277,14 @@ def rule_states(values: pd.Series, statuses: pd.Series, city: float | None, text
 
 def map_states(atlas: Atlas, indicator: str, level: str, year: int) -> tuple[pd.DataFrame, str]:
     """The Ampel per area of a level for the map: targets of the indicator on that level if there are any
-    (evaluated with the values up to ``year``), else the indicator's threshold rule, else nothing.
+    (evaluated with the values up to ``year``; abandoned ones left out), else the indicator's threshold rule,
+    else nothing.
 
     Returns (DataFrame key, state (grün/gelb/rot/grau or None = kein Ziel), reason; the legend's heading).
     """
     values = atlas.level_values(indicator, level, year)
     mine = targets(atlas)
-    mine = mine[(mine["indicator"] == indicator) & (mine["level"] == level)]
+    mine = mine[(mine["indicator"] == indicator) & (mine["level"] == level) & (mine["status"] != "aufgegeben")]
     out = pd.DataFrame({"key": values["key"], "state": None, "reason": "kein Ziel"})
     if len(mine):
         done = evaluate(atlas, mine, as_of=year).drop_duplicates("area_key", keep="last").set_index("area_key")

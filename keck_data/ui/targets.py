@@ -1,13 +1,15 @@
 """Page parts for Wirkungsziele: the status table with the Ampel and the target form."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from .. import fmt, policy
 from ..analysis import target_edits, targets
+from ..analysis.target_report import target_report_pdf
 from ..policy import User
-from . import resources, state
+from . import downloads, resources, state
 from .resources import atlas
 
 SYMBOLS = {"grün": "🟢 grün", "gelb": "🟡 gelb", "rot": "🔴 rot", "grau": "⚪ grau"}
@@ -124,6 +126,16 @@ def ampel_rule(s) -> None:
     if len(shown):
         with st.expander(f"Ziele auf dieser Ebene ({len(shown)})"):
             status_table(shown, internal=not atlas().public)
+        report_download("map")
+
+
+def report_download(where: str) -> None:
+    """The Zielbericht (every target this instance may show), built only when clicked."""
+    if downloads.while_following():
+        return
+    a = atlas()
+    st.download_button("Zielbericht als PDF", lambda: target_report_pdf(a), "zielbericht.pdf", "application/pdf",
+                       on_click="ignore", key=f"dl_target_report_{where}")
 
 
 def target_series(indicator: str, level: str, keys: list[str]) -> tuple[pd.DataFrame, dict]:
@@ -132,8 +144,8 @@ def target_series(indicator: str, level: str, keys: list[str]) -> tuple[pd.DataF
     top = resources.levels().iloc[0]["key"]
     names = {(level, k): n for k, n in resources.area_label(level).items()} | {
         (top, k): n.split(" ", 1)[-1] for k, n in resources.area_label(top).items()}
-    mine = shown[(shown["indicator"] == indicator) & [
-        (lv == level and k in keys) or lv == top for lv, k in zip(shown["level"], shown["area_key"])]]
+    chosen = [(lv == level and k in keys) or lv == top for lv, k in zip(shown["level"], shown["area_key"])]
+    mine = shown[(shown["indicator"] == indicator).to_numpy() & np.array(chosen, dtype=bool)]
     return mine, names
 
 

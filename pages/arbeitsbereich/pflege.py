@@ -45,6 +45,13 @@ with st.form(f"meta_{key}"):
     interpretation = st.text_area("Hinweise zur Interpretation", meta.get("interpretation") or "")
     owner = left.text_input("Datenhalter", meta.get("data_owner") or "")
     cycle = right.text_input("Aktualisierung", meta.get("update_cycle") or "")
+    old_rule = meta.get("ampel_rule")
+    rule = left.text_input("Ampel-Regel ohne Ziele", old_rule if isinstance(old_rule, str) else "",
+                           placeholder="z. B. sd:1 oder cut:10;20",
+                           help="Schwellenregel für die Ampel-Karte, solange es auf einer Ebene keine Wirkungsziele "
+                                "gibt – eine Regel, kein Ziel. „sd:1“: mehr als 1 Standardabweichung ungünstiger als "
+                                "der städtische Wert = rot, ungünstiger = gelb, sonst grün. „cut:10;20“: feste "
+                                "Grenzen (bis 10 grün, bis 20 gelb, darüber rot; bei „hoch ist günstig“ umgekehrt).")
     if st.form_submit_button("Metadaten speichern", type="primary"):
         try:
             editing.save_indicator(wh, user, {
@@ -53,7 +60,7 @@ with st.form(f"meta_{key}"):
                 "denominator": denominator or None,
                 "definition": definition, "calculation": calculation, "source": source,
                 "reference_date": reference_date, "interpretation": interpretation or None,
-                "data_owner": owner or None, "update_cycle": cycle or None,
+                "data_owner": owner or None, "update_cycle": cycle or None, "ampel_rule": rule.strip() or None,
                 "aggregation": KINDS[kind] if not (kind == "rate" and not numerator) else "none"})
             st.success("Metadaten gespeichert.")
         except KeckError as err:

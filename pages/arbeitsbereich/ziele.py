@@ -3,11 +3,10 @@ import streamlit as st
 
 from keck_data import conference, policy
 from keck_data.analysis import target_edits, targets
-from keck_data.analysis.target_report import target_report_pdf
 from keck_data.errors import KeckError
 from keck_data.ui import resources, session, state
 from keck_data.ui.resources import atlas
-from keck_data.ui.targets import status_table, target_form
+from keck_data.ui.targets import report_download, status_table, target_form
 
 user = policy.require(session.user(), "open", "Arbeitsbereich")
 wh = atlas().wh
@@ -15,9 +14,8 @@ st.markdown("# Ziele")
 st.caption(targets.RULE_TEXT)
 status = resources.target_status()
 status_table(status)
-a = atlas()
-st.download_button("Zielbericht als PDF", lambda: target_report_pdf(a), "zielbericht.pdf", "application/pdf",
-                   on_click="ignore", key="dl_target_report", disabled=status.empty)
+if not status.empty:
+    report_download("ziele")
 
 measures = conference.measures(wh)
 from_measure = state.get("massnahme")
