@@ -15,7 +15,7 @@ try:
         page = st.navigation(registry.navigation(public, user),
                              position="hidden" if not public and user is None else frame.nav_position(),
                              expanded=True)  # every page listed: no English "View 3 more" link
-        frame.begin(page.url_path, user)
+        frame.begin(page.url_path, user, page.title)
         page.run()
         frame.finish(user)
 except KeckError as err:

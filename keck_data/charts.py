@@ -1,6 +1,7 @@
 """Plotly figures for the chart and time series pages (and their export): German labels, source line."""
 from __future__ import annotations
 
+import re
 import textwrap
 
 import numpy as np
@@ -43,7 +44,7 @@ def ranking(values: pd.DataFrame, city: pd.DataFrame, ind: pd.Series, highlight:
     labels = shown["key"] + " " + shown["name"]
     texts = [fmt.number(v, int(ind["decimals"])) for v in shown["value"]]
     bar = go.Bar(x=shown["value"] if horizontal else labels, y=labels if horizontal else shown["value"],
-                 orientation="h" if horizontal else "v", marker_color=colors, text=texts,
+                 orientation="h" if horizontal else "v", marker_color=colors, text=texts, customdata=texts,
                  hovertext=[f"{lab}: {t}" for lab, t in zip(labels, texts)], hoverinfo="text")
     fig = go.Figure(bar)
     city_ok = city[city["status"] == "ok"]
@@ -62,6 +63,7 @@ def ranking(values: pd.DataFrame, city: pd.DataFrame, ind: pd.Series, highlight:
     axis = _axis(ind)
     fig.update_xaxes(title=axis if horizontal else None, rangemode="tozero")
     fig.update_yaxes(title=None if horizontal else axis, rangemode="tozero")
+    fig.update_layout(meta={"rows": "Gebiet", "value": f"{ind['name']} ({ind['unit']})"})
     return _layout(fig, f"{ind['name']} {year}", f"{ind['source']}{note}")
 
 
@@ -72,6 +74,8 @@ def scatter(data: pd.DataFrame, ix: pd.Series, iy: pd.Series, r: float | None, h
     labels = data["key"] + " " + data["name"]
     fig = go.Figure(go.Scatter(x=data["value_x"], y=data["value_y"], mode="markers", marker=dict(
         size=14, color=colors, line=dict(width=1, color="#333")), text=labels, name="Gebiete",
+        customdata=[[fmt.number(vx, int(ix["decimals"])), fmt.number(vy, int(iy["decimals"]))]
+                    for vx, vy in zip(data["value_x"], data["value_y"])],
         hovertemplate="%{text}<br>x: %{x}<br>y: %{y}<extra></extra>"))
     if len(data) >= 3:
         slope, intercept = np.polyfit(data["value_x"], data["value_y"], 1)
@@ -81,6 +85,7 @@ def scatter(data: pd.DataFrame, ix: pd.Series, iy: pd.Series, r: float | None, h
     r_text = f"r = {fmt.number(r, 2)}" if r is not None else "r: zu wenige Gebiete"
     fig.update_xaxes(title=_axis(ix))
     fig.update_yaxes(title=_axis(iy))
+    fig.update_layout(meta={"rows": "Gebiet"})
     return _layout(fig, f"{iy['name']} und {ix['name']} {year} ({r_text})", f"{ix['source']}; {iy['source']}")
 
 
@@ -90,11 +95,14 @@ def timeseries(ts: pd.DataFrame, ind: pd.Series) -> go.Figure:
     for series, g in ts.groupby("series", sort=False):
         city = bool(g["is_city"].iloc[0])
         fig.add_trace(go.Scatter(x=g["year"], y=g["value"], mode="lines+markers", name=series,
+                                 customdata=[fmt.value_text(v, st, int(ind["decimals"]), ind["unit"])
+                                             for v, st in zip(g["value"], g["status"])],
                                  connectgaps=False, line=dict(width=4 if city else 3, dash="dash" if city else None),
                                  marker=dict(size=9)))
     fig.update_xaxes(title="Jahr", dtick=1)
     # counts and rates start at 0, so a small change does not look dramatic; means and indices keep their range
     fig.update_yaxes(title=_axis(ind), rangemode="tozero" if ind["kind"] in ("count", "rate") else "normal")
+    fig.update_layout(meta={"rows": "Jahr"})
     return _layout(fig, f"{ind['name']} im Zeitverlauf", ind["source"])
 
 
@@ -109,17 +117,45 @@ def comparison(table: pd.DataFrame, keys: list[str], names: list[str], municipal
             values = table[f"_num_{key}"].to_numpy(dtype=float)
             shown = values / city * 100 if normalised else values
             texts = [t for t in table[name]]
-            fig.add_trace(go.Bar(name=name, x=labels, y=shown, marker_color=color, hovertext=texts,
+            fig.add_trace(go.Bar(name=name, x=labels, y=shown, marker_color=color, hovertext=texts, customdata=texts,
                                  hoverinfo="text+name"))
         fig.add_trace(go.Bar(name=municipality, x=labels, y=np.where(np.isnan(city), np.nan, 100.0)
                              if normalised else city, marker_color="#7f7f7f", hovertext=list(table["city_text"]),
+                             customdata=list(table["city_text"]),
                              hoverinfo="text+name"))
     if normalised:
         fig.add_hline(y=100, line_dash="dash", line_color="#333",
                       annotation_text=f"{municipality} = 100")
-    fig.update_layout(barmode="group", height=520)
+    fig.update_layout(barmode="group", height=520, meta={"rows": "Indikator"})
     fig.update_yaxes(title=f"Index ({municipality} = 100)" if normalised else "Wert (Einheit je Indikator)",
                      rangemode="tozero")
     return _layout(fig, f"Gebietsvergleich: {topic}", "Sozialraum-Atlas; Werte wie in der Tabelle, "
                    "„k. A.“ und fehlende Werte ohne Balken")
 
+
+
+def plain(text: str | None) -> str:
+    """A plotly text without its line breaks and tags (for the table and the accessible name)."""
+    return re.sub(r"<[^>]+>", "", (text or "").replace("<br>", " ")).strip()
+
+
+def table_of(fig: go.Figure) -> pd.DataFrame:
+    """The figure's data as a table, the chart's text alternative: one row per area, indicator or year, the
+    values as the chart's hover shows them (k. A. and keine Daten as such).
+
+    Reads what ranking, scatter, timeseries and comparison store: ``layout.meta["rows"]`` (the row title) and
+    each trace's display texts in ``customdata`` (scatter: [x text, y text] per area).
+    """
+    rows = fig.layout.meta["rows"]
+    traces = [t for t in fig.data if t.customdata is not None]
+    first = traces[0]
+    if first.type == "scatter" and first.mode == "markers":
+        return pd.DataFrame({rows: list(first.text), plain(fig.layout.xaxis.title.text): [c[0] for c in first.customdata],
+                             plain(fig.layout.yaxis.title.text): [c[1] for c in first.customdata]})
+    columns: dict[str, dict] = {}
+    for t in traces:
+        categories = t.y if getattr(t, "orientation", None) == "h" else t.x
+        name = t.name or fig.layout.meta.get("value", "Wert")
+        columns[name] = {plain(str(c)): text for c, text in zip(categories, t.customdata)}
+    table = pd.DataFrame(columns).fillna("keine Daten")
+    return table.rename_axis(rows).reset_index()

@@ -8,9 +8,11 @@ from contextlib import contextmanager
 import segno
 import streamlit as st
 
+from .. import charts, summary
 from ..config import settings
 from ..mapdeck import CIRCLE_MAX_PX, MapResult
-from . import follow, registry, resources, session, session_notes, state
+from ..privacy import LABEL_SUPPRESSED
+from . import follow, german, registry, resources, session, session_notes, state
 
 BASE_CSS = """
 <style>
@@ -26,9 +28,18 @@ h1 { font-size: 2rem !important; padding-top: 0 !important; }
 /* … and the top navigation's overflow menu says "2 more" */
 .rc-overflow-item-rest [data-testid="stTopNavSection"] [data-testid="stMarkdownContainer"] { display: none; }
 .rc-overflow-item-rest [data-testid="stTopNavSection"] > span::before { content: "Weitere Seiten ▾"; }
+/* WCAG 1.4.3: captions in a grey of 7:1 (Streamlit's #828180 has 3.9:1); 2.4.7/1.4.11: a focus ring of >= 3:1 */
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] * { color: #4d4d4d !important; }
+a:focus-visible, button:focus-visible, input:focus-visible, [role="button"]:focus-visible, [role="tab"]:focus-visible,
+[tabindex]:focus-visible, summary:focus-visible, [data-testid="stSidebarNavLink"]:focus-visible {
+    outline: 3px solid #0b3d91 !important; outline-offset: 2px !important; }
+h2 { font-size: 1.5rem !important; }
+/* scripts of the German layer and of accessible names take no room */
+[data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script:only-child) { display: none; }
 .keck-legend { font-size: 1rem; line-height: 1.7; }
 .keck-legend .sw { display: inline-block; width: 1.4em; height: 1em; margin-right: .5em; vertical-align: middle;
                    border: 1px solid #555; }
+.keck-legend .sw.ka { background-image: repeating-linear-gradient(45deg, transparent 0 3px, #212121 3px 4px); }
 .keck-legend .part + .part { margin-top: .8em; }
 .keck-legend .dot { display: inline-block; width: .9em; height: .9em; border-radius: 50%; margin-right: .5em;
                     border: 1px solid #fff; outline: 1px solid #555; vertical-align: middle; }
@@ -58,6 +69,7 @@ h1 { font-size: 1.6rem !important; line-height: 1.25 !important; white-space: no
 </style>"""
 
 
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 CONTROLS_SLOT = "_frame_controls"  # the sidebar container of this run where the page's controls go
 
 
@@ -70,7 +82,7 @@ def nav_position() -> str:
     return "top" if presenting() else "sidebar"
 
 
-def begin(url_path: str, user) -> None:
+def begin(url_path: str, user, title: str) -> None:
     """Before a page runs: the view state (which page it shows), the styling, in a live session the follow bar
     (a follower switches to the moderator's page here), and the sidebar: a slot for the page's controls, then
     the instance name, login and presentation toggle (drawn now, so a page that calls st.stop() keeps them)."""
@@ -81,6 +93,7 @@ def begin(url_path: str, user) -> None:
         follow.begin(url_path)
     if url_path in registry.VIEW_PAGES or url_path in ("", "start"):
         state.put("page", url_path if url_path in registry.VIEW_PAGES else "karte")
+    german.install(title, f"Sozialraum-Atlas {resources.municipality()}")
     style()
     with st.sidebar:
         st.session_state[CONTROLS_SLOT] = st.container()
@@ -140,6 +153,33 @@ def style() -> None:
 
 
 @contextmanager
+def figure(key: str, label: str) -> Iterator[None]:
+    """A map or chart with an accessible name (role figure): what it shows, and where its text alternative is."""
+    german.name(key, label)
+    with st.container(key=key):
+        yield
+
+
+def chart(fig, key: str = "chart") -> None:
+    """A plotly chart, named by its title, with its data as a table one click below (WCAG 1.1.1)."""
+    title = charts.plain(fig.layout.title.text)
+    with figure(key, f"Diagramm: {title} – die Daten stehen in der Tabelle darunter"):
+        st.plotly_chart(fig, width="stretch", config=PLOTLY_CONFIG)
+    with st.expander("Daten als Tabelle"):
+        st.table(charts.table_of(fig).set_index(fig.layout.meta["rows"]))
+
+
+def map_alternative(values, title: str, polarity: str, page_link: str) -> None:
+    """Below the map: a sentence naming the highest and lowest areas and the k. A. count, the values as a
+    table one click away, and a link to the table page of the same view."""
+    st.markdown(f'<p class="keck-summary">{html.escape(summary.sentence(values, polarity))}</p>',
+                unsafe_allow_html=True)
+    with st.expander("Als Tabelle anzeigen"):
+        st.table(summary.value_table(values, title).set_index("Gebiet"))
+        st.markdown(f"[Auf der Seite „Tabelle“ öffnen]({page_link})")
+
+
+@contextmanager
 def controls(groups: int = 3) -> Iterator[list]:
     """Where a page puts its widgets: stacked in the sidebar, so the map or chart is on the first screen (in
     presentation mode the sidebar starts closed: nothing of it on the wall, one click to open)."""
@@ -150,8 +190,9 @@ def controls(groups: int = 3) -> Iterator[list]:
 def legend(result: MapResult, title: str) -> None:
     """The map's keys: classes with German labels and area counts (k. A./keine Daten in the map's colours),
     the size key of the second indicator's circles and the colour of each POI category shown."""
-    rows = [f'<div><span class="sw" style="background-color:{e.color}"></span>{html.escape(e.label)} '
-            f'<small>({e.count})</small></div>' for e in result.classification.legend]
+    rows = [f'<div><span class="sw{" ka" if hatched else ""}" style="background-color:{e.color}"></span>'
+            f'{html.escape(e.label)}{", schraffiert" if hatched else ""} <small>({e.count})</small></div>'
+            for e in result.classification.legend for hatched in [e.label.startswith(LABEL_SUPPRESSED)]]
     parts = [f'<b>{html.escape(title)}</b>{"".join(rows)}']
     if result.circle_key:
         size = 2 * CIRCLE_MAX_PX + 4

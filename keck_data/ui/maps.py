@@ -108,7 +108,7 @@ def area_profile(level: str, indicator: str, year: int) -> None:
     topic = resources.indicator(indicator)["topic_name"]
     profile = resources.compare(level, [key], year)
     profile = profile[profile["topic"] == topic]
-    st.subheader(f"Profil: {names[key]} ({year})")
+    st.markdown(f"## Profil: {names[key]} ({year})")
     st.dataframe(profile[["name", names[key], "city_text", f"Δ {names[key]}"]].rename(
         columns={"name": "Indikator", "city_text": "Gesamtstadt", f"Δ {names[key]}": "Differenz"}),
         hide_index=True, width="stretch", height="content")

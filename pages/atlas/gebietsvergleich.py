@@ -30,11 +30,11 @@ else:
         st.info(f"Keine Daten für „{topic}“ im Jahr {year}.")
     else:
         fig = charts.comparison(rows, chosen, [names[k] for k in chosen], city, topic, view == "index")
-        st.plotly_chart(fig, width="stretch")
+        frame.chart(fig)
         downloads.chart_export(fig, f"gebietsvergleich_{year}")
     downloads.report_download(level, chosen, year)
     for name, group in table.groupby("topic", sort=False):
-        st.subheader(name)
+        st.markdown(f"## {name}")
         shown = group[["name", *(names[k] for k in chosen), "city_text", *(f"Δ {names[k]}" for k in chosen)]]
         st.dataframe(shown.rename(columns={"name": "Indikator", "city_text": city}), hide_index=True,
                      width="stretch", height="content")

@@ -20,7 +20,7 @@ downloads.open_data_download()
 if inds.empty:
     st.info(f"Kein Indikator passt zu „{query}“.")
 for topic, group in inds.groupby("topic_name", sort=False):
-    st.subheader(topic)
+    st.markdown(f"## {topic}")
     for _, ind in group.iterrows():
         with st.expander(f"{ind['name']} ({ind['unit']})"):
             st.markdown(f"**Schlüssel:** `{ind['key']}` · **Art:** {KIND_NAMES.get(ind['kind'], ind['kind'])}")

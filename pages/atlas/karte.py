@@ -41,8 +41,12 @@ result, meta = map_result(settings)
 st.markdown(f"# {meta['name']} {year}")
 left, right = st.columns([5, 2] if frame.presenting() else [3, 1])
 with left:
-    st.pydeck_chart(result.deck, on_select="rerun", selection_mode="single-object", key=key, height=560,
-                    width="stretch")
+    with frame.figure("karte_map", f"Karte: {meta['name']} {year}, {resources.level_name(level)} – Zusammenfassung "
+                                   "und Tabelle unter der Karte"):
+        st.pydeck_chart(result.deck, on_select="rerun", selection_mode="single-object", key=key, height=560,
+                        width="stretch")
+    frame.map_alternative(result.values, f"{meta['name']} ({meta['unit']})", meta["polarity"],
+                          f"tabelle?inds={ind}&lvl={level}&yr={year}")
 with right:
     frame.legend(result, f"{meta['name']} ({meta['unit']})")
     metadata(meta)
