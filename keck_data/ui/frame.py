@@ -25,14 +25,12 @@ h1 { font-size: 2rem !important; padding-top: 0 !important; }
 [data-testid="stFileUploaderDropzone"] button > * { display: none; }
 [data-testid="stFileUploaderDropzone"] button::after { content: "Datei auswählen"; }
 [data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
-/* … and the top navigation's overflow menu says "2 more" */
-.rc-overflow-item-rest [data-testid="stTopNavSection"] [data-testid="stMarkdownContainer"] { display: none; }
-.rc-overflow-item-rest [data-testid="stTopNavSection"] > span::before { content: "Weitere Seiten ▾"; }
 /* WCAG 1.4.3: captions in a grey of 7:1 (Streamlit's #828180 has 3.9:1); 2.4.7/1.4.11: a focus ring of >= 3:1 */
+[data-testid="stCaptionContainer"] { opacity: 1 !important; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] * { color: #4d4d4d !important; }
 a:focus-visible, button:focus-visible, input:focus-visible, [role="button"]:focus-visible, [role="tab"]:focus-visible,
 [tabindex]:focus-visible, summary:focus-visible, [data-testid="stSidebarNavLink"]:focus-visible {
-    outline: 3px solid #0b3d91 !important; outline-offset: 2px !important; }
+    outline: 3px solid #000 !important; outline-offset: 2px !important; }
 h2 { font-size: 1.5rem !important; }
 /* scripts of the German layer and of accessible names take no room */
 [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script:only-child) { display: none; }

@@ -104,6 +104,7 @@ PATTERNS = [
     (r"^You can only select up to (\d+) options?\. Remove an option first\.$",
      "Höchstens $1 auswählbar. Bitte zuerst eine Auswahl entfernen."),
     (r"^Page (\d+)$", "Seite $1"),
+    (r"^(\d+) more$", "Weitere Seiten ($1)"),  # the top navigation's overflow menu
     (r"^Upload (.+)$", "$1 hochladen"),
 ]
 ATTRIBUTES = ["aria-label", "title", "placeholder", "data-title", "alt", "aria-placeholder", "aria-roledescription"]
