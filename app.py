@@ -5,9 +5,10 @@ import streamlit as st
 
 from keck_data.config import settings
 from keck_data.errors import KeckError
-from keck_data.ui import frame, registry, resources, session
+from keck_data.ui import frame, mode_options, registry, resources, session
 
 st.set_page_config(page_title="Sozialraum-Atlas", page_icon="🗺️", layout="wide")
+mode_options.apply()  # also under `streamlit run app.py`
 try:
     with resources.reading():  # one Atlas for the whole rerun; public: one snapshot to its end
         public = settings().is_public

@@ -259,7 +259,8 @@ def check_barrierefreiheit(page, tmp_path) -> None:
 
 CHECKS = {"karte": check_karte, "tabelle": check_tabelle, "diagramme": check_diagramme, "zeitreihe": check_zeitreihe,
           "gebietsvergleich": check_gebietsvergleich, "indikatoren": check_indikatoren,
-          "lesezeichen": check_lesezeichen, "barrierefreiheit": check_barrierefreiheit, "einrichtungen": check_einrichtungen, "pflege": check_pflege,
+          "lesezeichen": check_lesezeichen, "barrierefreiheit": check_barrierefreiheit,
+          "einrichtungen": check_einrichtungen, "pflege": check_pflege,
           "import": check_import, "gebiete": check_gebiete, "protokoll": check_protokoll, "benutzer": check_benutzer,
           "sitzung": check_sitzung}
 ROLE_FOR = {"Atlas": "keck_nutzer", "Konferenz": "keck_admin", "Arbeitsbereich": "keck_admin",
