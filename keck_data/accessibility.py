@@ -1,6 +1,7 @@
 """The "Erklärung zur Barrierefreiheit" (BITV 2.0, § 12b BGG): its text with this deployment's contact."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .config import Settings
@@ -26,4 +27,4 @@ def statement(municipality: str, s: Settings) -> tuple[str, bool]:
 
 def _linked(contact: str) -> str:
     """E-mail addresses in the contact become mailto links."""
-    return " ".join(f"[{w}](mailto:{w})" if "@" in w and " " not in w else w for w in contact.split(" "))
+    return re.sub(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", lambda m: f"[{m[0]}](mailto:{m[0]})", contact)
