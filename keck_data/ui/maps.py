@@ -78,8 +78,18 @@ def map_key() -> str:
 def manual_breaks(indicator: str, level: str, year: int) -> tuple[float, ...]:
     """The breaks input for manual classes (German numbers; kept in the URL as "breaks").
 
-    Returns () while the input is empty or invalid; a German message says why.
+    Returns () while the input is empty or invalid; a German message says why. Breaks belong to the indicator
+    they were typed for: after a change of indicator they are dropped with a message (they made a one-colour
+    map of another indicator's values, issue 22).
     """
+    typed_for = st.session_state.get("breaks_for")
+    st.session_state["breaks_for"] = indicator
+    if typed_for not in (None, indicator) and (state.get("breaks") or st.session_state.get("w_breaks")):
+        state.put("breaks", [])
+        st.session_state["w_breaks"] = ""
+        name = resources.indicator(typed_for)["name"]
+        st.info(f"Die manuellen Klassengrenzen galten für „{name}“ – bitte für diesen Indikator neu eingeben; "
+                "bis dahin: Quantile.")
     saved = state.get("breaks") or []
     st.session_state.setdefault("w_breaks", "; ".join(fmt.number(float(b), 6).rstrip("0").rstrip(",")
                                                       for b in saved))
