@@ -31,9 +31,15 @@ def _layout(fig: go.Figure, title: str, source: str) -> go.Figure:
     return fig
 
 
-def _axis(ind: pd.Series) -> str:
-    """Axis title, wrapped: a long one on the vertical axis would otherwise run up into the source line."""
-    return wrap(f"{ind['name']} ({ind['unit']})" if ind["unit"] else str(ind["name"]), 36)
+VALUE_LABELS_UP_TO = 15  # columns with their value written on them; more: values in the hover and the table
+LABEL_FONT = dict(size=16)
+NAMED_POINTS = 1  # scatter: the area at each end of the y axis is named on the chart (two overlapped)
+
+
+def _axis(ind: pd.Series, vertical: bool = False) -> str:
+    """Axis title, wrapped: a long one on the vertical axis would otherwise run up into the source line
+    (a rotated line of 22 characters at 18 px fits the plot height of every chart)."""
+    return wrap(f"{ind['name']} ({ind['unit']})" if ind["unit"] else str(ind["name"]), 22 if vertical else 48)
 
 
 def ranking(values: pd.DataFrame, city: pd.DataFrame, ind: pd.Series, highlight: list[str], horizontal: bool,
@@ -43,8 +49,10 @@ def ranking(values: pd.DataFrame, city: pd.DataFrame, ind: pd.Series, highlight:
     colors = [HIGHLIGHT if k in highlight else NORMAL for k in shown["key"]]
     labels = shown["key"] + " " + shown["name"]
     texts = [fmt.number(v, int(ind["decimals"])) for v in shown["value"]]
+    labelled = horizontal or len(shown) <= VALUE_LABELS_UP_TO  # never squeezed into a bar (were 5 px)
     bar = go.Bar(x=shown["value"] if horizontal else labels, y=labels if horizontal else shown["value"],
-                 orientation="h" if horizontal else "v", marker_color=colors, text=texts, customdata=texts,
+                 orientation="h" if horizontal else "v", marker_color=colors, text=texts if labelled else None,
+                 textposition="outside", textfont=LABEL_FONT, cliponaxis=False, customdata=texts,
                  hovertext=[f"{lab}: {t}" for lab, t in zip(labels, texts)], hoverinfo="text")
     fig = go.Figure(bar)
     city_ok = city[city["status"] == "ok"]
@@ -60,9 +68,8 @@ def ranking(values: pd.DataFrame, city: pd.DataFrame, ind: pd.Series, highlight:
         note = f" · ohne Wert (k. A./keine Daten): {fmt.count(len(hidden), 'Gebiet', 'Gebiete')}"
     if horizontal:
         fig.update_layout(height=max(450, 22 * len(shown) + 150))
-    axis = _axis(ind)
-    fig.update_xaxes(title=axis if horizontal else None, rangemode="tozero")
-    fig.update_yaxes(title=None if horizontal else axis, rangemode="tozero")
+    fig.update_xaxes(title=_axis(ind) if horizontal else None, rangemode="tozero")
+    fig.update_yaxes(title=None if horizontal else _axis(ind, vertical=True), rangemode="tozero")
     fig.update_layout(meta={"rows": "Gebiet", "value": f"{ind['name']} ({ind['unit']})"})
     return _layout(fig, f"{ind['name']} {year}", f"{ind['source']}{note}")
 
@@ -72,10 +79,15 @@ def scatter(data: pd.DataFrame, ix: pd.Series, iy: pd.Series, r: float | None, h
     """Scatter of two indicators with Pearson's r and a least-squares trend line."""
     colors = [HIGHLIGHT if k in highlight else NORMAL for k in data["key"]]
     labels = data["key"] + " " + data["name"]
-    fig = go.Figure(go.Scatter(x=data["value_x"], y=data["value_y"], mode="markers", marker=dict(
+    low = set(data.nsmallest(NAMED_POINTS, "value_y")["key"])
+    named = low | set(data.nlargest(NAMED_POINTS, "value_y")["key"]) | set(highlight)
+    fig = go.Figure(go.Scatter(x=data["value_x"], y=data["value_y"], mode="markers+text", marker=dict(
         size=14, color=colors, line=dict(width=1, color="#333")), text=labels, name="Gebiete",
         customdata=[[fmt.number(vx, int(ix["decimals"])), fmt.number(vy, int(iy["decimals"]))]
                     for vx, vy in zip(data["value_x"], data["value_y"])],
+        texttemplate=[f"{n}" if k in named else "" for k, n in zip(data["key"], data["name"])],
+        textposition=["bottom center" if k in low else "top center" for k in data["key"]], textfont=dict(size=15),
+        cliponaxis=False,
         hovertemplate="%{text}<br>x: %{x}<br>y: %{y}<extra></extra>"))
     if len(data) >= 3:
         slope, intercept = np.polyfit(data["value_x"], data["value_y"], 1)
@@ -84,8 +96,8 @@ def scatter(data: pd.DataFrame, ix: pd.Series, iy: pd.Series, r: float | None, h
                                  line=dict(color="#333", dash="dash")))
     r_text = f"r = {fmt.number(r, 2)}" if r is not None else "r: zu wenige Gebiete"
     fig.update_xaxes(title=_axis(ix))
-    fig.update_yaxes(title=_axis(iy))
-    fig.update_layout(meta={"rows": "Gebiet"})
+    fig.update_yaxes(title=_axis(iy, vertical=True))
+    fig.update_layout(meta={"rows": "Gebiet"}, height=560)
     return _layout(fig, f"{iy['name']} und {ix['name']} {year} ({r_text})", f"{ix['source']}; {iy['source']}")
 
 
@@ -101,7 +113,8 @@ def timeseries(ts: pd.DataFrame, ind: pd.Series) -> go.Figure:
                                  marker=dict(size=9)))
     fig.update_xaxes(title="Jahr", dtick=1)
     # counts and rates start at 0, so a small change does not look dramatic; means and indices keep their range
-    fig.update_yaxes(title=_axis(ind), rangemode="tozero" if ind["kind"] in ("count", "rate") else "normal")
+    fig.update_yaxes(title=_axis(ind, vertical=True),
+                     rangemode="tozero" if ind["kind"] in ("count", "rate") else "normal")
     fig.update_layout(meta={"rows": "Jahr"})
     return _layout(fig, f"{ind['name']} im Zeitverlauf", ind["source"])
 
@@ -149,7 +162,7 @@ def table_of(fig: go.Figure) -> pd.DataFrame:
     rows = fig.layout.meta["rows"]
     traces = [t for t in fig.data if t.customdata is not None]
     first = traces[0]
-    if first.type == "scatter" and first.mode == "markers":
+    if first.type == "scatter" and "lines" not in first.mode:  # a scatter plot (not a time series)
         return pd.DataFrame({rows: list(first.text), plain(fig.layout.xaxis.title.text): [c[0] for c in first.customdata],
                              plain(fig.layout.yaxis.title.text): [c[1] for c in first.customdata]})
     columns: dict[str, dict] = {}

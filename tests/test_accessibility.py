@@ -98,3 +98,23 @@ def test_map_page_says_what_it_shows_in_words(app):
     assert "Höchste Werte:" in text and "k. A.:" in text and "schraffiert" in text
     assert [e.label for e in at.expander][:1] == ["Als Tabelle anzeigen"]
     assert "tabelle?inds=geburten&lvl=sozialraum&yr=2024" in text
+
+
+def test_charts_are_readable(atlas):
+    """Issue 22, item 10: no value squeezed into a bar, vertical axis titles short enough for the plot,
+    scatter points named at both ends and where highlighted."""
+    ind = atlas.indicator("sgb2_quote_u15")
+    vals = atlas.level_values("sgb2_quote_u15", "sozialraum", 2024)
+    city = atlas.reference_values("sgb2_quote_u15", 2024)
+    column = charts.ranking(vals, city, ind, [], False, "Musterstadt", 2024)
+    assert column.data[0].text is None  # 40+ columns: values in the hover and the table, not at 5 px
+    few = charts.ranking(vals.head(8), city, ind, [], False, "Musterstadt", 2024)
+    assert few.data[0].textposition == "outside" and few.data[0].textfont.size >= 16
+    assert max(len(line) for line in column.layout.yaxis.title.text.split("<br>")) <= 22
+    data, r = atlas.scatter("sgb2_quote_u15", "anteil_alleinerziehend", "sozialraum", 2024)
+    chosen = data.iloc[len(data) // 2]
+    scatter = charts.scatter(data, ind, atlas.indicator("anteil_alleinerziehend"), r, [chosen["key"]],
+                             "Musterstadt", 2024)
+    named = [t for t in scatter.data[0].texttemplate if t]
+    top, bottom = data.loc[data["value_y"].idxmax(), "name"], data.loc[data["value_y"].idxmin(), "name"]
+    assert {top, bottom, chosen["name"]} == set(named)
