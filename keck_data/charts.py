@@ -147,6 +147,23 @@ def comparison(table: pd.DataFrame, keys: list[str], names: list[str], municipal
 
 
 
+WALL_FONT = 20  # px: the smallest text on the projector (issue 22: axis labels were 13 px)
+
+
+def for_wall(fig: go.Figure) -> go.Figure:
+    """A copy with every text at least WALL_FONT px (title, source line, axes, legend, values, annotations)."""
+    wall = go.Figure(fig)
+    size = max(WALL_FONT, (fig.layout.font.size or 0) + 4)
+    wall.update_layout(font=dict(size=size), legend=dict(font=dict(size=size)),
+                       title=dict(font=dict(size=size + 6), subtitle=dict(font=dict(size=WALL_FONT))),
+                       margin=dict(t=(fig.layout.margin.t or 90) + 40))
+    wall.update_xaxes(tickfont=dict(size=size), title_font=dict(size=size))
+    wall.update_yaxes(tickfont=dict(size=size), title_font=dict(size=size))
+    wall.update_traces(textfont=dict(size=size), selector=lambda t: getattr(t, "textfont", None) is not None)
+    wall.update_annotations(font=dict(size=size))
+    return wall
+
+
 def plain(text: str | None) -> str:
     """A plotly text without its line breaks and tags (for the table and the accessible name)."""
     return re.sub(r"<[^>]+>", "", (text or "").replace("<br>", " ")).strip()

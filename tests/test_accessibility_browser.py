@@ -183,3 +183,44 @@ def test_map_page_with_the_keyboard_alone(public, browser):
         assert name.startswith("Karte: Anteil Schulanfänger mit Sprachförderbedarf 2019")
     finally:
         context.close()
+
+
+WALL = {"width": 1280, "height": 720}
+# own text of visible elements in the main area and the top bar: size, and whether the QR corner covers it
+WALL_TEXTS_JS = """() => {
+  const share = document.querySelector('.keck-share').getBoundingClientRect();
+  const roots = [document.querySelector('[data-testid="stMain"]')];
+  const out = [];
+  for (const root of roots) for (const e of [root, ...root.querySelectorAll('*')]) {
+    if (e.closest('.keck-share, [data-testid="stIconMaterial"], .modebar, [data-testid="stHtml"]')) continue;
+    if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+    if (!r.width || !r.height || s.visibility === 'hidden' || r.bottom < 0 || r.top > innerHeight) continue;
+    const covered = r.right > share.left && r.left < share.right && r.bottom > share.top && r.top < share.bottom;
+    out.push({text: e.textContent.trim().slice(0, 40), px: parseFloat(s.fontSize), covered});
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("view", [v for v, _ in VIEWS if v.split("?")[0] not in ("lesezeichen",)])
+def test_projector_every_page_with_an_area(public, browser, view):
+    """1280×720, presentation mode, an area selected: on the map page the map and the area's name on the
+    screen; on every page nothing under the QR corner and no text under 20 px."""
+    context = browser.new_context(viewport=WALL)
+    page = context.new_page()
+    try:
+        join = "&" if "?" in view else "?"
+        open_view(page, f"{public}/{view}{join}present=1&sel=0101&areas=0101")
+        texts = page.evaluate(WALL_TEXTS_JS)
+        small = [t for t in texts if t["px"] < 20]
+        covered = [t for t in texts if t["covered"]]
+        assert not small and not covered, {"small": small, "covered": covered}
+        if view.startswith("karte"):
+            canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.bounding_box()
+            assert canvas["y"] >= 0 and canvas["y"] + canvas["height"] <= WALL["height"] + 1, canvas
+            chosen = page.locator(".keck-selected").bounding_box()
+            assert chosen["y"] + chosen["height"] <= WALL["height"] and "0101 Marktplatz" in page.locator(
+                ".keck-selected").inner_text()
+    finally:
+        context.close()

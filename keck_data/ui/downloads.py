@@ -10,7 +10,7 @@ import streamlit as st
 from .. import export_chart, export_map, export_opendata, export_report
 from ..mapdeck import MapSettings
 from ..queries import Atlas
-from . import follow
+from . import follow, state
 from .resources import atlas
 
 FORMAT_NAMES = {"png": "PNG", "jpg": "JPG", "svg": "SVG", "pdf": "PDF"}
@@ -41,6 +41,8 @@ def map_export(s: MapSettings) -> None:
 
 
 def chart_export(fig: go.Figure, stem: str) -> None:
+    if state.get("present") == "1":  # nothing to download on the wall (as the map page)
+        return
     if not (shutil.which("chromium") or shutil.which("google-chrome") or shutil.which("chromium-browser")):
         st.caption("Diagramm-Export: braucht einen lokalen Chromium-Browser (Debian: apt-get install chromium).")
         return

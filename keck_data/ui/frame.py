@@ -37,6 +37,7 @@ h2 { font-size: 1.5rem !important; }
 .keck-legend { font-size: 1rem; line-height: 1.7; }
 .keck-legend .sw { display: inline-block; width: 1.4em; height: 1em; margin-right: .5em; vertical-align: middle;
                    border: 1px solid #555; }
+.keck-selected { font-size: 1.1rem; border-left: 6px solid #000; padding-left: .5rem; margin-bottom: .6rem; }
 .keck-legend .sw.ka { background-image: repeating-linear-gradient(45deg, transparent 0 3px, #212121 3px 4px); }
 .keck-legend .part + .part { margin-top: .8em; }
 .keck-legend .dot { display: inline-block; width: .9em; height: .9em; border-radius: 50%; margin-right: .5em;
@@ -52,7 +53,11 @@ PRESENT_CSS = """
 [data-testid="stTopNavLink"] [data-testid="stIconMaterial"] { display: none; }
 [data-testid="stTopNavLink"] p, [data-testid="stTopNav"] span { font-size: 20px; }
 html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
-[data-testid="stMainBlockContainer"] { padding: 3.2rem 1rem 1rem 1rem; max-width: 100%; }
+/* the QR corner gets its own strip on the right: it covers no column, note, chart or button */
+[data-testid="stMainBlockContainer"] { padding: 3.2rem 148px 1rem 1rem; max-width: 100%; }
+[data-testid="stTable"] th, [data-testid="stTable"] td, [data-testid="stDataFrame"], .stMarkdown p,
+[data-testid="stExpander"] summary, [data-testid="stExpander"] summary p, [data-testid="stWidgetLabel"] p,
+[data-testid="stMain"] button p, [data-testid="stMain"] code { font-size: 22px !important; }
 h1 { font-size: 1.6rem !important; line-height: 1.25 !important; white-space: nowrap; overflow: hidden;
      text-overflow: ellipsis; padding: 0 !important; margin: 0 !important; }
 [data-testid="stDeckGlJsonChart"], [data-testid="stDeckGlJsonChart"] > div { height: calc(100vh - 7rem) !important; }
@@ -60,9 +65,11 @@ h1 { font-size: 1.6rem !important; line-height: 1.25 !important; white-space: no
 .keck-legend b { overflow-wrap: normal; word-break: normal; hyphens: auto; }
 .deck-tooltip { font-size: 22px !important; line-height: 1.35 !important; max-width: 40vw; }
 .st-key-end_present { position: fixed; top: .45rem; right: 1rem; z-index: 999991; width: auto !important; }
-.st-key-end_present button { font-size: 20px; min-height: 0; padding: .1rem .6rem; }
-.keck-share { position: fixed; right: .6rem; bottom: .6rem; z-index: 999990; background: #fff; padding: .3rem;
-              border: 1px solid #333; text-align: center; font-size: 20px; line-height: 1.2; }
+.st-key-end_present button, .st-key-end_present button p { font-size: 20px !important; min-height: 0;
+                                                              padding: .1rem .6rem; }
+.keck-share { position: fixed; right: .4rem; bottom: .6rem; z-index: 999990; background: #fff; padding: .3rem;
+              border: 1px solid #333; text-align: center; font-size: 20px; line-height: 1.2; width: 128px;
+              overflow-wrap: anywhere; }
 .keck-share img { width: 112px; height: 112px; display: block; margin: 0 auto; }
 </style>"""
 
@@ -162,7 +169,7 @@ def chart(fig, key: str = "chart") -> None:
     """A plotly chart, named by its title, with its data as a table one click below (WCAG 1.1.1)."""
     title = charts.plain(fig.layout.title.text)
     with figure(key, f"Diagramm: {title} – die Daten stehen in der Tabelle darunter"):
-        st.plotly_chart(fig, width="stretch", config=PLOTLY_CONFIG)
+        st.plotly_chart(charts.for_wall(fig) if presenting() else fig, width="stretch", config=PLOTLY_CONFIG)
     with st.expander("Daten als Tabelle"):
         st.table(charts.table_of(fig).set_index(fig.layout.meta["rows"]))
 
@@ -183,6 +190,14 @@ def controls(groups: int = 3) -> Iterator[list]:
     presentation mode the sidebar starts closed: nothing of it on the wall, one click to open)."""
     with st.session_state[CONTROLS_SLOT]:
         yield [st.container() for _ in range(groups)]
+
+
+def selected_area(values, keys: tuple[str, ...]) -> None:
+    """Beside the map: the selected area and its value (on the wall the profile below is off the screen)."""
+    chosen = values[values["key"].isin(keys)] if keys else values.iloc[0:0]
+    for key, name, text in zip(chosen["key"], chosen["name"], chosen["text"]):
+        st.markdown(f'<div class="keck-selected">Ausgewählt: <b>{html.escape(f"{key} {name}")}</b> – '
+                    f"{html.escape(text)}</div>", unsafe_allow_html=True)
 
 
 def legend(result: MapResult, title: str) -> None:

@@ -48,6 +48,7 @@ with left:
     frame.map_alternative(result.values, f"{meta['name']} ({meta['unit']})", meta["polarity"],
                           f"tabelle?inds={ind}&lvl={level}&yr={year}")
 with right:
+    frame.selected_area(result.values, selected[:1])
     frame.legend(result, f"{meta['name']} ({meta['unit']})")
     metadata(meta)
 gaps.missing_areas([ind], year, level)  # full width: its table is unreadable in the legend column
