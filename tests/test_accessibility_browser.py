@@ -224,3 +224,21 @@ def test_projector_every_page_with_an_area(public, browser, view):
                 ".keck-selected").inner_text()
     finally:
         context.close()
+
+
+def test_follow_bar_is_not_under_the_page_header(public, files, browser):
+    """Issue 22, item 8: at 1366×768 the live session's follow bar sat half under Streamlit's header."""
+    from keck_data import session_mirror
+
+    session_mirror.write(files["public"], 41, "Offene Konferenz Mitte", 1,
+                         {"page": "karte", "ind": "anteil_alleinerziehend", "yr": "2019", "lvl": "sozialraum"},
+                         {"anteil_alleinerziehend"})
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        open_view(page, f"{public}/?sitzung=41")
+        bar = page.get_by_text("Sie folgen der Sitzung „Offene Konferenz Mitte“").first.bounding_box()
+        header = page.locator('[data-testid="stHeader"]').bounding_box()
+        assert bar["y"] >= header["y"] + header["height"], (bar, header)
+    finally:
+        context.close()

@@ -17,7 +17,7 @@ from . import follow, german, registry, resources, session, session_notes, state
 BASE_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] { font-size: 18px; }
-[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; padding-bottom: 2rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 4.25rem; padding-bottom: 2rem; }  /* below the 3.75rem header */
 h1 { font-size: 2rem !important; padding-top: 0 !important; }
 [data-testid="stSidebarUserContent"] { padding-top: .5rem; }
 [data-testid="stSidebar"] { font-size: 16px; }
