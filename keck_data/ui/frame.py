@@ -32,6 +32,9 @@ a:focus-visible, button:focus-visible, input:focus-visible, [role="button"]:focu
 [tabindex]:focus-visible, summary:focus-visible, [data-testid="stSidebarNavLink"]:focus-visible {
     outline: 3px solid #000 !important; outline-offset: 2px !important; }
 h2 { font-size: 1.5rem !important; }
+/* chosen options show their whole name (were cut: "Arbeitslosenan…") */
+[data-baseweb="tag"] { height: auto !important; max-width: 100% !important; }
+[data-baseweb="tag"] span { white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 /* scripts of the German layer and of accessible names take no room */
 [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script:only-child) { display: none; }
 .keck-legend { font-size: 1rem; line-height: 1.7; }

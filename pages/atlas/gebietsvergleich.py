@@ -36,8 +36,8 @@ else:
     for name, group in table.groupby("topic", sort=False):
         st.markdown(f"## {name}")
         shown = group[["name", *(names[k] for k in chosen), "city_text", *(f"Δ {names[k]}" for k in chosen)]]
-        st.dataframe(shown.rename(columns={"name": "Indikator", "city_text": city}), hide_index=True,
-                     width="stretch", height="content")
+        # an HTML table: its columns wrap to the page (the Δ columns ran off the right edge at 1366 px)
+        st.table(shown.rename(columns={"name": "Indikator", "city_text": city}).set_index("Indikator"))
     gaps.missing_areas(list(table["indicator"]), year, level, chosen)
     st.caption("Diagramm: Anteile, Quoten, Mittelwerte und Indizes (Anzahlen nur in den Tabellen). "
                "Δ: Unterschied zur Gesamtstadt; bei Anteilen in Prozentpunkten (Pp.). Für Anzahlen kein Δ.")
