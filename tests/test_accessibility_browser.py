@@ -242,3 +242,22 @@ def test_follow_bar_is_not_under_the_page_header(public, files, browser):
         assert bar["y"] >= header["y"] + header["height"], (bar, header)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 768}], ids=["1366"])
+def test_comparison_tables_and_chips_are_not_cut(public, browser, viewport):
+    """Issue 22, item 11: the Δ columns beyond the right edge, chips cut to "Arbeitslosenan…"."""
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    try:
+        open_view(page, f"{public}/gebietsvergleich?areas=0101,0203,0307")
+        page.wait_for_selector('[data-testid="stTable"]')
+        edges = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stTable"] table')]
+            .map(t => t.getBoundingClientRect().right)""")
+        assert edges and max(edges) <= viewport["width"], edges
+        open_view(page, f"{public}/tabelle?inds=arbeitslosenanteil,sgb2_quote_u15,anteil_alleinerziehend")
+        chips = page.evaluate("""() => [...document.querySelectorAll('[data-tag] > span')]
+            .map(s => [s.textContent, s.scrollWidth <= s.clientWidth + 1])""")
+        assert len(chips) == 3 and all(whole for _, whole in chips), chips
+    finally:
+        context.close()

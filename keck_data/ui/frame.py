@@ -32,9 +32,15 @@ a:focus-visible, button:focus-visible, input:focus-visible, [role="button"]:focu
 [tabindex]:focus-visible, summary:focus-visible, [data-testid="stSidebarNavLink"]:focus-visible {
     outline: 3px solid #000 !important; outline-offset: 2px !important; }
 h2 { font-size: 1.5rem !important; }
+/* tables wrap to the screen, also on a phone (390 px: the value columns were off-screen) */
+[data-testid="stTable"] table { width: 100%; table-layout: auto; }
+[data-testid="stTable"] th, [data-testid="stTable"] td { overflow-wrap: anywhere; hyphens: auto; }
+@media (max-width: 640px) {
+  [data-testid="stTable"] th, [data-testid="stTable"] td { font-size: 13px; padding: .2rem .25rem; }
+}
 /* chosen options show their whole name (were cut: "Arbeitslosenan…") */
-[data-baseweb="tag"] { height: auto !important; max-width: 100% !important; }
-[data-baseweb="tag"] span { white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+[data-tag] { height: auto !important; max-width: 100% !important; }
+[data-tag] > span { white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 /* scripts of the German layer and of accessible names take no room */
 [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script:only-child) { display: none; }
 .keck-legend { font-size: 1rem; line-height: 1.7; }
