@@ -180,8 +180,9 @@ def table_of(fig: go.Figure) -> pd.DataFrame:
     traces = [t for t in fig.data if t.customdata is not None]
     first = traces[0]
     if first.type == "scatter" and "lines" not in first.mode:  # a scatter plot (not a time series)
-        return pd.DataFrame({rows: list(first.text), plain(fig.layout.xaxis.title.text): [c[0] for c in first.customdata],
-                             plain(fig.layout.yaxis.title.text): [c[1] for c in first.customdata]})
+        x, y = plain(fig.layout.xaxis.title.text), plain(fig.layout.yaxis.title.text)
+        return pd.DataFrame({rows: list(first.text), x: [c[0] for c in first.customdata],
+                             y: [c[1] for c in first.customdata]})
     columns: dict[str, dict] = {}
     for t in traces:
         categories = t.y if getattr(t, "orientation", None) == "h" else t.x

@@ -150,7 +150,10 @@ SCRIPT = """<script>
   const nameAll = () => {
     for (const [cls, label] of Object.entries(window.__keckGerman.names || {})) {
       const el = document.querySelector("." + cls);
-      if (el && el.getAttribute("aria-label") !== label) { el.setAttribute("role", "figure"); el.setAttribute("aria-label", label); }
+      if (el && el.getAttribute("aria-label") !== label) {
+        el.setAttribute("role", "figure");
+        el.setAttribute("aria-label", label);
+      }
     }
   };
   window.__keckGerman.nameAll = nameAll;
