@@ -114,3 +114,11 @@ def test_public_exports_contain_released_indicators_only(ro_wh, tmp_path):
     gpkg = tmp_path / "g.gpkg"
     gpkg.write_bytes(z.read("gebiete.gpkg"))
     assert len(gpd.read_file(gpkg, layer="sozialraum")) == 48
+
+
+def test_exported_map_outlines_the_selected_area(atlas):
+    """Issue 22, item 14: the exported map did not show the area selected on the screen."""
+    svg = render_map(atlas, MapSettings("sgb2_u15", "sozialraum", 2024, selected=("0101",)), "svg").decode()
+    assert 'id="selected' in svg and "Ausgewählt: Marktplatz" in svg
+    plain = render_map(atlas, MapSettings("sgb2_u15", "sozialraum", 2024), "svg").decode()
+    assert 'id="selected' not in plain
