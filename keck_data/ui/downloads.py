@@ -53,9 +53,13 @@ def report_download(level: str, keys: list[str], year: int) -> None:
     if while_following():
         return
     a = atlas()
-    st.download_button("Gebietsbericht als PDF", lambda: export_report.report_pdf(a, level, keys, year),
-                       file_name=f"gebietsbericht_{'_'.join(keys)}_{year}.pdf", mime="application/pdf",
-                       on_click="ignore", key="dl_report")
+    stem = f"gebietsbericht_{'_'.join(keys)}_{year}"
+    pdf, accessible = st.columns(2)
+    pdf.download_button("Gebietsbericht als PDF", lambda: export_report.report_pdf(a, level, keys, year),
+                        file_name=f"{stem}.pdf", mime="application/pdf", on_click="ignore", key="dl_report")
+    accessible.download_button("Gebietsbericht als HTML (barrierefrei)",
+                               lambda: export_report.report_html(a, level, keys, year), file_name=f"{stem}.html",
+                               mime="text/html", on_click="ignore", key="dl_report_html")
 
 
 def open_data_download() -> None:
