@@ -5,10 +5,11 @@ import streamlit as st
 
 from keck_data.config import settings
 from keck_data.errors import KeckError
-from keck_data.ui import frame, registry, resources, session, upload_gate
+from keck_data.ui import frame, mode_options, registry, resources, session, upload_gate
 from keck_data.safe_text import safe
 
 st.set_page_config(page_title="Sozialraum-Atlas", page_icon="🗺️", layout="wide")
+mode_options.apply()  # also under `streamlit run app.py`
 try:
     with resources.reading():  # one Atlas for the whole rerun; public: one snapshot to its end
         public = settings().is_public
@@ -17,7 +18,7 @@ try:
         page = st.navigation(registry.navigation(public, user),
                              position="hidden" if not public and user is None else frame.nav_position(),
                              expanded=True)  # every page listed: no English "View 3 more" link
-        frame.begin(page.url_path, user)
+        frame.begin(page.url_path, user, page.title)
         page.run()
         frame.finish(user)
 except KeckError as err:

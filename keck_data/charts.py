@@ -1,6 +1,7 @@
 """Plotly figures for the chart and time series pages (and their export): German labels, source line."""
 from __future__ import annotations
 
+import re
 import textwrap
 
 import numpy as np
@@ -30,9 +31,15 @@ def _layout(fig: go.Figure, title: str, source: str) -> go.Figure:
     return fig
 
 
-def _axis(ind: pd.Series) -> str:
-    """Axis title, wrapped: a long one on the vertical axis would otherwise run up into the source line."""
-    return wrap(f"{ind['name']} ({ind['unit']})" if ind["unit"] else str(ind["name"]), 36)
+VALUE_LABELS_UP_TO = 15  # columns with their value written on them; more: values in the hover and the table
+LABEL_FONT = dict(size=16)
+NAMED_POINTS = 1  # scatter: the area at each end of the y axis is named on the chart (two overlapped)
+
+
+def _axis(ind: pd.Series, vertical: bool = False) -> str:
+    """Axis title, wrapped: a long one on the vertical axis would otherwise run up into the source line
+    (a rotated line of 22 characters at 18 px fits the plot height of every chart)."""
+    return wrap(f"{ind['name']} ({ind['unit']})" if ind["unit"] else str(ind["name"]), 22 if vertical else 48)
 
 
 def ranking(values: pd.DataFrame, city: pd.DataFrame, ind: pd.Series, highlight: list[str], horizontal: bool,
@@ -42,8 +49,10 @@ def ranking(values: pd.DataFrame, city: pd.DataFrame, ind: pd.Series, highlight:
     colors = [HIGHLIGHT if k in highlight else NORMAL for k in shown["key"]]
     labels = shown["key"] + " " + shown["name"]
     texts = [fmt.number(v, int(ind["decimals"])) for v in shown["value"]]
+    labelled = horizontal or len(shown) <= VALUE_LABELS_UP_TO  # never squeezed into a bar (were 5 px)
     bar = go.Bar(x=shown["value"] if horizontal else labels, y=labels if horizontal else shown["value"],
-                 orientation="h" if horizontal else "v", marker_color=colors, text=texts,
+                 orientation="h" if horizontal else "v", marker_color=colors, text=texts if labelled else None,
+                 textposition="outside", textfont=LABEL_FONT, cliponaxis=False, customdata=texts,
                  hovertext=[f"{lab}: {t}" for lab, t in zip(labels, texts)], hoverinfo="text")
     fig = go.Figure(bar)
     city_ok = city[city["status"] == "ok"]
@@ -59,9 +68,9 @@ def ranking(values: pd.DataFrame, city: pd.DataFrame, ind: pd.Series, highlight:
         note = f" · ohne Wert (k. A./keine Daten): {fmt.count(len(hidden), 'Gebiet', 'Gebiete')}"
     if horizontal:
         fig.update_layout(height=max(450, 22 * len(shown) + 150))
-    axis = _axis(ind)
-    fig.update_xaxes(title=axis if horizontal else None, rangemode="tozero")
-    fig.update_yaxes(title=None if horizontal else axis, rangemode="tozero")
+    fig.update_xaxes(title=_axis(ind) if horizontal else None, rangemode="tozero")
+    fig.update_yaxes(title=None if horizontal else _axis(ind, vertical=True), rangemode="tozero")
+    fig.update_layout(meta={"rows": "Gebiet", "value": f"{ind['name']} ({ind['unit']})"})
     return _layout(fig, f"{ind['name']} {year}", f"{ind['source']}{note}")
 
 
@@ -70,8 +79,15 @@ def scatter(data: pd.DataFrame, ix: pd.Series, iy: pd.Series, r: float | None, h
     """Scatter of two indicators with Pearson's r and a least-squares trend line."""
     colors = [HIGHLIGHT if k in highlight else NORMAL for k in data["key"]]
     labels = data["key"] + " " + data["name"]
-    fig = go.Figure(go.Scatter(x=data["value_x"], y=data["value_y"], mode="markers", marker=dict(
+    low = set(data.nsmallest(NAMED_POINTS, "value_y")["key"])
+    named = low | set(data.nlargest(NAMED_POINTS, "value_y")["key"]) | set(highlight)
+    fig = go.Figure(go.Scatter(x=data["value_x"], y=data["value_y"], mode="markers+text", marker=dict(
         size=14, color=colors, line=dict(width=1, color="#333")), text=labels, name="Gebiete",
+        customdata=[[fmt.number(vx, int(ix["decimals"])), fmt.number(vy, int(iy["decimals"]))]
+                    for vx, vy in zip(data["value_x"], data["value_y"])],
+        texttemplate=[f"{n}" if k in named else "" for k, n in zip(data["key"], data["name"])],
+        textposition=["bottom center" if k in low else "top center" for k in data["key"]], textfont=dict(size=15),
+        cliponaxis=False,
         hovertemplate="%{text}<br>x: %{x}<br>y: %{y}<extra></extra>"))
     if len(data) >= 3:
         slope, intercept = np.polyfit(data["value_x"], data["value_y"], 1)
@@ -80,7 +96,8 @@ def scatter(data: pd.DataFrame, ix: pd.Series, iy: pd.Series, r: float | None, h
                                  line=dict(color="#333", dash="dash")))
     r_text = f"r = {fmt.number(r, 2)}" if r is not None else "r: zu wenige Gebiete"
     fig.update_xaxes(title=_axis(ix))
-    fig.update_yaxes(title=_axis(iy))
+    fig.update_yaxes(title=_axis(iy, vertical=True))
+    fig.update_layout(meta={"rows": "Gebiet"}, height=560)
     return _layout(fig, f"{iy['name']} und {ix['name']} {year} ({r_text})", f"{ix['source']}; {iy['source']}")
 
 
@@ -90,11 +107,15 @@ def timeseries(ts: pd.DataFrame, ind: pd.Series) -> go.Figure:
     for series, g in ts.groupby("series", sort=False):
         city = bool(g["is_city"].iloc[0])
         fig.add_trace(go.Scatter(x=g["year"], y=g["value"], mode="lines+markers", name=series,
+                                 customdata=[fmt.value_text(v, st, int(ind["decimals"]), ind["unit"])
+                                             for v, st in zip(g["value"], g["status"])],
                                  connectgaps=False, line=dict(width=4 if city else 3, dash="dash" if city else None),
                                  marker=dict(size=9)))
     fig.update_xaxes(title="Jahr", dtick=1)
     # counts and rates start at 0, so a small change does not look dramatic; means and indices keep their range
-    fig.update_yaxes(title=_axis(ind), rangemode="tozero" if ind["kind"] in ("count", "rate") else "normal")
+    fig.update_yaxes(title=_axis(ind, vertical=True),
+                     rangemode="tozero" if ind["kind"] in ("count", "rate") else "normal")
+    fig.update_layout(meta={"rows": "Jahr"})
     return _layout(fig, f"{ind['name']} im Zeitverlauf", ind["source"])
 
 
@@ -122,15 +143,16 @@ def comparison(table: pd.DataFrame, keys: list[str], names: list[str], municipal
             values = table[f"_num_{key}"].to_numpy(dtype=float)
             shown = values / city * 100 if normalised else values
             texts = [t for t in table[name]]
-            fig.add_trace(go.Bar(name=name, x=labels, y=shown, marker_color=color, hovertext=texts,
+            fig.add_trace(go.Bar(name=name, x=labels, y=shown, marker_color=color, hovertext=texts, customdata=texts,
                                  hoverinfo="text+name"))
         fig.add_trace(go.Bar(name=municipality, x=labels, y=np.where(np.isnan(city), np.nan, 100.0)
                              if normalised else city, marker_color="#7f7f7f", hovertext=list(table["city_text"]),
+                             customdata=list(table["city_text"]),
                              hoverinfo="text+name"))
     if normalised:
         fig.add_hline(y=100, line_dash="dash", line_color="#333",
                       annotation_text=f"{municipality} = 100")
-    fig.update_layout(barmode="group", height=520)
+    fig.update_layout(barmode="group", height=520, meta={"rows": "Indikator"})
     fig.update_yaxes(title=f"Index ({municipality} = 100)" if normalised else "Wert (Einheit je Indikator)",
                      rangemode="tozero")
     return _layout(fig, f"Gebietsvergleich: {topic}", "Sozialraum-Atlas; Werte wie in der Tabelle, "
@@ -172,3 +194,48 @@ def correlation_heatmap(r: pd.DataFrame, n: pd.DataFrame, names: dict[str, str],
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(height=max(500, 60 * len(labels) + 250))
     return _layout(fig, title, source)
+
+
+WALL_FONT = 20  # px: the smallest text on the projector (issue 22: axis labels were 13 px)
+
+
+def for_wall(fig: go.Figure) -> go.Figure:
+    """A copy with every text at least WALL_FONT px (title, source line, axes, legend, values, annotations)."""
+    wall = go.Figure(fig)
+    size = max(WALL_FONT, (fig.layout.font.size or 0) + 4)
+    wall.update_layout(font=dict(size=size), legend=dict(font=dict(size=size)),
+                       title=dict(font=dict(size=size + 6), subtitle=dict(font=dict(size=WALL_FONT))),
+                       margin=dict(t=(fig.layout.margin.t or 90) + 40))
+    wall.update_xaxes(tickfont=dict(size=size), title_font=dict(size=size))
+    wall.update_yaxes(tickfont=dict(size=size), title_font=dict(size=size))
+    wall.update_traces(textfont=dict(size=size), selector=lambda t: getattr(t, "textfont", None) is not None)
+    wall.update_annotations(font=dict(size=size))
+    return wall
+
+
+def plain(text: str | None) -> str:
+    """A plotly text without its line breaks and tags (for the table and the accessible name)."""
+    return re.sub(r"<[^>]+>", "", (text or "").replace("<br>", " ")).strip()
+
+
+def table_of(fig: go.Figure) -> pd.DataFrame:
+    """The figure's data as a table, the chart's text alternative: one row per area, indicator or year, the
+    values as the chart's hover shows them (k. A. and keine Daten as such).
+
+    Reads what ranking, scatter, timeseries and comparison store: ``layout.meta["rows"]`` (the row title) and
+    each trace's display texts in ``customdata`` (scatter: [x text, y text] per area).
+    """
+    rows = fig.layout.meta["rows"]
+    traces = [t for t in fig.data if t.customdata is not None]
+    first = traces[0]
+    if first.type == "scatter" and "lines" not in first.mode:  # a scatter plot (not a time series)
+        x, y = plain(fig.layout.xaxis.title.text), plain(fig.layout.yaxis.title.text)
+        return pd.DataFrame({rows: list(first.text), x: [c[0] for c in first.customdata],
+                             y: [c[1] for c in first.customdata]})
+    columns: dict[str, dict] = {}
+    for t in traces:
+        categories = t.y if getattr(t, "orientation", None) == "h" else t.x
+        name = t.name or fig.layout.meta.get("value", "Wert")
+        columns[name] = {plain(str(c)): text for c, text in zip(categories, t.customdata)}
+    table = pd.DataFrame(columns).fillna("keine Daten")
+    return table.rename_axis(rows).reset_index()

@@ -137,6 +137,8 @@ def close_session(wh: Warehouse, user: User, session_id: int, participants: str)
     def write(tx: Tx) -> None:
         tx.cur.execute("UPDATE conf_session SET participants = ?, closed = TRUE WHERE id = ?",
                        [participants.strip(), session_id])
+        # a new sequence number: every follower's poll reruns and reads that the session ended (issue 22)
+        tx.cur.execute("UPDATE conf_live SET seq = seq + 1 WHERE session_id = ?", [session_id])
         tx.audit("session", str(session_id), {"closed": s.closed}, {"closed": True, "participants": participants})
     wh.write(user, "close-session", [_session_resource(s)], write, bump=False)
     seq, view = live(wh, session_id)
@@ -184,6 +186,9 @@ def _clean_note(wh: Warehouse, s: Session, area_key: str, kind: str, text: str, 
         raise ValidationError("Eine Maßnahme braucht eine Zuständigkeit (wer kümmert sich?).")
     if kind != "measure":
         responsible, due, status = None, None, "open"
+    if due is not None and due < s.held_on:
+        raise ValidationError(f"Die Maßnahme ist bis {due:%d.%m.%Y} fällig – das liegt vor der Sitzung am "
+                              f"{s.held_on:%d.%m.%Y}. Bitte ein Datum ab dem Sitzungstag wählen.")
     return area_key, kind, text, responsible, due, status
 
 
@@ -264,10 +269,12 @@ def measures(wh: Warehouse) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame with columns id, session_id, session, held_on, area_key, area_name, text, responsible, due, status
+    DataFrame with columns id, session_id, session, held_on, area_key, area_name, text, responsible, due, status,
+    overdue (open or in progress and due before today)
     """
     return read_df(wh, "SELECT n.id, n.session_id, s.title AS session, s.held_on, n.area_key, a.name AS area_name, "
-                       "n.text, n.responsible, n.due, n.status FROM conf_note n "
+                       "n.text, n.responsible, n.due, n.status, "
+                       "coalesce(n.status <> 'done' AND n.due < current_date, FALSE) AS overdue FROM conf_note n "
                        "JOIN conf_session s ON s.id = n.session_id "
                        "LEFT JOIN area a ON a.level = s.level AND a.key = n.area_key "
                        "WHERE n.kind = 'measure' ORDER BY n.status = 'done', n.due NULLS LAST, n.id")

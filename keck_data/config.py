@@ -41,6 +41,8 @@ class Settings:
     privacy_width: int | None = None  # protection width of hidden cells; None: threshold + 1
     public_url: str | None = None  # address of the public instance (QR codes of released views point there)
     wait_seconds: int = 300  # how long a command waits for the running instance or another command
+    accessibility_contact: str | None = None  # feedback contact of the Erklärung zur Barrierefreiheit
+    accessibility_enforcement: str | None = None  # the Land's Schlichtungs-/Durchsetzungsstelle
 
     @property
     def is_public(self) -> bool:
@@ -75,4 +77,6 @@ def settings() -> Settings:
         privacy_width=_int_env("KECK_PRIVACY_WIDTH", threshold + 1),
         public_url=os.environ.get("KECK_PUBLIC_URL", "").strip().rstrip("/") or None,
         wait_seconds=_int_env("KECK_WAIT_SECONDS", 300),
+        accessibility_contact=os.environ.get("KECK_A11Y_CONTACT", "").strip() or None,
+        accessibility_enforcement=os.environ.get("KECK_A11Y_ENFORCEMENT", "").strip() or None,
     )

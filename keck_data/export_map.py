@@ -63,6 +63,11 @@ def render_map(atlas: Atlas, s: MapSettings, fmt: str = "png", dpi: int = 200) -
         hidden.plot(ax=ax, facecolor="none", edgecolor="#333333", hatch="////", linewidth=0.4)
     handles = [Patch(facecolor=e.color, edgecolor="#444444", hatch="////" if e.label.startswith("k. A.") else None,
                      label=f"{e.label} ({e.count})") for e in cls.legend]
+    chosen = gdf[gdf["key"].isin(s.selected)]
+    if len(chosen):  # outlined as on the screen (a group: its joint outline)
+        chosen.plot(ax=ax, facecolor="none", edgecolor="#000000", linewidth=2.5, gid="selected")
+        handles.append(Patch(facecolor="none", edgecolor="#000000", linewidth=2.5,
+                             label="Ausgewählt: " + ", ".join(chosen["name"])))
     if s.indicator2:
         handles += _circles(ax, atlas, s, gdf)
     if s.poi_categories:

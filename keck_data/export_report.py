@@ -1,9 +1,11 @@
 """The Gebietsbericht as an A4 PDF: one to three areas, every Themenfeld, city value, trend, locator map."""
 from __future__ import annotations
 
+import base64
 import html
 import io
 import json
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -72,8 +74,23 @@ def bookmarks_for(atlas: Atlas, keys: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def report_pdf(atlas: Atlas, level: str, keys: list[str], year: int, base_year: int | None = None) -> bytes:
-    """The Gebietsbericht for 1–3 areas as PDF bytes (privacy applied through the Atlas)."""
+@dataclass
+class Report:
+    """The Gebietsbericht's content, rendered as PDF (print) and as HTML (the accessible version, BITV)."""
+    title: str
+    areas: str
+    note: str
+    locator_png: bytes
+    head: list[str]
+    sections: list[tuple[str, list[list[str]]]]  # Themenfeld, rows of cell texts
+    interpretations: list[tuple[str, str]]  # bookmark title, interpretation text
+    standouts: list[tuple[str, list[str]]]  # "Was fällt auf?": area label (with several areas), sentences
+    sources: str
+    document_title: str = ""
+
+
+def report_content(atlas: Atlas, level: str, keys: list[str], year: int, base_year: int | None = None) -> Report:
+    """What the Gebietsbericht for 1–3 areas says (privacy applied through the Atlas)."""
     table = atlas.compare(level, keys, year)  # validates 1–3 known areas
     years = atlas.years()
     base_year = base_year or years[0]
@@ -90,53 +107,90 @@ def report_pdf(atlas: Atlas, level: str, keys: list[str], year: int, base_year: 
         delta = change.get((ind, lv, key)) if len(change) else None
         return text if delta is None else f"{text} ({fmt.difference(delta, decimals, unit)})"
 
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm, topMargin=16 * mm,
-                            bottomMargin=16 * mm, title=f"Gebietsbericht {', '.join(labels)}",
-                            author=f"Sozialraum-Atlas {atlas.municipality()}")
-    story = [_p(f"Gebietsbericht {atlas.municipality()} {year}", H1),
-             _p(f"{atlas.level_name(level)}: " + "; ".join(f"({i + 1}) {lab}" for i, lab in enumerate(labels))),
-             _p(f"Werte {year}, in Klammern die Veränderung seit {base_year}. „k. A.“ = aus Datenschutzgründen "
-                f"keine Angabe. Erstellt am {date.today():%d.%m.%Y}.", SMALL),
-             Spacer(1, 4 * mm), Image(io.BytesIO(locator_map(atlas, level, keys)), width=95 * mm, height=72 * mm)]
-    story += standouts(atlas, level, keys, labels, year)
-    head = ["Indikator"] + [f"({i + 1}) {lab}" for i, lab in enumerate(labels)] + [atlas.municipality()]
-    width = (A4[0] - 32 * mm)
-    col = [width * 0.34] + [width * 0.66 / (len(keys) + 1)] * (len(keys) + 1)
+    standouts = [(f"({i + 1}) {lab}" if len(keys) > 1 else "",
+                  profile.profile(atlas, key, level, year).sentences()) for i, (key, lab) in enumerate(zip(keys, labels))]
+    sections = []
     for topic, group in table.groupby("topic", sort=False):
-        rows = [[_p(h, SMALL) for h in head]]
+        rows = []
         for _, r in group.iterrows():
             d = int(r["decimals"])
-            cells = [_p(f"{r['name']} ({r['unit']})", SMALL)]
-            for key, lab in zip(keys, labels):
-                cells.append(_p(with_change(r[lab], r["indicator"], level, key, d, r["unit"]), SMALL))
-            cells.append(_p(with_change(r["city_text"], r["indicator"], *city, d, r["unit"]), SMALL))
-            rows.append(cells)
-        t = Table(rows, colWidths=col, repeatRows=1)
+            areas = [with_change(r[lab], r["indicator"], level, key, d, r["unit"]) for key, lab in zip(keys, labels)]
+            rows.append([f"{r['name']} ({r['unit']})", *areas,
+                         with_change(r["city_text"], r["indicator"], *city, d, r["unit"])])
+        sections.append((topic, rows))
+    sources = sorted(set(atlas.indicators().set_index("key").loc[list(table["indicator"]), "source"]))
+    return Report(
+        title=f"Gebietsbericht {atlas.municipality()} {year}",
+        areas=f"{atlas.level_name(level)}: " + "; ".join(f"({i + 1}) {lab}" for i, lab in enumerate(labels)),
+        note=f"Werte {year}, in Klammern die Veränderung seit {base_year}. „k. A.“ = aus Datenschutzgründen "
+             f"keine Angabe. Erstellt am {date.today():%d.%m.%Y}.",
+        locator_png=locator_map(atlas, level, keys),
+        head=["Indikator"] + [f"({i + 1}) {lab}" for i, lab in enumerate(labels)] + [atlas.municipality()],
+        sections=sections, interpretations=bookmarks_for(atlas, keys), standouts=standouts,
+        sources="; ".join(sources),
+        document_title=f"Gebietsbericht {', '.join(labels)}")
+
+
+def report_pdf(atlas: Atlas, level: str, keys: list[str], year: int, base_year: int | None = None) -> bytes:
+    """The Gebietsbericht for 1–3 areas as PDF bytes (for print; report_html is the accessible version)."""
+    report = report_content(atlas, level, keys, year, base_year)
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm, topMargin=16 * mm,
+                            bottomMargin=16 * mm, title=report.document_title,
+                            author=f"Sozialraum-Atlas {atlas.municipality()}")
+    story = [_p(report.title, H1), _p(report.areas), _p(report.note, SMALL),
+             Spacer(1, 4 * mm), Image(io.BytesIO(report.locator_png), width=95 * mm, height=72 * mm),
+             _p("Was fällt auf?", H2)]
+    for label, sentences in report.standouts:
+        if label:
+            story.append(_p(label, ParagraphStyle("st", parent=BODY, fontName="DejaVu-Bold")))
+        story += [_p(f"• {s}") for s in sentences] or [_p("Keine Werte zum Vergleichen.")]
+    width = (A4[0] - 32 * mm)
+    col = [width * 0.34] + [width * 0.66 / (len(keys) + 1)] * (len(keys) + 1)
+    for topic, rows in report.sections:
+        t = Table([[_p(h, SMALL) for h in report.head]] + [[_p(c, SMALL) for c in row] for row in rows],
+                  colWidths=col, repeatRows=1)
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.black),
                                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dddddd")),
                                ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         story += [_p(topic, H2), t]
-    notes = bookmarks_for(atlas, keys)
-    if notes:
+    if report.interpretations:
         story.append(_p("Interpretationen aus Lesezeichen", H2))
-        for title, text in notes:
+        for title, text in report.interpretations:
             story += [_p(title, ParagraphStyle("bt", parent=BODY, fontName="DejaVu-Bold")), _p(text), Spacer(1, 2 * mm)]
-    sources = sorted(set(atlas.indicators().set_index("key").loc[list(table["indicator"]), "source"]))
-    story += [_p("Quellen", H2), _p("; ".join(sources), SMALL)]
+    story += [_p("Quellen", H2), _p(report.sources, SMALL)]
     doc.build(story, onFirstPage=footer(atlas), onLaterPages=footer(atlas))
     return buf.getvalue()
 
 
-def standouts(atlas: Atlas, level: str, keys: list[str], labels: list[str], year: int) -> list:
-    """The section "Was fällt auf?": per area the three indicators that stand out most, as sentences."""
-    story = [_p("Was fällt auf?", H2)]
-    for i, (key, label) in enumerate(zip(keys, labels)):
-        if len(keys) > 1:
-            story.append(_p(f"({i + 1}) {label}", ParagraphStyle("st", parent=BODY, fontName="DejaVu-Bold")))
-        sentences = profile.profile(atlas, key, level, year).sentences()
-        story += [_p(f"• {s}") for s in sentences] or [_p("Keine Werte zum Vergleichen.")]
-    return story
+def report_html(atlas: Atlas, level: str, keys: list[str], year: int, base_year: int | None = None) -> bytes:
+    """The same Gebietsbericht as one accessible HTML file: lang="de", headings, data tables with header
+    cells and captions, the locator map with a text alternative (the PDF is not tagged)."""
+    r = report_content(atlas, level, keys, year, base_year)
+    e = html.escape
+    head = "".join(f'<th scope="col">{e(h)}</th>' for h in r.head)
+    parts = [f"<h1>{e(r.title)}</h1>", f"<p>{e(r.areas)}</p>", f"<p><small>{e(r.note)}</small></p>",
+             f'<img src="data:image/png;base64,{base64.b64encode(r.locator_png).decode()}" width="380" '
+             f'alt="Lagekarte: {e(r.areas)} in {e(atlas.municipality())}">', "<h2>Was fällt auf?</h2>"]
+    for label, sentences in r.standouts:
+        parts += ([f"<h3>{e(label)}</h3>"] if label else []) + [
+            "<ul>" + "".join(f"<li>{e(s)}</li>" for s in sentences) + "</ul>" if sentences
+            else "<p>Keine Werte zum Vergleichen.</p>"]
+    for topic, rows in r.sections:
+        body = "".join("<tr>" + f'<th scope="row">{e(row[0])}</th>' + "".join(f"<td>{e(c)}</td>" for c in row[1:])
+                       + "</tr>" for row in rows)
+        parts.append(f"<h2>{e(topic)}</h2><table><caption>{e(topic)}</caption><thead><tr>{head}</tr></thead>"
+                     f"<tbody>{body}</tbody></table>")
+    if r.interpretations:
+        parts.append("<h2>Interpretationen aus Lesezeichen</h2>")
+        parts += [f"<h3>{e(title)}</h3><p>{e(text)}</p>" for title, text in r.interpretations]
+    parts.append(f"<h2>Quellen</h2><p>{e(r.sources)}</p>")
+    style = ("body{font-family:sans-serif;max-width:60rem;margin:2rem auto;line-height:1.5;color:#1a1a1a}"
+             "table{border-collapse:collapse;width:100%;margin-bottom:1rem}th,td{border:1px solid #555;"
+             "padding:.3rem .5rem;text-align:left;vertical-align:top}caption{text-align:left;font-weight:bold}")
+    return (f'<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{e(r.document_title)}</title>'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{style}</style></head>'
+            f'<body><main>{"".join(parts)}</main></body></html>').encode("utf-8")
 
 
 def footer(atlas: Atlas, title: str = "Gebietsbericht"):

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 import pydeck as pdk
+import shapely
 from pydeck.bindings.json_tools import default_serialize
 
 from . import classify, fmt
@@ -173,8 +174,11 @@ def build(atlas: Atlas, s: MapSettings, shapes: pd.DataFrame | None = None,
         extra["circle_title"] = f"{ind2['name']} ({ind2['unit']})"
     drawn = shapes[shapes["key"].isin(values["key"])]  # an area group with a value replaces its members
     layers.insert(0, area_layer(drawn, color, text, bounds, f"{ind['name']}: keine Daten", text2))
+    hidden = tuple(values.loc[values["status"] == "suppressed", "key"])
+    if hidden:  # "k. A." hatched, not told by its grey alone (WCAG 1.4.1), as in the exported map
+        layers.insert(1, _hatch(drawn, hidden, bounds))
     if s.selected:
-        layers.insert(1, _outline(shapes, s.selected))
+        layers.insert(1 + bool(hidden), _outline(shapes, s.selected))
     if s.noted:
         layers.append(_note_markers(shapes, s.noted))
         extra["noted"] = True
@@ -209,6 +213,28 @@ def _outline(shapes: pd.DataFrame, keys: tuple[str, ...]) -> pdk.Layer:
     paths = [{"p": ring} for rings in chosen["rings"] for ring in rings]
     return pdk.Layer("PolygonLayer", paths, id="selected", get_polygon="p", filled=False, stroked=True,
                      get_line_color=OUTLINE_COLOR, line_width_min_pixels=4, pickable=False)
+
+
+HATCH_STEPS = 140  # hatch lines across the municipality's extent (about 6 px apart on a 900 px wide map)
+
+
+def _hatch(shapes: pd.DataFrame, keys: tuple[str, ...], bounds) -> pdk.Layer:
+    """Diagonal dark lines over the "k. A." areas (the legend's swatch shows the same hatch)."""
+    minx, miny, maxx, maxy = bounds
+    step = max(maxx - minx, maxy - miny, 1e-9) / HATCH_STEPS
+    digits = coordinate_decimals(bounds)
+    paths = []
+    for rings in shapes.loc[shapes["key"].isin(keys), "rings"]:
+        area = shapely.union_all([shapely.Polygon(r) for r in rings if len(r) >= 3]).buffer(0)
+        x0, y0, x1, y1 = area.bounds
+        lines = shapely.MultiLineString([[(x0 + c, y0), (x0 + c + (y1 - y0), y1)]
+                                         for c in np.arange(-(y1 - y0), x1 - x0, step)])
+        cut = area.intersection(lines)
+        parts = getattr(cut, "geoms", [cut])
+        paths.extend({"p": _round(list(line.coords), digits)} for line in parts
+                     if line.geom_type == "LineString" and not line.is_empty)
+    return pdk.Layer("PathLayer", paths, id="hatch", get_path="p", get_color=[33, 33, 33, 230],
+                     width_min_pixels=1, width_max_pixels=1, pickable=False)
 
 
 def _note_markers(shapes: pd.DataFrame, keys: tuple[str, ...]) -> pdk.Layer:

@@ -8,4 +8,10 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium poppler-utils nginx >/dev/null
 fi
+# axe-core for the accessibility browser test, from the npm registry, once (tests/.axe is gitignored);
+# without npm that test skips and says why
+AXE_VERSION=4.14.1
+if command -v npm >/dev/null 2>&1 && ! grep -qs "\"version\": \"$AXE_VERSION\"" tests/.axe/node_modules/axe-core/package.json; then
+    npm install --silent --no-audit --no-fund --prefix tests/.axe "axe-core@$AXE_VERSION" >/dev/null
+fi
 exec .venv/bin/python -m pytest "$@"

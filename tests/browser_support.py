@@ -34,12 +34,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVE = [sys.executable, "-m", "keck_data.ui.serve"]
+STREAMLIT_RUN = [sys.executable, "-m", "streamlit", "run", "app.py"]  # the other start command README names
+
+
 @contextmanager
-def atlas_server(env: dict, log: Path):
-    """A real Streamlit server (python -m keck_data.ui.serve) until the block ends."""
+def atlas_server(env: dict, log: Path, start: list[str] = SERVE, options: tuple[str, ...] = (
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none")):
+    """A real Streamlit server (python -m keck_data.ui.serve, or ``start``) until the block ends."""
     port = free_port()
-    cmd = [sys.executable, "-m", "keck_data.ui.serve", "--server.headless", "true", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    cmd = [*start, "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+           *options]
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
         try:

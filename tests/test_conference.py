@@ -168,3 +168,23 @@ def test_measures_across_sessions_open_first(wh, started):
     assert listed["text"].tolist() == ["Bald", "Später", "Erledigt"]
     assert listed["session"].tolist() == ["Folgekonferenz", "Folgekonferenz", "Sozialraumkonferenz Nord"]
 
+
+
+def test_closing_moves_the_live_sequence_so_followers_read_it(wh, started):
+    """Issue 22, item 8: followers poll the sequence number; an end without a new one left them "following"."""
+    sid, _ = started
+    before = conference.live(wh, sid)[0]
+    conference.close_session(wh, MODERATOR, sid, "Jugendamt")
+    assert conference.live(wh, sid)[0] > before and conference.session(wh, sid).closed
+
+
+def test_measure_due_before_the_session_is_refused_and_overdue_ones_are_marked(wh, started):
+    """Issue 22, item 14: a due date before the session date was accepted silently; overdue ones unmarked."""
+    sid, _ = started  # held on 27.11.2026
+    with pytest.raises(ValidationError, match="fällig – das liegt vor der Sitzung am 27.11.2026"):
+        conference.save_note(wh, MODERATOR, sid, "0101", "measure", "Elterncafé", "Jugendamt", date(2026, 11, 1))
+    conference.save_note(wh, MODERATOR, sid, "0101", "measure", "Elterncafé", "Jugendamt", date(2026, 11, 27))
+    conference.save_note(wh, MODERATOR, sid, "0101", "measure", "Spielplatz", "Grünflächenamt", date(2099, 1, 1))
+    todo = conference.measures(wh).set_index("text")
+    assert bool(todo.loc["Elterncafé", "overdue"]) == (date.today() > date(2026, 11, 27))
+    assert not todo.loc["Spielplatz", "overdue"]

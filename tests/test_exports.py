@@ -89,6 +89,21 @@ def test_gebietsbericht_pdf(atlas, tmp_path):
     assert len(list(tmp_path.glob("page*.png"))) >= 3
 
 
+def test_gebietsbericht_html_is_the_accessible_equivalent(atlas, tmp_path):
+    """Issue 22, item 5: the PDF is untagged; the HTML version has the same content, structured."""
+    from html.parser import HTMLParser
+
+    from keck_data.export_report import report_content, report_html
+    page = report_html(atlas, "sozialraum", ["0101", "0203", "0305"], 2024, 2015).decode()
+    assert page.startswith('<!DOCTYPE html><html lang="de">') and "<title>Gebietsbericht 0101 Marktplatz" in page
+    content = report_content(atlas, "sozialraum", ["0101", "0203", "0305"], 2024, 2015)
+    for topic, rows in content.sections:  # every table of the PDF, with header cells and a caption
+        assert f"<h2>{topic}</h2><table><caption>{topic}</caption>" in page
+        assert all(f'<th scope="row">{row[0]}</th>' in page.replace("&amp;", "&") for row in rows)
+    assert 'alt="Lagekarte: Sozialraum: (1) 0101 Marktplatz' in page and "k. A." in page
+    HTMLParser().feed(page)  # well-formed enough to parse
+
+
 def test_report_refuses_four_areas(atlas):
     from keck_data.errors import ValidationError
     with pytest.raises(ValidationError, match="höchstens 3"):
@@ -114,3 +129,11 @@ def test_public_exports_contain_released_indicators_only(ro_wh, tmp_path):
     gpkg = tmp_path / "g.gpkg"
     gpkg.write_bytes(z.read("gebiete.gpkg"))
     assert len(gpd.read_file(gpkg, layer="sozialraum")) == 48
+
+
+def test_exported_map_outlines_the_selected_area(atlas):
+    """Issue 22, item 14: the exported map did not show the area selected on the screen."""
+    svg = render_map(atlas, MapSettings("sgb2_u15", "sozialraum", 2024, selected=("0101",)), "svg").decode()
+    assert 'id="selected' in svg and "Ausgewählt: Marktplatz" in svg
+    plain = render_map(atlas, MapSettings("sgb2_u15", "sozialraum", 2024), "svg").decode()
+    assert 'id="selected' not in plain

@@ -10,7 +10,7 @@ import streamlit as st
 from .. import export_chart, export_map, export_opendata, export_report
 from ..mapdeck import MapSettings
 from ..queries import Atlas
-from . import follow
+from . import follow, state
 from .resources import atlas
 
 FORMAT_NAMES = {"png": "PNG", "jpg": "JPG", "svg": "SVG", "pdf": "PDF"}
@@ -41,6 +41,8 @@ def map_export(s: MapSettings) -> None:
 
 
 def chart_export(fig: go.Figure, stem: str) -> None:
+    if state.get("present") == "1":  # nothing to download on the wall (as the map page)
+        return
     if not (shutil.which("chromium") or shutil.which("google-chrome") or shutil.which("chromium-browser")):
         st.caption("Diagramm-Export: braucht einen lokalen Chromium-Browser (Debian: apt-get install chromium).")
         return
@@ -51,9 +53,13 @@ def report_download(level: str, keys: list[str], year: int) -> None:
     if while_following():
         return
     a = atlas()
-    st.download_button("Gebietsbericht als PDF", lambda: export_report.report_pdf(a, level, keys, year),
-                       file_name=f"gebietsbericht_{'_'.join(keys)}_{year}.pdf", mime="application/pdf",
-                       on_click="ignore", key="dl_report")
+    stem = f"gebietsbericht_{'_'.join(keys)}_{year}"
+    pdf, accessible = st.columns(2)
+    pdf.download_button("Gebietsbericht als PDF", lambda: export_report.report_pdf(a, level, keys, year),
+                        file_name=f"{stem}.pdf", mime="application/pdf", on_click="ignore", key="dl_report")
+    accessible.download_button("Gebietsbericht als HTML (barrierefrei)",
+                               lambda: export_report.report_html(a, level, keys, year), file_name=f"{stem}.html",
+                               mime="text/html", on_click="ignore", key="dl_report_html")
 
 
 def open_data_download() -> None:

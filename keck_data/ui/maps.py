@@ -79,7 +79,7 @@ def standouts(area: str, level: str, year: int) -> None:
         st.info(str(err))
         return
     with st.container(border=True, key="was_faellt_auf"):
-        st.markdown("#### Was fällt auf?")
+        st.markdown("## Was fällt auf?")
         st.markdown("\n".join(f"- {safe(s)}" for s in sentences) if sentences else "Keine Werte zum Vergleichen.")
 
 
@@ -126,8 +126,18 @@ def map_key() -> str:
 def manual_breaks(indicator: str, level: str, year: int) -> tuple[float, ...]:
     """The breaks input for manual classes (German numbers; kept in the URL as "breaks").
 
-    Returns () while the input is empty or invalid; a German message says why.
+    Returns () while the input is empty or invalid; a German message says why. Breaks belong to the indicator
+    they were typed for: after a change of indicator they are dropped with a message (they made a one-colour
+    map of another indicator's values, issue 22).
     """
+    typed_for = st.session_state.get("breaks_for")
+    st.session_state["breaks_for"] = indicator
+    if typed_for not in (None, indicator) and (state.get("breaks") or st.session_state.get("w_breaks")):
+        state.put("breaks", [])
+        st.session_state["w_breaks"] = ""
+        name = resources.indicator(typed_for)["name"]
+        st.info(f"Die manuellen Klassengrenzen galten für „{name}“ – bitte für diesen Indikator neu eingeben; "
+                "bis dahin: Quantile.")
     saved = state.get("breaks") or []
     st.session_state.setdefault("w_breaks", "; ".join(fmt.number(float(b), 6).rstrip("0").rstrip(",")
                                                       for b in saved))
@@ -157,7 +167,7 @@ def area_profile(level: str, indicator: str, year: int) -> None:
     profile = resources.compare(level, [key], year)
     profile = profile[profile["topic"] == topic]
     standouts(key, level, year)
-    st.subheader(f"Profil: {safe(names[key])} ({year})")
+    st.markdown(f"## Profil: {safe(names[key])} ({year})")
     st.dataframe(profile[["name", names[key], "city_text", f"Δ {names[key]}"]].rename(
         columns={"name": "Indikator", "city_text": "Gesamtstadt", f"Δ {names[key]}": "Differenz"}),
         hide_index=True, width="stretch", height="content")

@@ -31,6 +31,7 @@ PAGES = (
     PageSpec("pages/atlas/zusammenhaenge.py", "Zusammenhänge", "zusammenhaenge", ":material/grid_on:"),
     PageSpec("pages/atlas/indikatoren.py", "Indikatoren", "indikatoren", ":material/menu_book:"),
     PageSpec("pages/atlas/lesezeichen.py", "Lesezeichen", "lesezeichen", ":material/bookmark:"),
+    PageSpec("pages/atlas/barrierefreiheit.py", "Barrierefreiheit", "barrierefreiheit", ":material/accessibility:"),
     PageSpec("pages/konferenz/sitzung.py", "Sitzung", "sitzung", ":material/groups:", "Konferenz"),
     PageSpec("pages/arbeitsbereich/einrichtungen.py", "Einrichtungen pflegen", "einrichtungen",
              ":material/location_on:", "Arbeitsbereich"),
@@ -45,7 +46,8 @@ PAGES = (
     PageSpec("pages/arbeitsbereich/benutzer.py", "Benutzer", "benutzer", ":material/group:", "Verwaltung"),
 )
 NAV_KEY = "_navigation_pages"
-VIEW_PAGES = {p.url_path for p in PAGES if p.section == "Atlas" and p.url_path != "lesezeichen"}
+NOT_VIEWS = ("lesezeichen", "barrierefreiheit")  # atlas pages that show no view of the data
+VIEW_PAGES = {p.url_path for p in PAGES if p.section == "Atlas" and p.url_path not in NOT_VIEWS}
 
 
 def allowed(spec: PageSpec, public: bool, user) -> bool:

@@ -94,5 +94,6 @@ def show_table(df: pd.DataFrame, columns: dict[str, str]) -> None:
     """Notes or measures as a table with German labels, dates as dd.mm.yyyy and empty cells empty."""
     out = df.assign(kind=df["kind"].map(conference.KINDS) if "kind" in df else None,
                     status=df["status"].map(conference.STATUSES),
-                    due=pd.to_datetime(df["due"]).dt.strftime("%d.%m.%Y"))
+                    due=pd.to_datetime(df["due"]).dt.strftime("%d.%m.%Y")
+                    + (df["overdue"].map({True: " – überfällig", False: ""}) if "overdue" in df else ""))
     st.dataframe(out[list(columns)].rename(columns=columns).fillna(""), hide_index=True, width="stretch")

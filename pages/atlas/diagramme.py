@@ -33,7 +33,7 @@ if fig is None:
     st.info(f"Keine Daten für {safe(resources.indicator(x)['name'])} ({safe(level_name)}, {year}) – "
             "alle Werte fehlen oder sind aus Datenschutzgründen nicht angegeben (k. A.).")
 else:
-    st.plotly_chart(fig, width="stretch")
+    frame.chart(fig)
     downloads.chart_export(fig, f"diagramm_{kind}_{x}_{year}")
 if highlight:
     st.caption("Hervorgehoben: die Gebiete aus dem Gebietsvergleich.")

@@ -31,14 +31,14 @@ else:
         st.info(f"Keine Daten für „{safe(topic)}“ im Jahr {year}.")
     else:
         fig = charts.comparison(rows, chosen, [names[k] for k in chosen], city, topic, view == "index")
-        st.plotly_chart(fig, width="stretch")
+        frame.chart(fig)
         downloads.chart_export(fig, f"gebietsvergleich_{year}")
     downloads.report_download(level, chosen, year)
     for name, group in table.groupby("topic", sort=False):
-        st.subheader(safe(name))
+        st.markdown(f"## {safe(name)}")
         shown = group[["name", *(names[k] for k in chosen), "city_text", *(f"Δ {names[k]}" for k in chosen)]]
-        st.dataframe(shown.rename(columns={"name": "Indikator", "city_text": city}), hide_index=True,
-                     width="stretch", height="content")
+        # an HTML table: its columns wrap to the page (the Δ columns ran off the right edge at 1366 px)
+        st.table(shown.rename(columns={"name": "Indikator", "city_text": city}).set_index("Indikator"))
     gaps.missing_areas(list(table["indicator"]), year, level, chosen)
     st.caption("Diagramm: Anteile, Quoten, Mittelwerte und Indizes (Anzahlen nur in den Tabellen). "
                "Δ: Unterschied zur Gesamtstadt; bei Anteilen in Prozentpunkten (Pp.). Für Anzahlen kein Δ.")

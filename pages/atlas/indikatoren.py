@@ -21,7 +21,7 @@ downloads.open_data_download()
 if inds.empty:
     st.info(f"Kein Indikator passt zu „{safe(query)}“.")
 for topic, group in inds.groupby("topic_name", sort=False):
-    st.subheader(safe(topic))
+    st.markdown(f"## {safe(topic)}")
     for _, ind in group.iterrows():
         with st.expander(safe(f"{ind['name']} ({ind['unit']})")):
             kind = KIND_NAMES.get(ind["kind"], ind["kind"])

@@ -51,9 +51,14 @@ st.markdown(f"# {safe(meta['name'])} {year}")
 stale_note(ind)
 left, right = st.columns([5, 2] if frame.presenting() else [3, 1])
 with left:
-    st.pydeck_chart(result.deck, on_select="rerun", selection_mode="single-object", key=key, height=560,
-                    width="stretch")
+    with frame.figure("karte_map", f"Karte: {meta['name']} {year}, {resources.level_name(level)} – Zusammenfassung "
+                                   "und Tabelle unter der Karte"):
+        st.pydeck_chart(result.deck, on_select="rerun", selection_mode="single-object", key=key, height=560,
+                        width="stretch")
+    frame.map_alternative(result.values, f"{meta['name']} ({meta['unit']})", meta["polarity"],
+                          f"tabelle?inds={ind}&lvl={level}&yr={year}")
 with right:
+    frame.selected_area(result.values, selected[:1])
     frame.legend(result, ampel_legend(settings) if ampel else f"{meta['name']} ({meta['unit']})")
     metadata(meta)
 gaps.missing_areas([ind], year, level)  # full width: its table is unreadable in the legend column

@@ -32,7 +32,7 @@ if marks.empty:
 for row in marks.itertuples(index=False):
     view = json.loads(row.view_state)
     with st.container(border=True):
-        st.markdown(f"### {safe(row.title)}" if not frame.presenting() else f"## {safe(row.title)}")
+        st.markdown(f"## {safe(row.title)}")
         about = ("öffentlich" if row.public else "intern", row.owner, row.created_at[:16])  # public: no owner
         st.caption(" · ".join(safe(p) for p in about if p))
         st.markdown(editing.render_markdown(row.interpretation), unsafe_allow_html=True)  # sanitised (nh3)

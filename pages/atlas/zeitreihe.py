@@ -24,10 +24,10 @@ if ts.empty or ts["value"].isna().all():
 else:
     fig = charts.timeseries(ts, meta)
     fig = charts.with_targets(fig, *target_series(ind, level, chosen))
-    st.plotly_chart(fig, width="stretch")
+    frame.chart(fig)
     downloads.chart_export(fig, f"zeitreihe_{ind}")
     if ts["value"].isna().any():
         st.caption("Lücken in den Linien: Jahre ohne Wert (keine Daten oder k. A.) – nicht als 0 dargestellt.")
-    st.subheader(f"Veränderung seit {base}")
+    st.markdown(f"## Veränderung seit {base}")
     st.dataframe(change_table(ts, base, meta), hide_index=True, width="stretch", height="content")
 state.sync_url(["ind", "topic", "lvl", "areas", "by"])
