@@ -9,6 +9,7 @@ from .. import classify, fmt, policy
 from ..analysis import scenario, supply
 from ..errors import KeckError
 from ..mapdeck import placement_deck, value_deck
+from ..safe_text import safe
 from . import resources, state, widgets
 from .resources import atlas
 
@@ -95,7 +96,7 @@ def planning_form(q: supply.Question, before: supply.Result) -> None:
                                         format_func=dict(zip(pois["id"], pois["name"])).get,
                                         placeholder="Bitte wählen …", key=f"supply_close_{q.category}")
     if planned(q):
-        st.caption("Geplant: " + "; ".join(f"{a['name']} ({a['capacity']} Plätze)" for a in planned(q)))
+        st.caption("Geplant: " + safe("; ".join(f"{a['name']} ({a['capacity']} Plätze)" for a in planned(q))))
         if st.button("Geplante Einrichtungen verwerfen"):
             planned(q).clear()
             st.rerun()
@@ -132,7 +133,7 @@ def save_forms(q: supply.Question, cmp: scenario.Comparison, user) -> None:
         if st.form_submit_button("Szenario speichern"):
             try:
                 new_id = scenario.save(atlas().wh, user, title, cmp)
-                st.success(f"Szenario „{title.strip()}“ gespeichert (Nr. {new_id}, nur intern sichtbar).")
+                st.success(f"Szenario „{safe(title.strip())}“ gespeichert (Nr. {new_id}, nur intern sichtbar).")
             except KeckError as err:
                 st.error(str(err))
     if policy.can(user, "save-derived", policy.Resource("indicator", supply.indicator_key(q, "quote"),
@@ -159,7 +160,7 @@ def public_results() -> None:
     level = widgets.level()
     year = widgets.year(key)
     values = resources.level_values(key, level, year)
-    st.markdown(f"## {names[key]}")
+    st.markdown(f"## {safe(names[key])}")
     st.caption(resources.indicator(key)["calculation"])
     st.table(values[["key", "name", "text"]].rename(columns={"key": "Schlüssel", "name": "Gebiet",
                                                                "text": names[key]}), hide_index=True)

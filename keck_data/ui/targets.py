@@ -9,6 +9,7 @@ from .. import fmt, policy
 from ..analysis import target_edits, targets
 from ..analysis.target_report import target_report_pdf
 from ..policy import User
+from ..safe_text import safe
 from . import downloads, resources, state
 from .resources import atlas
 
@@ -118,7 +119,7 @@ def ampel_rule(s) -> None:
     """The rule written next to the Ampel map, and the targets behind it."""
     states, heading = resources.ampel_states(s.indicator, s.level, s.year)
     if heading == targets.RULE_LABEL:
-        st.caption(states["reason"].iloc[0])
+        st.caption(safe(states["reason"].iloc[0]))
         return
     st.caption(targets.RULE_TEXT)
     shown = resources.target_status()

@@ -9,6 +9,7 @@ from keck_data import charts, fmt, policy
 from keck_data.analysis import derived, sozialindex
 from keck_data.analysis.sozialindex import Classes, Spec
 from keck_data.errors import KeckError
+from keck_data.safe_text import safe
 from keck_data.ui import resources, session
 from keck_data.ui.resources import atlas
 
@@ -64,7 +65,7 @@ table = result.table
 if result.missing:
     rule = "ohne Index" if missing == "refuse" else "mit neu verteilten Gewichten"
     st.warning(f"{fmt.count(len(result.missing), 'Gebiet', 'Gebiete')} {rule}, weil ein Wert fehlt oder „k. A.“ "
-               "ist: " + "; ".join(f"{r.name} ({r.lacking})" for r in table.itertuples() if r.lacking))
+               "ist: " + safe("; ".join(f"{r.name} ({r.lacking})" for r in table.itertuples() if r.lacking)))
 ranking, stability, matrix = st.tabs(["Rangfolge", "Rangstabilität", "Status und Dynamik"])
 with ranking:
     shown = pd.DataFrame({

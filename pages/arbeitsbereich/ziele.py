@@ -4,6 +4,7 @@ import streamlit as st
 from keck_data import conference, policy
 from keck_data.analysis import target_edits, targets
 from keck_data.errors import KeckError
+from keck_data.safe_text import safe
 from keck_data.ui import resources, session, state
 from keck_data.ui.resources import atlas
 from keck_data.ui.targets import report_download, status_table, target_form
@@ -28,7 +29,7 @@ if chosen is not None:
         current["measures"] = target_edits.linked_measures(wh, chosen)
     elif from_measure:
         current = target_edits.measure_context(wh, int(from_measure))
-        st.info(f"Aus der Maßnahme „{current['title']}“: Gebiet und Indikator sind vorausgefüllt.")
+        st.info(f"Aus der Maßnahme „{safe(current['title'])}“: Gebiet und Indikator sind vorausgefüllt.")
     else:
         current = {}
     try:
