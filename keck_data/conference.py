@@ -216,17 +216,32 @@ def save_note(wh: Warehouse, user: User, session_id: int, area_key: str, kind: s
         tx.audit("note", str(note_id), _note_dict(before), _note_dict(values))
         _touch(tx, session_id)
         return note_id
-    return wh.write(user, "save-note", [Resource("note", None if note_id is None else str(note_id))], write,
-                    bump=False)
+    return wh.write(user, "save-note", [_note_resource(wh, user, s, note_id)], write, bump=False)
+
+
+def _note_resource(wh: Warehouse, user: User, s: Session, note_id: int | None) -> Resource:
+    """A note of an open session; its owner is its author – except for the session's moderator, who keeps
+    the minutes of the whole session (owner None)."""
+    if s.closed:
+        raise ValidationError(f"Die Sitzung „{s.title}“ ist beendet – ihre Notizen werden nicht mehr geändert.")
+    if note_id is None:
+        return Resource("note")
+    author = wh.cursor().execute("SELECT author FROM conf_note WHERE id = ? AND session_id = ?",
+                                 [note_id, s.id]).fetchone()
+    if author is None:
+        raise NotFoundError(f"Die Notiz Nr. {note_id} gibt es in dieser Sitzung nicht (mehr).")
+    return Resource("note", str(note_id), owner=None if user and user.username == s.moderator else author[0])
 
 
 def delete_note(wh: Warehouse, user: User, session_id: int, note_id: int) -> None:
+    resource = _note_resource(wh, user, session(wh, session_id), note_id)
+
     def write(tx: Tx) -> None:
         before = _note_row(tx, note_id, session_id)
         tx.cur.execute("DELETE FROM conf_note WHERE id = ?", [note_id])
         tx.audit("note", str(note_id), _note_dict(before), None)
         _touch(tx, session_id)
-    wh.write(user, "delete-note", [Resource("note", str(note_id))], write, bump=False)
+    wh.write(user, "delete-note", [resource], write, bump=False)
 
 
 def _touch(tx: Tx, session_id: int) -> None:

@@ -28,6 +28,7 @@ ACTIONS = {
     "withdraw-target": RELEASE,
 }
 MODERATOR_ONLY = {"drive-session", "close-session"}  # the session's own moderator, nobody else
+AUTHOR_ONLY = {"save-note", "delete-note"}  # an existing note: its author (or the session's moderator)
 ROLES = {  # role → (German label, capabilities, may be limited to Themenfelder)
     "kommunen_admin": ("Kommunen-Administration", {READ, BOOKMARK, EDIT, RELEASE, PUBLISH, MANAGE_USERS, CONFERENCE},
                        False),
@@ -114,6 +115,8 @@ def reason(user: User | None, action: str, resource: Resource | str) -> str | No
         return f"Die Rolle „{user.role_name}“ darf das nicht („{action}“)."
     if action in MODERATOR_ONLY and resource.owner not in (None, user.username):
         return f"Nur die Moderation dieser Sitzung ({resource.owner}) steuert sie."
+    if action in AUTHOR_ONLY and resource.owner not in (None, user.username):
+        return f"Nur wer die Notiz geschrieben hat ({resource.owner}) oder die Moderation ändert sie."
     if _topic_limited(user):
         if resource.kind in WHOLE_TOWN or needed == PUBLISH:
             return ("Diese Änderung betrifft alle Themenfelder; Ihre Bearbeitungsrechte gelten nur für "

@@ -188,3 +188,24 @@ def test_measure_due_before_the_session_is_refused_and_overdue_ones_are_marked(w
     todo = conference.measures(wh).set_index("text")
     assert bool(todo.loc["Elterncafé", "overdue"]) == (date.today() > date(2026, 11, 27))
     assert not todo.loc["Spielplatz", "overdue"]
+
+
+def test_only_the_author_or_the_moderator_changes_a_note_and_closed_sessions_keep_theirs(wh, started):
+    """Issue 23: any conference user (also topic-limited) edited or deleted others' notes, and notes could be
+    saved on a closed session."""
+    sid, _ = started
+    nid = conference.save_note(wh, OTHER_ADMIN, sid, "0101", "observation", "Von der Protokollantin")
+    mine = conference.save_note(wh, LIMITED, sid, "0101", "question", "Eigene Frage")
+    with pytest.raises(PermissionDenied, match="Nur wer die Notiz geschrieben hat \\(other\\)"):
+        conference.save_note(wh, LIMITED, sid, "0101", "observation", "überschrieben", note_id=nid)
+    with pytest.raises(PermissionDenied, match="other"):
+        conference.delete_note(wh, LIMITED, sid, nid)
+    conference.save_note(wh, LIMITED, sid, "0101", "question", "Eigene Frage, genauer", note_id=mine)
+    conference.save_note(wh, MODERATOR, sid, "0101", "observation", "vom Moderator ergänzt", note_id=nid)
+    conference.close_session(wh, MODERATOR, sid, "Alle")
+    for change in (lambda: conference.save_note(wh, MODERATOR, sid, "0101", "observation", "danach"),
+                   lambda: conference.save_note(wh, MODERATOR, sid, "0101", "observation", "x", note_id=nid),
+                   lambda: conference.delete_note(wh, MODERATOR, sid, mine)):
+        with pytest.raises(ValidationError, match="ist beendet"):
+            change()
+    assert sorted(conference.notes(wh, sid)["text"]) == ["Eigene Frage, genauer", "vom Moderator ergänzt"]

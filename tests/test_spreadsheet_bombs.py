@@ -117,3 +117,13 @@ def test_xlsx_with_50_million_cells_is_refused_quickly_with_bounded_memory(tmp_p
     output, peak = _peak_run(sys.executable, "-c", script, str(path))
     assert re.search(r"„xl/worksheets/sheet1.xml“ hat 10\.0\d\d\.\d{3} Zellen \(höchstens 10\.000\.000\)", output), output
     assert peak < 500, f"peak RSS {peak} MB"
+
+
+def test_utf16_text_as_excel_saves_unicode_text_is_read(tmp_path):
+    """Issue 23: UTF-16 files got "keine Datenzeilen gefunden"."""
+    path = tmp_path / "unicode.txt"
+    path.write_bytes("Schlüssel\tSozialraum\tew_gesamt\r\n0101\tMarktplatz\t1234\r\n0102\tDomviertel\t2345\r\n"
+                     .encode("utf-16"))
+    frame, dialect = files.read_table(path)
+    assert dialect["sep"] == "\t" and list(frame.columns) == ["Schlüssel", "Sozialraum", "ew_gesamt"]
+    assert frame.values.tolist() == [["0101", "Marktplatz", "1234"], ["0102", "Domviertel", "2345"]]

@@ -102,20 +102,27 @@ def test_anonymous_uploads_and_huge_messages_leave_server_memory_unchanged(mode,
 
 
 def test_server_options_tie_uploads_to_the_import_limit(monkeypatch):
-    """serve.py starts Streamlit with the upload limit = KECK_IMPORT_MAX_MB, none for the public instance."""
+    """serve.py starts Streamlit with the upload limit = KECK_IMPORT_MAX_MB (public: the smallest), small
+    incoming messages and no trusted forwarded headers."""
     import sys
 
     from keck_data.ui import serve
     seen = {}
     monkeypatch.setattr(serve.cli, "main", lambda: seen.setdefault("argv", list(sys.argv)))
     monkeypatch.setattr(serve.upload_gate, "install", lambda: None)
-    monkeypatch.setattr(serve.starlette_server, "get_max_message_size_bytes",
-                        serve.starlette_server.get_max_message_size_bytes)  # restored after the test
+    original = serve.starlette_server._get_uvicorn_config_kwargs
+    monkeypatch.setattr(serve.starlette_server, "_get_uvicorn_config_kwargs", original)  # restored afterwards
     for mode, limit in (("internal", str(serve.MAX_BYTES // MB)), ("public", "1")):
         monkeypatch.setenv("KECK_MODE", mode)
+        monkeypatch.setenv("KECK_COOKIE_KEY", "4b568c11529ac0ab442b9fbbfe8b1b69d65be94a" + "0f3c9e2d7a1b8c6e5d4f3a2b")
         monkeypatch.setattr(sys, "argv", ["serve"])
         seen.clear()
         serve.main()
         argv = seen["argv"]
         assert argv[argv.index("--server.maxUploadSize") + 1] == limit
+        uvicorn = serve.starlette_server._get_uvicorn_config_kwargs()
+        # a browser's message is small; X-Forwarded-For from 127.0.0.1 is not trusted (issue 23: a rotating header
+        # gave the login throttle a new client per guess) – behind nginx the app reads KECK_CLIENT_HEADER
+        assert uvicorn["ws_max_size"] == 2 * MB and uvicorn["proxy_headers"] is False
+        monkeypatch.setattr(serve.starlette_server, "_get_uvicorn_config_kwargs", original)
     assert serve.MAX_BYTES // MB == int(os.environ.get("KECK_IMPORT_MAX_MB", "200"))

@@ -161,7 +161,14 @@ def check_workbook(path: Path) -> None:
 
 
 def _decode(raw: bytes, name: str) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252 as German Excel writes it."""
+    """UTF-16 with its byte-order mark (Excel's "Unicode-Text"), UTF-8 (with or without BOM), else Windows-1252
+    as German Excel writes it."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ValidationError(f"{name}: Die Datei beginnt wie UTF-16, ist aber beschädigt. Bitte als "
+                                  "„CSV UTF-8“ speichern.") from None
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return raw.decode(encoding)

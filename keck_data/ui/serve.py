@@ -45,9 +45,18 @@ def main() -> None:
     options = (["--client.showErrorDetails", "none", *both, "--server.enableWebsocketCompression", "true"]
                if public else both)
     upload_gate.install()
-    starlette_server.get_max_message_size_bytes = lambda: MAX_INCOMING_MESSAGE  # only the uvicorn ws_max_size
+    starlette_server._get_uvicorn_config_kwargs = _uvicorn_options(starlette_server._get_uvicorn_config_kwargs)
     sys.argv = ["streamlit", "run", str(APP), *options, *sys.argv[1:]]
     cli.main()
+
+
+def _uvicorn_options(original):
+    """Streamlit's uvicorn options with a small limit for what a browser sends (Streamlit's own 200 MB stays for
+    what the server sends) and without trusting X-Forwarded-For (uvicorn trusts it from 127.0.0.1, so a rotating
+    header got every guess of the login throttle a new client; behind a proxy set KECK_CLIENT_HEADER)."""
+    def options():
+        return original() | {"ws_max_size": MAX_INCOMING_MESSAGE, "proxy_headers": False}
+    return options
 
 
 if __name__ == "__main__":
