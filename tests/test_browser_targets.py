@@ -59,6 +59,8 @@ def test_a_measure_becomes_a_target_and_new_data_turns_it_green(browser, target_
     page.wait_for_selector("div.keck-legend", timeout=60_000)
 
     # the Maßnahme, noted for the area on screen (the SGB-II-Quote is the map's first indicator)
+    page.get_by_text("Neue Notiz").first.wait_for(timeout=60_000)  # the sidebar's notes panel is drawn
+    wait_idle(page)
     form = page.locator('[data-testid="stForm"]').filter(has_text="Zuständig").first
     kind = form.locator('[data-testid="stSelectbox"]').first
     if not kind.is_visible():
