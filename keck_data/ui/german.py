@@ -27,6 +27,7 @@ TEXTS = {
     "Clear all": "Alle entfernen",
     "Clear value": "Auswahl entfernen",
     "Selected values": "Ausgewählt",
+    "All selected options have been cleared.": "Alle Auswahlen entfernt.",
     "Help": "Hilfe",
     "Link to heading": "Link zu dieser Überschrift",
     "Fullscreen": "Vollbild",
@@ -105,6 +106,20 @@ PATTERNS = [
      "Höchstens $1 auswählbar. Bitte zuerst eine Auswahl entfernen."),
     (r"^Page (\d+)$", "Seite $1"),
     (r"^(\d+) more$", "Weitere Seiten ($1)"),  # the top navigation's overflow menu
+    # the select boxes' announcements to screen readers (an aria-live region)
+    (r"^(\d+) (?:results?|options?) available for search term (.+)\.$", "$1 Treffer für „$2“."),
+    (r"^(\d+) (?:results?|options?) available\.?$", "$1 Treffer."),
+    (r"^Use Up and Down to choose options.*$", "Pfeil hoch und runter wählen eine Option, Enter übernimmt sie, "
+                                               "Escape schließt die Liste."),
+    (r"^Use left and right to toggle between focused values.*$", "Pfeil links und rechts wechseln zwischen den "
+                                                                 "Auswahlen, die Rücktaste entfernt eine."),
+    (r"^(.*) is focused ,?(?:type to refine list)?, press Down to open the menu,.*$",
+     "$1: tippen filtert, Pfeil runter öffnet die Liste."),
+    (r"^options? (.+), selected\.$", "Ausgewählt: $1."),
+    (r"^option (.+), deselected\.$", "Entfernt: $1."),
+    (r"^option (.+) is disabled\. Select another option\.$", "$1 ist nicht wählbar."),
+    (r"^value (.+) focused, (\d+) of (\d+)\.$", "Auswahl $1, $2 von $3."),
+    (r"^(.+?)(?: selected)?(?: disabled)?, (\d+) of (\d+)\.$", "$1, $2 von $3."),
     (r"^Upload (.+)$", "$1 hochladen"),
 ]
 ATTRIBUTES = ["aria-label", "title", "placeholder", "data-title", "alt", "aria-placeholder", "aria-roledescription"]
