@@ -36,6 +36,8 @@ VIEWS = [
     ("indikatoren", "Indikatoren (57)"),
     ("lesezeichen", "Lesezeichen"),
     ("barrierefreiheit", "Barrierefreiheit: Erklärung zur Barrierefreiheit"),
+    ("zusammenhaenge", "Zusammenhänge 2024"),
+    ("versorgung", "Versorgung"),
 ]
 ENGLISH = [t for t in TEXTS if len(t) > 4 and t not in ("Zoom",)] + [
     "Help for", "Remove ", "You can only select", "available", "selected.", "is focused", "Use Up and Down"]

@@ -129,6 +129,16 @@ def check_diagramme(page, tmp_path) -> None:
     download(page, "Diagramm als SVG", tmp_path)
 
 
+def check_zusammenhaenge(page, tmp_path) -> None:
+    page.locator('[data-testid="stPlotlyChart"]').first.wait_for()  # the heatmap
+    pick_radio(page, "Koeffizient", "Spearman (Rang)")
+    holds(page, lambda: param(page, "coef") == "spearman")
+    page.locator(".gtitle").filter(has_text="Korrelationen (Spearman (Rang))").first.wait_for()
+    choose(page, "Raumebene", "Stadtbezirk")
+    holds(page, lambda: param(page, "lvl") == "stadtbezirk")
+    page.locator(".gtitle").filter(has_text="r = ").first.wait_for()  # the scatter plot of the first pair
+
+
 def check_zeitreihe(page, tmp_path) -> None:
     choose(page, "Themenfeld", "Kinderbetreuung und Infrastruktur")
     holds(page, lambda: param(page, "topic") == "kinderbetreuung")
@@ -286,7 +296,8 @@ def check_barrierefreiheit(page, tmp_path) -> None:
 
 
 CHECKS = {"karte": check_karte, "tabelle": check_tabelle, "diagramme": check_diagramme, "zeitreihe": check_zeitreihe,
-          "gebietsvergleich": check_gebietsvergleich, "indikatoren": check_indikatoren,
+          "gebietsvergleich": check_gebietsvergleich, "zusammenhaenge": check_zusammenhaenge,
+          "indikatoren": check_indikatoren,
           "lesezeichen": check_lesezeichen, "barrierefreiheit": check_barrierefreiheit,
           "einrichtungen": check_einrichtungen, "pflege": check_pflege,
           "import": check_import, "gebiete": check_gebiete, "protokoll": check_protokoll, "benutzer": check_benutzer,

@@ -30,11 +30,19 @@ r = result.pearson if coefficient == "pearson" else result.spearman
 fig = charts.correlation_heatmap(r, result.n, names, f"Korrelationen ({COEFFICIENTS[coefficient]}), "
                                  f"{resources.level_name(level)} {year}", "Sozialraum-Atlas; je Paar nur Gebiete "
                                  "mit beiden Werten („k. A.“ und fehlende Werte ausgenommen)")
-event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="corr_map", width="stretch")
+with frame.figure("corr_figure", f"Diagramm: {charts.plain(fig.layout.title.text)} – die Werte je Paar stehen in "
+                                 "der Tabelle darunter"):
+    event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="corr_map", width="stretch",
+                            config=frame.PLOTLY_CONFIG)
 points = event.selection.points if event and event.get("selection") else []
 pairs = result.pairs()
 labels = [f"{a} × {b} (r = {fmt.number(p, 2)}, n = {n})" for a, b, p, n in
           zip(pairs["name_x"], pairs["name_y"], pairs["pearson"], pairs["n"])]
+with st.expander("Daten als Tabelle"):  # the heatmap's text alternative: every pair with both coefficients
+    st.table(pairs.assign(**{c: pairs[c].map(lambda v: fmt.number(v, 2)) for c in ("pearson", "spearman")})
+             [["name_x", "name_y", "pearson", "spearman", "n"]]
+             .rename(columns={"name_x": "Indikator 1", "name_y": "Indikator 2", "pearson": "Pearson",
+                              "spearman": "Spearman", "n": "n (Gebiete)"}).set_index("Indikator 1"))
 picked = 0
 if points:  # a click on a cell picks its pair
     by_label = {charts.wrap(v, 30): k for k, v in names.items()}
@@ -48,6 +56,6 @@ data, pearson = resources.scatter(x, y, level, year)
 if data.empty:
     st.info("Für dieses Paar gibt es keine Gebiete mit beiden Werten.")
 else:
-    st.plotly_chart(charts.scatter(data, resources.indicator(x), resources.indicator(y), pearson, [],
-                                   resources.municipality(), year), width="stretch", key="corr_scatter")
+    frame.chart(charts.scatter(data, resources.indicator(x), resources.indicator(y), pearson, [],
+                               resources.municipality(), year), key="corr_scatter")
 state.sync_url(["lvl", "yr", "coef", "inds"])
