@@ -146,7 +146,7 @@ def signed_in(page, url: str, account: tuple[str, str]) -> None:
     page.goto(url)
     wait_idle(page, timeout=120_000)  # the first run of a fresh server computes the protected values
     page.get_by_label("Benutzername").fill(account[0])
-    page.get_by_label("Passwort").fill(account[1])
+    page.get_by_label("Passwort", exact=True).fill(account[1])
     page.get_by_role("button", name="Anmelden").click()
     wait_idle(page)
     page.wait_for_selector("text=Abmelden")

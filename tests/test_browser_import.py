@@ -42,7 +42,7 @@ def _upload(browser, server, path):
     page.goto(server["url"] + "/import")
     wait_idle(page)
     page.get_by_label("Benutzername").fill(server["account"][0])
-    page.get_by_label("Passwort").fill(server["account"][1])
+    page.get_by_label("Passwort", exact=True).fill(server["account"][1])
     page.get_by_role("button", name="Anmelden").click()
     wait_idle(page)
     page.get_by_role("heading", name="Daten importieren").wait_for(timeout=30_000)

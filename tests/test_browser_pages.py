@@ -139,6 +139,15 @@ def check_zusammenhaenge(page, tmp_path) -> None:
     page.locator(".gtitle").filter(has_text="r = ").first.wait_for()  # the scatter plot of the first pair
 
 
+def check_sozialindex(page, tmp_path) -> None:
+    """The builder's controls change the ranking; saving and publishing: tests/test_browser_analysis.py."""
+    page.get_by_role("heading", name="Sozialindex").first.wait_for()
+    page.get_by_role("tab", name="Rangstabilität").click()
+    chart = page.locator(".js-plotly-plot").first
+    chart.wait_for()
+    holds(page, lambda: chart.locator("g.errorbar").count() > 10)  # one whisker per area
+
+
 def check_zeitreihe(page, tmp_path) -> None:
     choose(page, "Themenfeld", "Kinderbetreuung und Infrastruktur")
     holds(page, lambda: param(page, "topic") == "kinderbetreuung")
@@ -297,6 +306,7 @@ def check_barrierefreiheit(page, tmp_path) -> None:
 
 CHECKS = {"karte": check_karte, "tabelle": check_tabelle, "diagramme": check_diagramme, "zeitreihe": check_zeitreihe,
           "gebietsvergleich": check_gebietsvergleich, "zusammenhaenge": check_zusammenhaenge,
+          "sozialindex": check_sozialindex,
           "indikatoren": check_indikatoren,
           "lesezeichen": check_lesezeichen, "barrierefreiheit": check_barrierefreiheit,
           "einrichtungen": check_einrichtungen, "pflege": check_pflege,

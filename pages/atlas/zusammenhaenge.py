@@ -32,8 +32,8 @@ fig = charts.correlation_heatmap(r, result.n, names, f"Korrelationen ({COEFFICIE
                                  "mit beiden Werten („k. A.“ und fehlende Werte ausgenommen)")
 with frame.figure("corr_figure", f"Diagramm: {charts.plain(fig.layout.title.text)} – die Werte je Paar stehen in "
                                  "der Tabelle darunter"):
-    event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="corr_map", width="stretch",
-                            config=frame.PLOTLY_CONFIG)
+    event = st.plotly_chart(charts.for_wall(fig) if frame.presenting() else fig, on_select="rerun",
+                            selection_mode="points", key="corr_map", width="stretch", config=frame.PLOTLY_CONFIG)
 points = event.selection.points if event and event.get("selection") else []
 pairs = result.pairs()
 labels = [f"{a} × {b} (r = {fmt.number(p, 2)}, n = {n})" for a, b, p, n in
