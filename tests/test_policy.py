@@ -109,7 +109,7 @@ CASES = {
         lambda wh, u, tmp: conference.save_note(wh, u, _session(wh), "0101", "observation", "Beobachtung"),
         {"keck_nutzer", "none"}),
     "keck_data.conference.delete_note": (lambda wh, u, tmp: conference.delete_note(wh, u, *_note(wh)),
-                                         {"keck_nutzer", "none"}),
+                                         {"keck_admin", "topic_limited", "keck_nutzer", "none"}),  # author's note
 }
 WRITES_OWN_FIXTURE = ("undo", "delete_bookmark", "drive", "close_session", "save_note", "delete_note")
 
