@@ -121,7 +121,7 @@ CASES = {
         lambda wh, u, tmp: conference.save_note(wh, u, _session(wh), "0101", "observation", "Beobachtung"),
         {"keck_nutzer", "none"}),
     "keck_data.conference.delete_note": (lambda wh, u, tmp: conference.delete_note(wh, u, *_note(wh)),
-                                         {"keck_nutzer", "none"}),
+                                         {"keck_admin", "topic_limited", "keck_nutzer", "none"}),  # author's note
     "keck_data.analysis.target_edits.save_target": (lambda wh, u, tmp: target_edits.save_target(wh, u, TARGET),
                                                     {"keck_nutzer", "none", "topic_limited"}),
     "keck_data.analysis.target_edits.set_target_released": (
