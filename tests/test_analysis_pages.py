@@ -12,8 +12,8 @@ def test_map_shows_what_stands_out_for_the_selected_area(app):
     at = app(sel="0203", yr="2023")
     ok(at)
     text = markdown(at)
-    assert "#### Was fällt auf?" in text
-    panel = text.split("#### Was fällt auf?")[1]
+    assert "## Was fällt auf?" in text
+    panel = text.split("## Was fällt auf?")[1]
     bullets = [line for line in panel.splitlines() if line.startswith("- ")]
     assert len(bullets) == 3 and all("Lindenhof liegt mit" in b and "Rang " in b for b in bullets)
 
@@ -69,6 +69,6 @@ def test_correlation_page_in_public_mode(app):
 def test_map_highlights_similar_areas(app):
     at = app(sel="0203", yr="2023", sim="1")
     ok(at)
-    assert "#### Vergleichbare Gebiete zu Lindenhof" in markdown(at)
+    assert "#### Vergleichbare Gebiete zu Lindenhof" in markdown(at), [i.value for i in at.info]
     table = next(d.value for d in at.dataframe if "Abstand" in d.value.columns)
     assert len(table) == 5 and "0203" not in set(table["Schlüssel"])

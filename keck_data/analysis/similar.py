@@ -71,6 +71,14 @@ def similar(atlas, area: str, level: str, year: int, keys: list[str], k: int = 5
                    [k for k, ok in zip(keys_of, complete) if not ok])
 
 
+def with_values(atlas, area: str, level: str, year: int, keys: list[str]) -> list[str]:
+    """Those of ``keys`` for which ``area`` has a shown value in ``year`` (the map's toggle compares over the
+    Themenfeld's indicators: one without a value that year, e.g. an index saved for another year, is left out)."""
+    v = atlas.values(keys, [year])
+    shown = set(v.loc[(v["level"] == level) & (v["area_key"] == area) & (v["status"] == "ok"), "indicator"])
+    return [k for k in keys if k in shown]
+
+
 def _known(atlas, keys: list[str]) -> None:
     if len(keys) < 1:
         raise ValidationError("Bitte mindestens einen Indikator wählen.")
