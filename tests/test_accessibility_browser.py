@@ -257,7 +257,7 @@ def test_comparison_tables_and_chips_are_not_cut(public, browser, viewport):
     page = context.new_page()
     try:
         open_view(page, f"{public}/gebietsvergleich?areas=0101,0203,0307")
-        page.wait_for_selector('[data-testid="stTable"]')
+        page.locator('[data-testid="stTable"]').filter(visible=True).first.wait_for()  # not the chart's data table
         edges = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stTable"] table')]
             .map(t => t.getBoundingClientRect().right)""")
         assert edges and max(edges) <= viewport["width"], edges
