@@ -186,7 +186,7 @@ def test_live_session_follow_leave_rejoin_and_notes(servers, accounts, browser):
 
         follower.get_by_role("button", name="Eigene Ansicht").click()
         wait_idle(follower)
-        assert follower.get_by_role("button", name="Karte als PNG").count() == 1
+        follower.get_by_role("button", name="Karte als PNG").wait_for(timeout=30_000)  # the own view's downloads
         pick(moderator, "Jahr", "2024")()
         wait_idle(moderator)
         follower.wait_for_timeout(2500)

@@ -95,22 +95,6 @@ def test_uploads_of_another_type_get_a_german_message(monkeypatch):
                      "wählen."]
 
 
-def test_a_follower_who_changes_a_control_has_left_the_session(app, public_file):
-    """Issue 22, item 8: a follower who changed the year still read "Sie folgen"."""
-    session_mirror.write(public_file, 9, "Offene Konferenz West", 2,
-                         {"page": "karte", "ind": "anteil_alleinerziehend", "yr": "2019", "lvl": "sozialraum"},
-                         {"anteil_alleinerziehend"})
-    at = app("public", sitzung="9")
-    assert "Sie folgen der Sitzung „Offene Konferenz West“" in markdown(at)
-    at.selectbox(key="w_yr").set_value(2020).run()
-    ok(at)
-    assert "Sie folgen" not in markdown(at)
-    assert "Eigene Ansicht – die Sitzung „Offene Konferenz West“" in markdown(at)
-    assert "sitzung" not in at.query_params and "Anteil Alleinerziehender 2020" in markdown(at)
-    at.run()  # the next poll does not pull the visitor back
-    assert "Anteil Alleinerziehender 2020" in markdown(at)
-
-
 def test_moderator_in_a_fresh_tab_continues_the_live_view(app):
     """Issue 22, item 8: the moderator opening ?sitzung=N in a new tab sent every follower the default map."""
     from keck_data.ui.resources import atlas

@@ -40,6 +40,13 @@ def current() -> conference.Session | None:
         return None
 
 
+def open_here(sid: int) -> None:
+    """This tab starts or opens session ``sid`` from the Sitzung page: it stays there (only a bare session link
+    opened in a fresh tab takes up the live view, see :func:`begin`)."""
+    state.put(PARAM, str(sid))
+    st.session_state["conf_pushed"] = (sid, None)
+
+
 def driving(s: conference.Session | None) -> bool:
     user = session.user()
     return bool(s and user and user.username == s.moderator and not s.closed)
@@ -56,14 +63,11 @@ def following() -> bool:
 def begin(url_path: str) -> None:
     """Before a page runs: a follower switches to the moderator's page; the follow bar on top. A moderator who
     opens the session in a new tab continues from its live view (it would otherwise send everybody the default
-    map); a follower who changes a control has left the session's view and gets the rejoin bar."""
-    changed = st.session_state.pop(state.CHANGED, None)
+    map)."""
     s = current()
     if driving(s) and "conf_pushed" not in st.session_state:
         _resume(s.id)
     _switch(url_path)
-    if s and not s.closed and not driving(s) and _left_by_own_change(changed, s.id, s.title):
-        s = None
     if s and s.closed:  # nobody drives or follows an ended session; its notes and protocol stay readable
         st.caption(f"Die Sitzung „{safe(s.title)}“ ist beendet – Notizen und Protokoll auf der Seite "
                    "„Sitzung“.")
@@ -75,12 +79,9 @@ def begin(url_path: str) -> None:
 
 def begin_public(url_path: str) -> None:
     """The public instance: follow a public session from its mirror (views of released indicators only)."""
-    changed = st.session_state.pop(state.CHANGED, None)
     _switch(url_path)
     sid = session_id()
     mirrored = session_mirror.read(settings().public_warehouse_path, sid) if sid is not None else None
-    if mirrored and _left_by_own_change(changed, sid, mirrored["title"]):
-        sid = mirrored = None
     if mirrored:
         _follow_bar(sid, mirrored["title"])
     elif sid is not None:
@@ -154,17 +155,6 @@ def _resume(sid: int) -> None:
         st.session_state["view"] = {**found[1], **{k: v for k, v in state.view().items() if k in own}}
         st.session_state["conf_pushed"] = (sid, found[1])
         st.session_state["conf_switch"] = True
-
-
-def _left_by_own_change(changed: str | None, sid: int, title: str) -> bool:
-    """A follower changed a control (``changed``; not the wall's own flags): own view from now on, the rejoin
-    bar one click away (the follow bar said "Sie folgen" over a view that was no longer the session's)."""
-    if changed is None or changed in conference.VIEW_KEYS_DROPPED:
-        return False
-    state.view().pop(PARAM, None)
-    st.session_state["conf_left"] = (sid, title)
-    st.session_state.pop("conf_seq", None)
-    return True
 
 
 def _rejoin_bar(sid: int, title: str) -> None:

@@ -6,7 +6,6 @@ from typing import Any, Callable, Sequence
 import streamlit as st
 
 LIST_PARAMS = {"poi", "areas", "inds", "breaks"}
-CHANGED = "_view_changed"  # the parameter the user changed by a widget in this rerun (live sessions read it)
 
 
 def view() -> dict:
@@ -47,7 +46,6 @@ def widget(factory: Callable, label: str, options: Sequence, param: str, default
 
     def changed() -> None:
         view()[param] = str(st.session_state[key])
-        st.session_state[CHANGED] = param
         if then:
             then(st.session_state[key])
 
@@ -68,7 +66,6 @@ def multiselect(label: str, options: Sequence, param: str, default: Sequence = (
 
     def changed() -> None:
         view()[param] = [str(x) for x in st.session_state[key]]
-        st.session_state[CHANGED] = param
 
     kwargs.setdefault("placeholder", "Bitte wählen …")
     kwargs.setdefault("select_all", False)  # Streamlit's "Select all" entry is English

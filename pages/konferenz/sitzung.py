@@ -66,7 +66,7 @@ else:
                                  "offene Bürgerkonferenzen.")
             if st.form_submit_button("Sitzung starten", type="primary"):
                 new_id = conference.start_session(wh, user, title, held_on, level, agenda, public)
-                state.put(follow.PARAM, str(new_id))
+                follow.open_here(new_id)
                 st.rerun()
     found = conference.sessions(wh)
     if found.empty:
@@ -78,7 +78,7 @@ else:
             mine = user and user.username == row.moderator and not row.closed
             if st.button("Moderieren" if mine else "Öffnen" if row.closed else "Folgen", key=f"open_{row.id}"):
                 st.session_state.pop("conf_seq", None)
-                state.put(follow.PARAM, str(row.id))
+                follow.open_here(row.id)
                 st.rerun()
 
 st.markdown("## Maßnahmenliste")
