@@ -156,3 +156,10 @@ def test_login_and_the_cookie_component_work_under_the_csp(servers, accounts, st
     strict_page.wait_for_selector('[data-testid="stDeckGlJsonChart"], [data-testid="stDataFrame"]', timeout=30_000)
     strict_page.wait_for_timeout(1500)
     assert not strict_page.violations, strict_page.violations
+
+
+def test_the_csp_allows_the_german_layer_by_its_hash():
+    """The German layer's script is the same on every page; a change to its texts changes its hash, which the
+    Content-Security-Policy must name (else nginx-served pages run without it: English, no lang, no titles)."""
+    from keck_data.ui import german
+    assert f"'{german.SCRIPT_HASH}'" in (ROOT / "deploy" / "nginx.conf").read_text()

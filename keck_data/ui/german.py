@@ -8,6 +8,9 @@ of the list below as soon as Streamlit draws it (a MutationObserver). It works h
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
 import json
 
 import streamlit as st
@@ -127,9 +130,9 @@ ATTRIBUTES = ["aria-label", "title", "placeholder", "data-title", "alt", "aria-p
 SCRIPT = """<script>
 (() => {
   const cfg = %(cfg)s;
-  window.__keckGerman = Object.assign(window.__keckGerman || {}, {page: cfg.page, site: cfg.site});
+  window.__keckGerman = window.__keckGerman || {};
   document.documentElement.lang = "de";
-  if (window.__keckGerman.observer) { window.__keckGerman.retitle(); return; }
+  if (window.__keckGerman.observer) { window.__keckGerman.retitle(); window.__keckGerman.nameAll(); return; }
   const texts = cfg.texts, patterns = cfg.patterns.map(([re, to]) => [new RegExp(re), to]);
   const german = (s) => {
     const t = s.trim();
@@ -163,8 +166,8 @@ SCRIPT = """<script>
     for (let n = w.nextNode(); n; n = w.nextNode()) fixText(n);
   };
   const nameAll = () => {
-    for (const [cls, label] of Object.entries(window.__keckGerman.names || {})) {
-      const el = document.querySelector("." + cls);
+    for (const tag of document.querySelectorAll(".keck-name")) {
+      const label = tag.dataset.label, el = document.querySelector("." + tag.dataset.key);
       if (el && el.getAttribute("aria-label") !== label) {
         el.setAttribute("role", "figure");
         el.setAttribute("aria-label", label);
@@ -173,7 +176,10 @@ SCRIPT = """<script>
   };
   window.__keckGerman.nameAll = nameAll;
   const retitle = () => {
-    const k = window.__keckGerman, h1 = document.querySelector('[data-testid="stMain"] h1');
+    const tags = document.querySelectorAll(".keck-german"), tag = tags[tags.length - 1];
+    if (!tag) return;
+    const k = {page: tag.dataset.page, site: tag.dataset.site};
+    const h1 = document.querySelector('[data-testid="stMain"] h1');
     const heading = h1 ? h1.textContent.trim() : "";
     const view = !heading || heading === k.page ? k.page
       : heading.startsWith(k.page) ? heading : k.page + ": " + heading;
@@ -202,18 +208,24 @@ SCRIPT = """<script>
 
 def install(page_title: str, site: str) -> None:
     """On every run: the browser tab's title for the page (the view's heading is added in the browser) and the
-    translation script (run by the browser once per page; it keeps watching while the page changes)."""
+    translation script (run by the browser once per page; it keeps watching while the page changes). The script
+    is the same on every page (its hash is in the Content-Security-Policy of ``deploy/nginx.conf``); what varies
+    (page title, names of maps and charts) travels in hidden elements it reads."""
     st.set_page_config(page_title=f"{page_title} – {site}")
-    cfg = {"page": page_title, "site": site, "texts": TEXTS, "patterns": PATTERNS, "attributes": ATTRIBUTES}
-    # "</" cannot end the script early: json.dumps leaves "/" alone, so escape it
-    st.html(SCRIPT % {"cfg": json.dumps(cfg, ensure_ascii=False).replace("</", "<\\/")},
-            unsafe_allow_javascript=True)
+    st.html(f'<div class="keck-german" data-page="{html.escape(page_title)}" data-site="{html.escape(site)}" '
+            'hidden></div>')
+    st.html(FIXED_SCRIPT, unsafe_allow_javascript=True)
 
 
 def name(key: str, label: str) -> None:
     """Give the container ``st.container(key=key)`` the role figure and an accessible name (a map or chart
     is a canvas or SVG without one)."""
-    names = json.dumps({f"st-key-{key}": label}, ensure_ascii=False).replace("</", "<\\/")
-    st.html(f"<script>(() => {{ const k = window.__keckGerman || (window.__keckGerman = {{}});"
-            f"k.names = Object.assign(k.names || {{}}, {names}); k.nameAll && k.nameAll(); }})();</script>",
-            unsafe_allow_javascript=True)
+    st.html(f'<div class="keck-name" data-key="st-key-{html.escape(key)}" data-label="{html.escape(label)}" '
+            'hidden></div>')
+
+
+# "</" cannot end the script early: json.dumps leaves "/" alone, so escape it
+FIXED_SCRIPT = SCRIPT % {"cfg": json.dumps({"texts": TEXTS, "patterns": PATTERNS, "attributes": ATTRIBUTES},
+                                           ensure_ascii=False).replace("</", "<\\/")}
+SCRIPT_HASH = "sha256-" + base64.b64encode(
+    hashlib.sha256(FIXED_SCRIPT.removeprefix("<script>").removesuffix("</script>").encode()).digest()).decode()
