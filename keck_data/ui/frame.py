@@ -43,6 +43,8 @@ h2 { font-size: 1.5rem !important; }
 [data-tag] > span { white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 /* scripts of the German layer and of accessible names take no room */
 [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script:only-child) { display: none; }
+[data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > .keck-german:only-child) { display: none; }
+[data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > .keck-name:only-child) { display: none; }
 .keck-legend { font-size: 1rem; line-height: 1.7; }
 .keck-legend .sw { display: inline-block; width: 1.4em; height: 1em; margin-right: .5em; vertical-align: middle;
                    border: 1px solid #555; }
