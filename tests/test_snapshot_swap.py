@@ -3,6 +3,7 @@ new one, and nobody sees an error, a traceback or a server path."""
 import asyncio
 import itertools
 import os
+import secrets
 import shutil
 
 import pytest
@@ -102,5 +103,9 @@ def test_server_options(mode, options, monkeypatch):
     monkeypatch.setattr(serve.cli, "main", lambda: started.append(list(serve.sys.argv)))
     monkeypatch.setattr(serve.sys, "argv", ["serve", "--server.port", "8502"])
     monkeypatch.setenv("KECK_MODE", mode)
+    monkeypatch.setenv("KECK_COOKIE_KEY", secrets.token_hex(32))  # the internal server refuses a weak key
     serve.main()
-    assert started[0][3:] == [*options, "--server.port", "8502"]
+    args = started[0][3:]
+    pairs = set(zip(args, args[1:]))
+    assert all((options[i], options[i + 1]) in pairs for i in range(0, len(options), 2)), args
+    assert args[-2:] == ["--server.port", "8502"]  # the caller's options last: they win
