@@ -1,4 +1,4 @@
-"""CLI commands of the analysis layer: sozialindex, aehnliche-gebiete, auffaelligkeiten, abgeleitete."""
+"""CLI commands of the analysis layer: sozialindex, aehnliche-gebiete, auffaelligkeiten, abgeleitete, versorgung."""
 from __future__ import annotations
 
 import argparse
@@ -7,13 +7,13 @@ from functools import partial
 from typing import TextIO
 
 from . import fmt
-from .analysis import derived, profile, similar, sozialindex
+from .analysis import derived, profile, similar, sozialindex, supply
 from .analysis.sozialindex import Classes, Spec
 from .policy import system
 from .queries import Atlas
 from .warehouse import Warehouse
 
-COMMANDS = ("sozialindex", "aehnliche-gebiete", "auffaelligkeiten", "abgeleitete")
+COMMANDS = ("sozialindex", "aehnliche-gebiete", "auffaelligkeiten", "abgeleitete", "versorgung")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -46,6 +46,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--recompute", nargs="?", const="*", metavar="KEY",
                    help="einen (oder ohne Schlüssel alle veralteten) neu berechnen")
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("versorgung", help="Versorgungsanalyse: Plätze je 100 der Nachfrage, Erreichbarkeit, 2SFCA")
+    p.add_argument("--category", required=True, help="Einrichtungsart, z. B. kita")
+    p.add_argument("--capacity-field", default="capacity", help="Feld mit der Platzzahl (Standard: capacity)")
+    p.add_argument("--demand", required=True, help="Indikator der Nachfrage (Anzahl, z. B. Kinder 3–6)")
+    _level_year(p)
+    p.add_argument("--radius-m", type=float, default=500.0, help="Umkreis D in Metern (Luftlinie, Standard 500)")
+    p.add_argument("--target-quote", type=float, default=100.0, help="Zielquote in Plätzen je 100 (Standard 100)")
+    p.add_argument("--json", action="store_true", help="als ein JSON-Objekt ausgeben")
+
 
 
 def _level_year(p: argparse.ArgumentParser) -> None:
@@ -92,6 +101,8 @@ def run(args: argparse.Namespace, wh: Warehouse, out: TextIO) -> int:
             for r in prof.rows.itertuples():
                 say(f"  {r.name:55} {r.value_text:>14} (Stadt {r.town_text}) {r.deviation_text:>10} "
                     f"{r.rank_text:16} {r.change_text}")
+    elif args.command == "versorgung":
+        _versorgung(args, atlas, say)
     else:
         if args.recompute:
             done = derived.recompute(wh, system("cli"), None if args.recompute == "*" else args.recompute)
@@ -115,3 +126,28 @@ def _print_index(result: sozialindex.Result, say) -> None:
         flag = "" if r.class_stable else "  Klasse unsicher"
         say(f"  {r.rank or '':>4} {r.key:10} {r.name:30} {score:>7} {r.class_label:20} {interval}{flag}"
             + (f"  fehlt: {r.lacking}" if r.lacking else ""))
+
+
+def _versorgung(args: argparse.Namespace, atlas: Atlas, say) -> None:
+    """The supply table as German text or as the fixed JSON answer."""
+    q = supply.Question(args.category, args.demand, args.level, args.year, radius_m=args.radius_m,
+                        capacity_field=args.capacity_field, target=args.target_quote)
+    result = supply.analyse(atlas, q)
+    if args.json:
+        say(json.dumps(result.as_json(), ensure_ascii=False))
+        return
+    say(f"Versorgung „{q.category}“ gegen „{q.demand}“ {q.year}, Umkreis {fmt.number(q.radius_m, 0)} m "
+        f"({result.method['distance']})")
+    for r in result.rows.itertuples():
+        say(f"{r.level:14} {r.key:10} {r.name[:28]:28} Plätze {r.places:>6}  Nachfrage "
+            f"{_text(r.demand, 0, r.status):>8}  Quote {_text(r.quote, 1, r.status):>7}  Erreichbar "
+            f"{_text(r.reachable_share, 1, r.access_status):>7} %  2SFCA {_text(r.sfca, 3, r.access_status):>6}")
+    if result.without_capacity:
+        say(f"{len(result.without_capacity)} Einrichtungen ohne Platzzahl (nicht als 0 gezählt): "
+            + ", ".join(result.without_capacity))
+    if result.outside:
+        say(f"{len(result.outside)} Einrichtungen außerhalb der Gebiete: " + ", ".join(result.outside))
+
+
+def _text(value, decimals: int, status: str) -> str:
+    return fmt.value_text(value, "ok" if value == value and value is not None else status, decimals, None)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TextIO
 
 from . import analysis_commands, auth, data_commands, demo, handover, policy, privacy_audit, target_commands
-from .analysis import supply_command
 from .cli_parser import GermanParser
 from .config import settings
 from .errors import KeckError, WarehouseError, WarehouseLocked
@@ -83,7 +82,6 @@ def _parser() -> argparse.ArgumentParser:
                                               "berechnen oder eingrenzen? (Exit-Code 1, wenn ja)")
     p.add_argument("--snapshot", help="öffentlicher Schnappschuss (Standard: KECK_PUBLIC_WAREHOUSE)")
     data_commands.add_parsers(sub)
-    supply_command.add_parser(sub)
     analysis_commands.add_parsers(sub)
     target_commands.add_parsers(sub)
     return parser
@@ -138,8 +136,6 @@ def run_job(job: dict, wh: Warehouse, out: TextIO, err: TextIO) -> int:
         elif args.command == "info":
             data = info(wh)
             say(json.dumps(data, ensure_ascii=False)) if args.json else _print_info(data, out)
-        elif args.command == "versorgung":
-            return supply_command.run(args, wh, out)
         elif args.command == "publish":
             result = publish(wh, args.target, policy.system("cli"))
             if not result["indicators"]:
