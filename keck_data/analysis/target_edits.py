@@ -172,7 +172,6 @@ def save_target(wh: Warehouse, user: User | None, data: dict, target_id: int | N
     resources = [_resource(target_id, row["topic"])] + ([_resource(target_id, old["topic"])] if old else [])
 
     def write(tx: Tx) -> int:
-        nonlocal old
         if old is not None:
             current = tx.cur.execute("SELECT version FROM target WHERE id = ?", [target_id]).fetchone()
             if current is None or current[0] != expected_version:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from keck_data import editing, policy
 from keck_data.config import settings
-from keck_data.ui import frame, session, state
+from keck_data.ui import session, state
 from keck_data.ui.resources import atlas
 from keck_data.safe_text import safe
 
