@@ -92,7 +92,6 @@ def similar_to(area: str | None, level: str, indicator: str, year: int) -> simil
     topic = resources.indicator(indicator)["topic"]
     keys = list(inds.loc[(inds["topic"] == topic) & (inds["kind"] != "count"), "key"])
     try:
-        keys = similar_areas.with_values(resources.atlas(), area, level, year, keys) or keys
         return resources.similar(area, level, year, keys)
     except KeckError as err:
         st.info(f"Ähnliche Gebiete: {err}")

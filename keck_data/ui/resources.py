@@ -312,5 +312,9 @@ def correlations(level: str, year: int, keys: list[str]) -> correlation.Correlat
 
 
 def similar(area: str, level: str, year: int, keys: list[str]) -> similar_areas.Similar:
-    """The five areas most similar to ``area`` over ``keys`` (:func:`keck_data.analysis.similar.similar`)."""
-    return kept(("similar", area, level, year, tuple(keys)), lambda a: similar_areas.similar(a, area, level, year, keys))
+    """The five areas most similar to ``area`` over those of ``keys`` that have a value for it in ``year``
+    (:func:`keck_data.analysis.similar.similar`, :func:`~keck_data.analysis.similar.with_values`)."""
+    def load(a: Atlas) -> similar_areas.Similar:
+        shown = similar_areas.with_values(a, area, level, year, keys)
+        return similar_areas.similar(a, area, level, year, shown or keys)
+    return kept(("similar", area, level, year, tuple(keys)), load)
