@@ -81,6 +81,21 @@ def choose(page, label: str, option: str) -> None:
     wait_idle(page)
 
 
+def private_copy(demo_file: Path, base: Path, published: bool = False) -> tuple[dict, tuple[str, str]]:
+    """A private copy of the demo warehouse in ``base`` for tests that change data: the servers' environment
+    (without KECK_MODE) and the keck_admin login; ``published``: with a public snapshot of it."""
+    internal, public = base / "keck.duckdb", base / "public.duckdb"
+    shutil.copy(demo_file, internal)
+    with Warehouse(internal) as wh:
+        created = auth.init_auth(wh, base / "auth")
+        if published:
+            publish(wh, public, system())
+    (base / "tmp").mkdir()
+    env = {"KECK_WAREHOUSE": str(internal), "KECK_PUBLIC_WAREHOUSE": str(public), "KECK_AUTH_DIR": str(base / "auth"),
+           "TMPDIR": str(base / "tmp")}
+    return env, next((u, p) for u, role, p in created if role == "keck_admin")
+
+
 @pytest.fixture(scope="session")
 def playwright_driver():
     """One Playwright (sync API) for the whole run: the sync API cannot be started twice at the same time."""

@@ -1,15 +1,12 @@
 """Browser test of the import wizard: a publication-style XLSX (title block, merged group header, description
 row, footnotes) with a column that is no indicator yet → map it, create the indicator inline → dry run →
 commit → the new indicator is on the map. Real server, Playwright, Debian's Chromium."""
-import shutil
-
 import openpyxl
 
 import pytest
 
-from keck_data import auth
 from keck_data.warehouse import Warehouse, read_df
-from tests.browser_support import ARTIFACTS, atlas_server, choose, wait_idle
+from tests.browser_support import ARTIFACTS, atlas_server, choose, private_copy, wait_idle
 from tests.delivery_files import publication
 
 pytestmark = pytest.mark.browser
@@ -21,17 +18,12 @@ TWINS = {"01": "Mühlenweg", "02": "Lindenhof"}
 def wizard_server(demo_file, tmp_path_factory):
     """An internal instance on a private copy of the demo warehouse, with a keck_admin login."""
     base = tmp_path_factory.mktemp("browser_import")
-    internal = base / "keck.duckdb"
-    shutil.copy(demo_file, internal)
-    with Warehouse(internal) as wh:
-        created = auth.init_auth(wh, base / "auth")
+    env, account = private_copy(demo_file, base)
+    with Warehouse(env["KECK_WAREHOUSE"]) as wh:
         for key, name in TWINS.items():  # Stadtbezirke named like a Sozialraum (as in Köln or Hamburg)
             wh.cursor().execute("UPDATE area SET name = ? WHERE level = 'stadtbezirk' AND key = ?", [name, key])
         areas = read_df(wh, "SELECT key, name FROM area WHERE level = 'sozialraum' ORDER BY key")
-    account = next((u, p) for u, role, p in created if role == "keck_admin")
-    (base / "tmp").mkdir()
-    env = {"KECK_WAREHOUSE": str(internal), "KECK_PUBLIC_WAREHOUSE": str(base / "public.duckdb"),
-           "KECK_AUTH_DIR": str(base / "auth"), "KECK_MODE": "internal", "TMPDIR": str(base / "tmp")}
+    env["KECK_MODE"] = "internal"
     with atlas_server(env, base / "internal.log") as url:
         yield {"url": url, "account": account, "areas": list(areas.itertuples(index=False)), "base": base}
 

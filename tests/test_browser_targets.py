@@ -1,15 +1,9 @@
 """Browser test of the KECK cycle's last step: in a live session a Maßnahme becomes a Wirkungsziel, the Ampel map
 shows it, an import of next year's value turns it from gelb to grün and the import report says so; released and
 published, it shows on the public instance."""
-import shutil
-
 import pytest
 
-from keck_data import auth
-from keck_data.policy import system
-from keck_data.publish import publish
-from keck_data.warehouse import Warehouse
-from tests.browser_support import ARTIFACTS, atlas_server, choose, signed_in, wait_idle
+from tests.browser_support import ARTIFACTS, atlas_server, choose, private_copy, signed_in, wait_idle
 from tests.test_browser_conference import start_session
 
 SHOTS = ARTIFACTS / "ziele"  # gitignored; looked at by people
@@ -20,15 +14,7 @@ TITLE = "Kinderarmut im Domviertel senken"
 def target_servers(demo_file, tmp_path_factory):
     """An internal and a public instance on a private copy of the demo warehouse, with a keck_admin login."""
     base = tmp_path_factory.mktemp("browser_targets")
-    internal, public = base / "keck.duckdb", base / "public.duckdb"
-    shutil.copy(demo_file, internal)
-    with Warehouse(internal) as wh:
-        created = auth.init_auth(wh, base / "auth")
-        publish(wh, public, system())
-    account = next((u, p) for u, role, p in created if role == "keck_admin")
-    (base / "tmp").mkdir()
-    env = {"KECK_WAREHOUSE": str(internal), "KECK_PUBLIC_WAREHOUSE": str(public), "KECK_AUTH_DIR": str(base / "auth"),
-           "TMPDIR": str(base / "tmp")}
+    env, account = private_copy(demo_file, base, published=True)
     with atlas_server(env | {"KECK_MODE": "internal"}, base / "internal.log") as url, \
             atlas_server(env | {"KECK_MODE": "public"}, base / "public.log") as public_url:
         yield {"internal": url, "public": public_url, "account": account, "base": base}
