@@ -116,6 +116,14 @@ def test_a_target_is_saved_with_history_and_conflicts_are_refused(wh):
     assert list(audit["action"]) == ["save-target", "save-target"]
 
 
+def test_a_target_without_measures_is_saved_and_its_links_can_be_emptied(wh):
+    """The Ziele form passes an empty list when no Maßnahme is chosen (a DuckDB executemany of no rows failed)."""
+    tid = target_edits.save_target(wh, ADMIN, KINDERARMUT, measures=[])
+    assert target_edits.linked_measures(wh, tid) == []
+    target_edits.save_target(wh, ADMIN, KINDERARMUT | {"tolerance": 1}, tid, expected_version=1, measures=[])
+    assert read_df(wh, "SELECT version FROM target WHERE id = ?", [tid])["version"][0] == 2
+
+
 def test_bad_targets_get_german_messages(wh):
     cases = [({"direction": "erhöhen"}, "muss über dem Basiswert 4,5 % (2020) liegen"),
              ({"target_year": 2019}, "Zieljahr 2019 muss nach dem Basisjahr 2020 liegen"),

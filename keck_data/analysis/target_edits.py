@@ -139,7 +139,8 @@ def _write_version(tx: Tx, target_id: int, row: dict, old: dict | None, measures
                        [target_id, *values, row["ampel"], row["evaluation"], tx.actor, _now()])
     if measures is not None:
         tx.cur.execute("DELETE FROM target_measure WHERE target_id = ?", [target_id])
-        tx.cur.executemany("INSERT INTO target_measure VALUES (?, ?)", [[target_id, m] for m in measures])
+        if measures:  # DuckDB refuses executemany with no rows
+            tx.cur.executemany("INSERT INTO target_measure VALUES (?, ?)", [[target_id, m] for m in measures])
     after = {f: row[f] for f in FIELDS} | {"version": version}
     if measures is not None:
         after["measures"] = sorted(measures)
