@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import time
 
 import pytest
@@ -25,7 +26,8 @@ def effective(log) -> dict[str, str]:
 @pytest.mark.parametrize("mode", ["public", "internal"])
 def test_every_start_command_keeps_the_settings(start, mode, files, browser, tmp_path):
     env = {"KECK_MODE": mode, "KECK_PUBLIC_WAREHOUSE": str(files["public"]),
-           "KECK_WAREHOUSE": str(files["internal"]), "KECK_AUTH_DIR": str(tmp_path / "auth")}
+           "KECK_WAREHOUSE": str(files["internal"]), "KECK_AUTH_DIR": str(tmp_path / "auth"),
+           "KECK_COOKIE_KEY": secrets.token_hex(32)}  # the internal instance refuses to start without one
     log = tmp_path / "server.log"
     with atlas_server(env, log, start, options=()) as url:  # no options: config.toml and the mode decide
         page = browser.new_page()

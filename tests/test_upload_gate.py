@@ -2,6 +2,7 @@
 upload route are refused before their body is read (public and internal instance), a 20-million-character
 widget value never reaches a session, server memory stays where it was; the table toolbar has no CSV export."""
 import asyncio
+import concurrent.futures
 import os
 import re
 from pathlib import Path
@@ -83,15 +84,22 @@ async def _huge_widget_value(url: str) -> str:
             return "kept"
 
 
+def _run(coroutine):
+    """Run ``coroutine`` in a thread of its own: Playwright's sync API (the browser tests of the same pytest
+    session) leaves its event loop marked as running in the main thread, where asyncio.run refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 @pytest.mark.parametrize("mode", ["public", "internal"])
 def test_anonymous_uploads_and_huge_messages_leave_server_memory_unchanged(mode, internal_file, public_file, logins,
                                                                           tmp_path):
     env = {"KECK_MODE": mode, "KECK_WAREHOUSE": str(internal_file), "KECK_PUBLIC_WAREHOUSE": str(public_file),
            "KECK_AUTH_DIR": str(logins["dir"])}
     with atlas_server(env, tmp_path / "server.log") as url:
-        attack = asyncio.run(_attack(url))
+        attack = _run(_attack(url))
         before, after_puts, answers = attack["before"], attack["after"], attack["answers"]
-        huge = asyncio.run(_huge_widget_value(url))
+        huge = _run(_huge_widget_value(url))
         after_huge = _server_rss_mb(url)
     print(f"{mode}: RSS {before:.0f} MB → {after_puts:.0f} MB after 3 × 100 MB PUTs {answers} → {after_huge:.0f} MB "
           f"after a 20-million-character widget value ({huge})")
