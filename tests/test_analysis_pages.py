@@ -39,6 +39,25 @@ def test_sozialindex_page_builds_saves_and_lists(app):
     assert "# Sozialindex Seite 2024" in markdown(at)
 
 
+def test_sozialindex_view_is_reproducible_from_its_url(app):
+    at = app(si_ind="sgb2_quote_u15,arbeitslosenanteil", si_gew="sgb2_quote_u15:3,arbeitslosenanteil:99",
+             si_pol="arbeitslosenanteil:neutral", si_kl="quantile:4", si_dyn="2", lvl="sozialraum")
+    at.switch_page("pages/arbeitsbereich/sozialindex.py").run()
+    ok(at)
+    assert at.multiselect(key="w_si_ind").value == ["sgb2_quote_u15", "arbeitslosenanteil"]
+    assert at.number_input(key="si_w_sgb2_quote_u15").value == 3.0
+    assert at.number_input(key="si_w_arbeitslosenanteil").value == 1.0  # 99 is out of range: the default
+    assert at.selectbox(key="si_p_arbeitslosenanteil").value == "neutral"
+    assert at.selectbox(key="w_si_kl").value == "quantile:4"
+    assert set(at.dataframe[0].value["Klasse"]) - {""} == {f"{n}. Quartil" for n in range(1, 5)}
+    at.number_input(key="si_w_arbeitslosenanteil").set_value(2.5).run()
+    at.selectbox(key="w_si_std").set_value("rank").run()
+    ok(at)
+    url = {k: at.query_params[k] for k in at.query_params}
+    assert url["si_gew"] in (["sgb2_quote_u15:3,arbeitslosenanteil:2.5"], "sgb2_quote_u15:3,arbeitslosenanteil:2.5")
+    assert url["si_std"] in (["rank"], "rank") and url["si_dyn"] in (["2"], "2")
+
+
 def test_gebietsbericht_has_what_stands_out(demo_file, tmp_path):
     with Warehouse(demo_file, read_only=True) as wh:
         atlas = Atlas(wh)

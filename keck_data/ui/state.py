@@ -5,7 +5,7 @@ from typing import Any, Callable, Sequence
 
 import streamlit as st
 
-LIST_PARAMS = {"poi", "areas", "inds", "breaks"}
+LIST_PARAMS = {"poi", "areas", "inds", "breaks", "si_ind", "si_gew", "si_pol"}
 
 
 def view() -> dict:

@@ -88,7 +88,7 @@ def planning_form(q: supply.Question, before: supply.Result) -> None:
                 planned(q).append(new)
                 st.session_state.pop("supply_pos", None)
             except KeckError as err:
-                st.error(str(err))
+                st.error(safe(err))
     pois = inputs(q).pois
     closed = st.session_state.setdefault(CLOSED, {})
     closed[q.category] = st.multiselect("Bestehende Einrichtungen schließen", list(pois["id"]),
@@ -135,7 +135,7 @@ def save_forms(q: supply.Question, cmp: scenario.Comparison, user) -> None:
                 new_id = scenario.save(atlas().wh, user, title, cmp)
                 st.success(f"Szenario „{safe(title.strip())}“ gespeichert (Nr. {new_id}, nur intern sichtbar).")
             except KeckError as err:
-                st.error(str(err))
+                st.error(safe(err))
     if policy.can(user, "save-derived", policy.Resource("indicator", supply.indicator_key(q, "quote"),
                                                          "kinderbetreuung")):
         if st.button("Ergebnis als Indikatoren speichern (ohne Szenario)"):
@@ -144,7 +144,7 @@ def save_forms(q: supply.Question, cmp: scenario.Comparison, user) -> None:
                 st.success("Gespeichert als abgeleitete Indikatoren: " + ", ".join(keys) + ". Freigabe unter "
                            "„Indikatoren pflegen“.")
             except KeckError as err:
-                st.error(str(err))
+                st.error(safe(err))
 
 
 def public_results() -> None:

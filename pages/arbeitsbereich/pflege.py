@@ -72,7 +72,7 @@ if key:
         try:
             editing.set_released(wh, user, key, released)
         except KeckError as err:  # e.g. a derived indicator built on indicators not yet released
-            st.error(str(err))
+            st.error(safe(err))
         else:
             st.rerun()
     st.subheader("Werte bearbeiten")

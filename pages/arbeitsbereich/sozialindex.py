@@ -10,13 +10,28 @@ from keck_data.analysis import derived, sozialindex
 from keck_data.analysis.sozialindex import Classes, Spec
 from keck_data.errors import KeckError
 from keck_data.safe_text import safe
-from keck_data.ui import resources, session
+from keck_data.ui import resources, session, state, widgets
 from keck_data.ui.resources import atlas
 
 POLARITY = {"high_bad": "hoch ist ungünstig", "high_good": "hoch ist günstig", "neutral": "neutral (wie ungünstig)"}
 CLASSES = {"sd:-1,1,1.5": "4 Statusklassen nach SD (−1 / +1 / +1,5; Berlin)", "quantile:4": "Quartile",
            "quantile:5": "Quintile", "sd:-1,1": "3 Klassen nach SD (−1 / +1)"}
 DEFAULTS = ["sgb2_quote_u15", "arbeitslosenanteil", "anteil_alleinerziehend"]
+
+
+def _pairs(param: str) -> dict[str, str]:
+    """``key:value`` entries of a list parameter of the URL (weights, polarity) as a dict."""
+    return dict(entry.split(":", 1) for entry in state.get(param, []) if ":" in entry)
+
+
+def _weight(text: str | None) -> float:
+    """A weight from the URL, 1 when it is missing or not a number between 0.1 and 10."""
+    try:
+        weight = float(text)
+    except (TypeError, ValueError):
+        return 1.0
+    return weight if 0.1 <= weight <= 10 else 1.0
+
 
 user = policy.require(session.user(), "open", "Arbeitsbereich")
 st.markdown("# Sozialindex")
@@ -27,30 +42,42 @@ if message := st.session_state.pop("si_saved", None):
 inds = resources.indicators()
 inds = inds[inds["kind"] != "count"].set_index("key")  # shares, means and indices: counts measure size
 names = inds["name"].to_dict()
-levels = resources.levels().iloc[1:]
 years = resources.years(None)
 left, middle, right = st.columns([1, 1, 3])
-level = left.selectbox("Raumebene", list(levels["key"]), index=len(levels) - 1, key="si_level",
-                       format_func=dict(zip(levels["key"], levels["name"])).get)
-year = middle.selectbox("Jahr", years, index=len(years) - 1, key="si_year")
-chosen = right.multiselect("Indikatoren", list(names), default=[k for k in DEFAULTS if k in names], key="si_inds",
-                           format_func=names.get, placeholder="Bitte wählen …")
+with left:
+    level = widgets.level()
+with middle:
+    year = int(state.widget(st.selectbox, "Jahr", years, "yr", years[-1]))
+with right:
+    chosen = state.multiselect("Indikatoren", list(names), "si_ind", [k for k in DEFAULTS if k in names],
+                               format_func=names.get)
+asked_weights, asked_polarity = _pairs("si_gew"), _pairs("si_pol")
 weights, polarity = {}, {}
 for key in chosen:
     a, b, c = st.columns([3, 1, 2])
-    a.markdown(f"**{names[key]}**  \n{inds.loc[key, 'unit']}")
-    weights[key] = b.number_input("Gewicht", min_value=0.1, max_value=10.0, value=1.0, step=0.5, key=f"si_w_{key}")
+    a.markdown(f"**{safe(names[key])}**  \n{safe(inds.loc[key, 'unit'])}")
+    weights[key] = b.number_input("Gewicht", min_value=0.1, max_value=10.0, value=_weight(asked_weights.get(key)),
+                                  step=0.5, key=f"si_w_{key}")
     own = inds.loc[key, "polarity"]
-    polarity[key] = c.selectbox("Polung", list(POLARITY), index=list(POLARITY).index(own), key=f"si_p_{key}",
-                                format_func=POLARITY.get)
+    asked = asked_polarity.get(key)
+    polarity[key] = c.selectbox("Polung", list(POLARITY), index=list(POLARITY).index(asked if asked in POLARITY
+                                                                                   else own),
+                                key=f"si_p_{key}", format_func=POLARITY.get)
+state.put("si_gew", [f"{k}:{w:g}" for k, w in weights.items() if w != 1.0])
+state.put("si_pol", [f"{k}:{p}" for k, p in polarity.items() if p != inds.loc[k, "polarity"]])
 a, b, c, d = st.columns(4)
-method = a.selectbox("Standardisierung", list(sozialindex.METHODS), format_func=sozialindex.METHODS.get,
-                     key="si_method")
-missing = b.radio("Fehlende Werte", list(sozialindex.MISSING_RULES), key="si_missing",
-                  format_func={"refuse": "Gebiet ohne Index", "renormalise": "Gewichte neu verteilen"}.get)
-classes = c.selectbox("Klassen", list(CLASSES), format_func=CLASSES.get, key="si_classes")
-dynamics = d.selectbox("Dynamik", [0, 2, 4, 6], key="si_dynamics",
-                       format_func=lambda n: "ohne" if not n else f"Veränderung über {n} Jahre")
+with a:
+    method = state.widget(st.selectbox, "Standardisierung", list(sozialindex.METHODS), "si_std",
+                          format_func=sozialindex.METHODS.get)
+with b:
+    missing = state.widget(st.radio, "Fehlende Werte", list(sozialindex.MISSING_RULES), "si_fehl",
+                           format_func={"refuse": "Gebiet ohne Index", "renormalise": "Gewichte neu verteilen"}.get)
+with c:
+    classes = state.widget(st.selectbox, "Klassen", list(CLASSES), "si_kl", format_func=CLASSES.get)
+with d:
+    dynamics = int(state.widget(st.selectbox, "Dynamik", [0, 2, 4, 6], "si_dyn",
+                                format_func=lambda n: "ohne" if not n else f"Veränderung über {n} Jahre"))
+state.sync_url(["lvl", "yr", "si_ind", "si_gew", "si_pol", "si_std", "si_fehl", "si_kl", "si_dyn"])
 if not chosen:
     st.info("Bitte mindestens einen Indikator wählen.")
     st.stop()
@@ -59,7 +86,7 @@ spec = Spec(level, int(year), weights, method, missing, {k: p for k, p in polari
 try:
     result = resources.sozialindex(spec)
 except KeckError as err:
-    st.error(str(err))
+    st.error(safe(err))
     st.stop()
 table = result.table
 if result.missing:
@@ -95,7 +122,7 @@ with st.form("si_save"):
         try:
             sozialindex.save(atlas().wh, user, atlas(), spec, key.strip(), name.strip())
         except KeckError as err:
-            st.error(str(err))
+            st.error(safe(err))
         else:
             link = "/karte?" + urlencode({"ind": key.strip(), "lvl": level, "yr": year})
             st.session_state["si_saved"] = (f"„{name.strip()}“ gespeichert – [auf der Karte zeigen]({link}). "
@@ -114,7 +141,7 @@ else:
         try:
             done = derived.recompute(atlas().wh, user)
         except KeckError as err:
-            st.error(str(err))
+            st.error(safe(err))
         else:
             st.session_state["si_saved"] = f"Neu berechnet: {', '.join(done)}."
             st.rerun()

@@ -38,7 +38,7 @@ if chosen is not None:
             state.view().pop("massnahme", None)
             st.success(f"Ziel gespeichert (Ampel: {saved}).")
     except KeckError as err:
-        st.error(str(err))
+        st.error(safe(err))
     if chosen:
         released = st.toggle("Freigegeben (erscheint nach dem Veröffentlichen öffentlich)",
                              value=bool(current["released"]), key=f"rel_{chosen}")
