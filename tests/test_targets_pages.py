@@ -46,6 +46,7 @@ def test_ziele_page_creates_a_target_from_a_measure(app, internal_file):
     at.button(key="t_save_neu").click().run()
     ok(at)
     assert any("Ziel gespeichert (Ampel: gelb)" in s.value for s in at.success)
+    assert "Kinderarmut in Rosenau senken" in list(at.dataframe[0].value["Ziel"])  # the table shows it at once
     with Warehouse(internal_file) as wh:
         tid = int(read_df(wh, "SELECT id FROM target")["id"][0])
         assert target_edits.linked_measures(wh, tid) == [note]

@@ -13,6 +13,8 @@ user = policy.require(session.user(), "open", "Arbeitsbereich")
 wh = atlas().wh
 st.markdown("# Ziele")
 st.caption(targets.RULE_TEXT)
+if message := st.session_state.pop("ziel_saved", None):
+    st.success(message)
 status = resources.target_status()
 status_table(status)
 if not status.empty:
@@ -36,7 +38,8 @@ if chosen is not None:
         saved = target_form(user, current, measures)
         if saved:
             state.view().pop("massnahme", None)
-            st.success(f"Ziel gespeichert (Ampel: {saved}).")
+            st.session_state["ziel_saved"] = f"Ziel gespeichert (Ampel: {saved})."
+            st.rerun()  # the table above shows the saved target
     except KeckError as err:
         st.error(safe(err))
     if chosen:
