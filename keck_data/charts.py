@@ -1,6 +1,7 @@
 """Plotly figures for the chart and time series pages (and their export): German labels, source line."""
 from __future__ import annotations
 
+import html
 import re
 import textwrap
 
@@ -15,9 +16,14 @@ NORMAL = "#6baed6"
 FONT = dict(size=18)
 
 
+def literal(text: object) -> str:
+    """A name as plotly shows it: "<" and "&" as entities, so an area or indicator name is never read as a tag."""
+    return html.escape(str(text), quote=False)
+
+
 def wrap(text: str, width: int = 48) -> str:
-    """Long chart titles wrap (plotly never wraps by itself)."""
-    return "<br>".join(textwrap.wrap(text, width)) or text
+    """Long chart titles wrap (plotly never wraps by itself); shown literally (``literal``)."""
+    return "<br>".join(textwrap.wrap(literal(text), width)) or literal(text)
 
 
 def _layout(fig: go.Figure, title: str, source: str) -> go.Figure:
@@ -47,7 +53,7 @@ def ranking(values: pd.DataFrame, city: pd.DataFrame, ind: pd.Series, highlight:
     """Areas sorted by value; k. A. and missing areas listed in the footnote; the city value as a line."""
     shown = values[values["status"] == "ok"].sort_values("value", ascending=horizontal)
     colors = [HIGHLIGHT if k in highlight else NORMAL for k in shown["key"]]
-    labels = shown["key"] + " " + shown["name"]
+    labels = (shown["key"] + " " + shown["name"]).map(literal)
     texts = [fmt.number(v, int(ind["decimals"])) for v in shown["value"]]
     labelled = horizontal or len(shown) <= VALUE_LABELS_UP_TO  # never squeezed into a bar (were 5 px)
     bar = go.Bar(x=shown["value"] if horizontal else labels, y=labels if horizontal else shown["value"],
@@ -59,7 +65,7 @@ def ranking(values: pd.DataFrame, city: pd.DataFrame, ind: pd.Series, highlight:
     if len(city_ok):
         cv = float(city_ok["value"].iloc[0])
         line = dict(line_dash="dash", line_color="#333",
-                    annotation_text=f"{municipality}: {fmt.with_unit(cv, int(ind['decimals']), ind['unit'])}")
+                    annotation_text=f"{literal(municipality)}: {fmt.with_unit(cv, int(ind['decimals']), ind['unit'])}")
         if ind["kind"] != "count":
             fig.add_vline(x=cv, **line) if horizontal else fig.add_hline(y=cv, **line)
     hidden = values[values["status"] != "ok"]
@@ -78,14 +84,14 @@ def scatter(data: pd.DataFrame, ix: pd.Series, iy: pd.Series, r: float | None, h
             municipality: str, year: int) -> go.Figure:
     """Scatter of two indicators with Pearson's r and a least-squares trend line."""
     colors = [HIGHLIGHT if k in highlight else NORMAL for k in data["key"]]
-    labels = data["key"] + " " + data["name"]
+    labels = (data["key"] + " " + data["name"]).map(literal)
     low = set(data.nsmallest(NAMED_POINTS, "value_y")["key"])
     named = low | set(data.nlargest(NAMED_POINTS, "value_y")["key"]) | set(highlight)
     fig = go.Figure(go.Scatter(x=data["value_x"], y=data["value_y"], mode="markers+text", marker=dict(
         size=14, color=colors, line=dict(width=1, color="#333")), text=labels, name="Gebiete",
         customdata=[[fmt.number(vx, int(ix["decimals"])), fmt.number(vy, int(iy["decimals"]))]
                     for vx, vy in zip(data["value_x"], data["value_y"])],
-        texttemplate=[f"{n}" if k in named else "" for k, n in zip(data["key"], data["name"])],
+        texttemplate=[literal(n) if k in named else "" for k, n in zip(data["key"], data["name"])],
         textposition=["bottom center" if k in low else "top center" for k in data["key"]], textfont=dict(size=15),
         cliponaxis=False,
         hovertemplate="%{text}<br>x: %{x}<br>y: %{y}<extra></extra>"))
@@ -106,7 +112,7 @@ def timeseries(ts: pd.DataFrame, ind: pd.Series) -> go.Figure:
     fig = go.Figure()
     for series, g in ts.groupby("series", sort=False):
         city = bool(g["is_city"].iloc[0])
-        fig.add_trace(go.Scatter(x=g["year"], y=g["value"], mode="lines+markers", name=series,
+        fig.add_trace(go.Scatter(x=g["year"], y=g["value"], mode="lines+markers", name=literal(series),
                                  customdata=[fmt.value_text(v, st, int(ind["decimals"]), ind["unit"])
                                              for v, st in zip(g["value"], g["status"])],
                                  connectgaps=False, line=dict(width=4 if city else 3, dash="dash" if city else None),
@@ -125,7 +131,7 @@ def with_targets(fig: go.Figure, shown: pd.DataFrame, names: dict[tuple[str, str
     for t in shown.itertuples(index=False):
         if pd.isna(t.basis):
             continue
-        label = f"Ziel „{t.title}“ ({names.get((t.level, t.area_key), t.area_key)}, Ampel {t.state})"
+        label = literal(f"Ziel „{t.title}“ ({names.get((t.level, t.area_key), t.area_key)}, Ampel {t.state})")
         fig.add_trace(go.Scatter(x=[t.base_year, t.target_year], y=[t.basis, t.target_value], name=label,
                                  mode="lines+markers", line=dict(dash="dot", width=3, color="#444444"),
                                  marker=dict(size=[12, 18], symbol=["circle-open", "star"], color="#444444")))
@@ -143,17 +149,17 @@ def comparison(table: pd.DataFrame, keys: list[str], names: list[str], municipal
             values = table[f"_num_{key}"].to_numpy(dtype=float)
             shown = values / city * 100 if normalised else values
             texts = [t for t in table[name]]
-            fig.add_trace(go.Bar(name=name, x=labels, y=shown, marker_color=color, hovertext=texts, customdata=texts,
+            fig.add_trace(go.Bar(name=literal(name), x=labels, y=shown, marker_color=color, hovertext=texts, customdata=texts,
                                  hoverinfo="text+name"))
-        fig.add_trace(go.Bar(name=municipality, x=labels, y=np.where(np.isnan(city), np.nan, 100.0)
+        fig.add_trace(go.Bar(name=literal(municipality), x=labels, y=np.where(np.isnan(city), np.nan, 100.0)
                              if normalised else city, marker_color="#7f7f7f", hovertext=list(table["city_text"]),
                              customdata=list(table["city_text"]),
                              hoverinfo="text+name"))
     if normalised:
         fig.add_hline(y=100, line_dash="dash", line_color="#333",
-                      annotation_text=f"{municipality} = 100")
+                      annotation_text=f"{literal(municipality)} = 100")
     fig.update_layout(barmode="group", height=520, meta={"rows": "Indikator"})
-    fig.update_yaxes(title=f"Index ({municipality} = 100)" if normalised else "Wert (Einheit je Indikator)",
+    fig.update_yaxes(title=f"Index ({literal(municipality)} = 100)" if normalised else "Wert (Einheit je Indikator)",
                      rangemode="tozero")
     return _layout(fig, f"Gebietsvergleich: {topic}", "Sozialraum-Atlas; Werte wie in der Tabelle, "
                    "„k. A.“ und fehlende Werte ohne Balken")
@@ -165,7 +171,7 @@ def rank_stability(table: pd.DataFrame, title: str, source: str) -> go.Figure:
     whose class is not stable in red. ``table``: key, name, rank, rank_p05, rank_p95, class_label, class_stable
     (areas without index are left out)."""
     t = table[table["rank"] > 0].sort_values("rank")
-    labels = t["key"] + " " + t["name"]
+    labels = (t["key"] + " " + t["name"]).map(literal)
     colors = [NORMAL if stable else HIGHLIGHT for stable in t["class_stable"]]
     fig = go.Figure(go.Scatter(
         x=t["rank"], y=labels, mode="markers", marker=dict(size=11, color=colors, line=dict(width=1, color="#333")),
@@ -214,8 +220,8 @@ def for_wall(fig: go.Figure) -> go.Figure:
 
 
 def plain(text: str | None) -> str:
-    """A plotly text without its line breaks and tags (for the table and the accessible name)."""
-    return re.sub(r"<[^>]+>", "", (text or "").replace("<br>", " ")).strip()
+    """A plotly text without its line breaks and tags, entities read (for the table and the accessible name)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", (text or "").replace("<br>", " "))).strip()
 
 
 def table_of(fig: go.Figure) -> pd.DataFrame:
@@ -230,12 +236,12 @@ def table_of(fig: go.Figure) -> pd.DataFrame:
     first = traces[0]
     if first.type == "scatter" and "lines" not in first.mode:  # a scatter plot (not a time series)
         x, y = plain(fig.layout.xaxis.title.text), plain(fig.layout.yaxis.title.text)
-        return pd.DataFrame({rows: list(first.text), x: [c[0] for c in first.customdata],
+        return pd.DataFrame({rows: [plain(t) for t in first.text], x: [c[0] for c in first.customdata],
                              y: [c[1] for c in first.customdata]})
     columns: dict[str, dict] = {}
     for t in traces:
         categories = t.y if getattr(t, "orientation", None) == "h" else t.x
-        name = t.name or fig.layout.meta.get("value", "Wert")
+        name = plain(t.name) if t.name else fig.layout.meta.get("value", "Wert")
         columns[name] = {plain(str(c)): text for c, text in zip(categories, t.customdata)}
     table = pd.DataFrame(columns).fillna("keine Daten")
     return table.rename_axis(rows).reset_index()

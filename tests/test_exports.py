@@ -137,3 +137,24 @@ def test_exported_map_outlines_the_selected_area(atlas):
     assert 'id="selected' in svg and "Ausgewählt: Marktplatz" in svg
     plain = render_map(atlas, MapSettings("sgb2_u15", "sozialraum", 2024), "svg").decode()
     assert 'id="selected' not in plain
+
+
+def test_html_in_names_is_drawn_literally_in_charts(atlas):
+    """An area or indicator name with markup (a delivery's "<b>…</b>", "A & B") is text in the chart, never a
+    tag plotly would draw bold or as a link; the chart's data table and accessible name read it back as given."""
+    values = atlas.level_values("sgb2_quote_u15", "sozialraum", 2024)
+    values = values[values["status"] == "ok"].head(6)  # few bars: plotly draws every tick label
+    first = values.index[0]
+    values.loc[first, "name"] = '<b>Nord</b> & <a href="https://x.invalid">Süd</a>'
+    ind = atlas.indicator("sgb2_quote_u15").copy()
+    ind["name"] = "Quote <i>kursiv</i>"
+    fig = charts.ranking(values, atlas.reference_values("sgb2_quote_u15", 2024), ind, [], True, "Musterstadt", 2024)
+    svg = chart_bytes(fig, "svg").decode()
+    root = ET.fromstring(svg)
+    drawn = " ".join("".join(t.itertext()) for t in root.iter() if t.tag.endswith("text"))
+    assert '<b>Nord</b> & <a href="https://x.invalid">Süd</a>' in drawn and "Quote <i>kursiv</i>" in drawn
+    assert "bold" not in svg and "italic" not in svg
+    assert not [e for e in root.iter() if e.tag.endswith("}a")]  # no link element
+    table = charts.table_of(fig)
+    assert f"{values.loc[first, 'key']} {values.loc[first, 'name']}" in list(table["Gebiet"])
+    assert charts.plain(fig.layout.title.text) == "Quote <i>kursiv</i> 2024"
