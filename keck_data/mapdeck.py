@@ -50,8 +50,18 @@ TOOLTIP = {"html": "<b>{n}</b><br/>{t}<br/>{t2}",  # long names and notes wrap i
            "style": {"fontSize": "16px", "maxWidth": "22em", "whiteSpace": "normal", "overflowWrap": "anywhere"}}
 
 
+# The mouse wheel scrolls the page, not the map (a map as wide as the page caught every scroll, issue 22);
+# zoom with a double click (Shift: out), the keyboard's + and -, or two fingers; north stays up.
+MAP_VIEW = pdk.View(type="MapView", controller={"scrollZoom": False, "dragRotate": False, "touchRotate": False,
+                                                "doubleClickZoom": True, "keyboard": True, "touchZoom": True})
+
+
 class CompactDeck(pdk.Deck):
-    """A Deck that serialises without indentation (a third of the bytes of pydeck's default)."""
+    """A Deck that serialises without indentation (a third of the bytes of pydeck's default), with MAP_VIEW."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("views", [MAP_VIEW])
+        super().__init__(*args, **kwargs)
 
     def to_json(self) -> str:
         return json.dumps(self, default=default_serialize, separators=(",", ":"), ensure_ascii=False)

@@ -123,6 +123,11 @@ def map_key() -> str:
     return f"map_{count}"
 
 
+def reset_view() -> None:
+    """Back to the whole municipality: a new key draws the map afresh at its first view (as after a click)."""
+    st.session_state["map_clicks"] = st.session_state.get("map_clicks", 0) + 1
+
+
 def manual_breaks(indicator: str, level: str, year: int) -> tuple[float, ...]:
     """The breaks input for manual classes (German numbers; kept in the URL as "breaks").
 

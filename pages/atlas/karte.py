@@ -4,8 +4,8 @@ import streamlit as st
 from keck_data.classify import METHODS, PALETTES
 from keck_data.mapdeck import MapSettings, basemaps
 from keck_data.ui import downloads, follow, frame, gaps, resources, state, widgets
-from keck_data.ui.maps import (area_profile, manual_breaks, map_key, map_result, metadata, similar_list, similar_to,
-                               stale_note)
+from keck_data.ui.maps import (area_profile, manual_breaks, map_key, map_result, metadata, reset_view, similar_list,
+                               similar_to, stale_note)
 from keck_data.safe_text import safe
 from keck_data.ui.targets import ampel_legend, ampel_rule
 
@@ -55,6 +55,11 @@ with left:
                                    "und Tabelle unter der Karte"):
         st.pydeck_chart(result.deck, on_select="rerun", selection_mode="single-object", key=key, height=560,
                         width="stretch")
+    zoom, reset = st.columns([3, 1], vertical_alignment="center")
+    zoom.caption("Vergrößern: Doppelklick oder Taste +, verkleinern: Umschalt + Doppelklick oder Taste −; "
+                 "das Mausrad blättert die Seite.")
+    reset.button("Ausschnitt zurücksetzen", key="map_reset", on_click=reset_view, icon=":material/zoom_out_map:",
+                 width="stretch")
     frame.map_alternative(result.values, f"{meta['name']} ({meta['unit']})", meta["polarity"],
                           f"tabelle?inds={ind}&lvl={level}&yr={year}")
 with right:
