@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ from ..config import settings
 from ..errors import WarehouseError
 from ..queries import Atlas
 from ..warehouse import Warehouse
+
+LOG = logging.getLogger("keck_data")
 
 
 @st.cache_resource(show_spinner=False)
@@ -84,6 +87,23 @@ def _snapshot_for(path: Path) -> _Snapshot:
         return _snapshots().setdefault(str(path), _Snapshot())
 
 
+def _acquire(path: Path) -> tuple[_Snapshot, Warehouse]:
+    """The public snapshot at ``path``, opened for one reader. Missing, broken or of another schema version:
+    visitors read a German sentence without the server's path or DuckDB's message; the operator finds both in
+    the log (issue 23)."""
+    if not path.exists():
+        LOG.error("Kein veröffentlichter Datenstand unter %s: intern „Veröffentlichen“ ausführen oder "
+                  "„python -m keck_data publish“.", path)
+        raise WarehouseError("Es gibt noch keinen veröffentlichten Datenstand. Bitte später erneut versuchen.")
+    snapshot = _snapshot_for(path)
+    try:
+        return snapshot, snapshot.acquire(path)
+    except Exception as err:  # any failure to open is the same news for a visitor
+        LOG.error("Veröffentlichter Datenstand %s nicht lesbar: %s", path, err)
+        raise WarehouseError("Der veröffentlichte Datenstand kann gerade nicht gelesen werden. Bitte später "
+                             "erneut versuchen.") from None
+
+
 @contextmanager
 def reading() -> Iterator[None]:
     """One rerun: it finds its Atlas once (not on each of the thirty calls of a page), and on the public
@@ -94,12 +114,10 @@ def reading() -> Iterator[None]:
     _held.running, _held.atlas = True, None
     try:
         cfg = settings()
-        path = cfg.public_warehouse_path
-        if not cfg.is_public or not path.exists():
+        if not cfg.is_public:
             yield
             return
-        snapshot = _snapshot_for(path)
-        _held.wh = snapshot.acquire(path)
+        snapshot, _held.wh = _acquire(cfg.public_warehouse_path)
         try:
             yield
         finally:
@@ -114,8 +132,7 @@ def _snapshot(path: Path) -> Warehouse:
     held = getattr(_held, "wh", None)
     if held is not None:
         return held
-    snapshot = _snapshot_for(path)
-    wh = snapshot.acquire(path)
+    snapshot, wh = _acquire(path)
     snapshot.release()
     return wh
 
@@ -133,12 +150,7 @@ def atlas() -> Atlas:
 def _find_atlas() -> Atlas:
     cfg = settings()
     if cfg.is_public:
-        path = cfg.public_warehouse_path
-        if not path.exists():
-            raise WarehouseError(
-                f"Es gibt noch keinen veröffentlichten Datenstand ({path}). Bitte intern „Veröffentlichen“ "
-                "ausführen oder „python -m keck_data publish“.")
-        wh = _snapshot(path)
+        wh = _snapshot(cfg.public_warehouse_path)
     else:
         wh = _open(str(cfg.warehouse_path))
     return _atlas_for(wh, cfg.is_public, id(wh))
