@@ -1,4 +1,7 @@
 """Page tests with streamlit's AppTest, started from app.py, in internal and public mode."""
+import json
+
+import duckdb
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -81,6 +84,9 @@ def test_table_page_reference_rows_and_downloads(app):
     assert list(reference["Gebiet"])[:2] == ["Musterstadt", "Altstadt"] and len(reference) == 8  # city + districts
     assert len(table) == 48
     assert len(at.get("download_button")) == 2
+    config = json.loads(at.dataframe[1].proto.columns)  # on a phone the name stays while the values scroll
+    assert config["Gebiet"]["pinned"] is True and config["Gebiet"]["width"] == "medium"
+    assert config["Schlüssel"]["width"] == "small"
 
 
 def test_time_series_and_charts(app):
@@ -132,12 +138,33 @@ def test_public_mode_hides_unreleased_indicator_from_url(app):
     assert at.selectbox(key="w_ind").value != "sozialindex"
 
 
-def test_public_mode_without_snapshot_explains_what_to_do(app, monkeypatch, tmp_path):
+def _old_schema(path) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+        con.execute("INSERT INTO schema_version VALUES (1, now())")
+
+
+@pytest.mark.parametrize("snapshot,expected", [
+    ("fehlt", "Es gibt noch keinen veröffentlichten Datenstand. Bitte später erneut versuchen."),
+    ("kaputt", "Der veröffentlichte Datenstand kann gerade nicht gelesen werden. Bitte später erneut versuchen."),
+    ("alt", "Der veröffentlichte Datenstand kann gerade nicht gelesen werden. Bitte später erneut versuchen.")])
+def test_public_mode_without_a_readable_snapshot_says_so_in_german_only(snapshot, expected, monkeypatch, tmp_path,
+                                                                        caplog):
+    """Issue 23, item 7: visitors read one German sentence, never the server's path or DuckDB's message; the
+    operator finds both in the log."""
+    path = tmp_path / f"{snapshot}.duckdb"
+    if snapshot == "kaputt":
+        path.write_bytes(b"kein DuckDB" * 1000)
+    elif snapshot == "alt":
+        _old_schema(path)
     st.cache_resource.clear()
     monkeypatch.setenv("KECK_MODE", "public")
-    monkeypatch.setenv("KECK_PUBLIC_WAREHOUSE", str(tmp_path / "fehlt.duckdb"))
+    monkeypatch.setenv("KECK_PUBLIC_WAREHOUSE", str(path))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    assert "noch keinen veröffentlichten Datenstand" in at.error[0].value
+    assert [e.value for e in at.error] == [expected] and not at.exception
+    shown = _markdown(at) + " ".join(e.value for e in at.error)
+    assert str(tmp_path) not in shown and "duckdb" not in shown.lower()
+    assert str(path) in caplog.text  # for the operator
 
 
 @pytest.mark.parametrize("mode", ["internal", "public"])

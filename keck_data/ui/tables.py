@@ -11,6 +11,12 @@ from .resources import atlas
 from .targets import SYMBOLS
 
 
+# On a phone the names took the whole width and every value column sat off-screen: the key is narrow, the name
+# medium and pinned (it stays while the values scroll sideways, and the first value shows beside it)
+AREA_COLUMNS = {"Schlüssel": st.column_config.TextColumn(width="small"),
+                "Gebiet": st.column_config.TextColumn(width="medium", pinned=True)}
+
+
 def styled_table(indicators: list[str], level: str, year: int):
     """(reference rows, areas) — numeric columns sort as numbers and display German text."""
     table = resources.table(indicators, level, year)

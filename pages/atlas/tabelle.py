@@ -2,7 +2,7 @@
 import streamlit as st
 
 from keck_data.ui import frame, gaps, resources, state, widgets
-from keck_data.ui.tables import download_buttons, styled_table
+from keck_data.ui.tables import AREA_COLUMNS, download_buttons, styled_table
 from keck_data.safe_text import safe
 
 with frame.controls(3) as cols:
@@ -19,8 +19,9 @@ if not chosen:
 else:
     reference, table = styled_table(chosen, level, year)
     st.caption("Vergleichswerte")
-    st.dataframe(reference, hide_index=True, width="stretch", height="content")
-    st.dataframe(table, hide_index=True, width="stretch", height="content" if len(table.data) <= 15 else 600)
+    st.dataframe(reference, hide_index=True, width="stretch", height="content", column_config=AREA_COLUMNS)
+    st.dataframe(table, hide_index=True, width="stretch", height="content" if len(table.data) <= 15 else 600,
+                 column_config=AREA_COLUMNS)
     gaps.missing_areas(chosen, year)
     download_buttons(chosen, level, year)
 state.sync_url(["lvl", "yr", "inds"])
