@@ -14,13 +14,11 @@ declared decimals bounds numerator / denominator (also for counts that are not r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import area_groups, disclosure, relations
-from .errors import WarehouseError
 from .privacy import SUPPRESSED, PrivacyRule, is_public
 from .warehouse import Warehouse, read_df
 
@@ -125,18 +123,6 @@ def audit_snapshot(snapshot: Warehouse, declarations: Warehouse | None, rule: Pr
     published = read_df(snapshot, "SELECT indicator, level, area_key, year, value, status FROM indicator_value")
     meta = read_df(declarations or snapshot, "SELECT * FROM indicator").set_index("key")
     return audit(published, meta, area_groups.tree(snapshot.cursor()), rule)
-
-
-def audit_files(snapshot: Path, internal: Path, rule: PrivacyRule) -> tuple[AuditResult, str | None]:
-    """:func:`audit_snapshot` for files; returns the result and a note when the internal declarations could not
-    be read (missing, or opened for writing by another process)."""
-    with Warehouse(snapshot, read_only=True) as pub:
-        try:
-            with Warehouse(internal, read_only=True) as declared:
-                return audit_snapshot(pub, declared, rule), None
-        except WarehouseError as err:
-            note = f"Hinweis: Beziehungen nur aus dem Schnappschuss gelesen ({err})"
-            return audit_snapshot(pub, None, rule), note
 
 
 def _add_rate_rows(system: relations.System, year: pd.DataFrame, meta: pd.DataFrame) -> None:

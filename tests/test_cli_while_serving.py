@@ -111,3 +111,22 @@ def test_a_job_nobody_takes_is_withdrawn_with_a_german_message(tmp_path):
     with pytest.raises(WarehouseError, match="er wurde nicht ausgeführt"):
         handover.submit(path, {"command": "info"}, io.StringIO(), io.StringIO(), timeout=60)
     assert list(folder.glob("*.job")) == []
+
+
+def test_audit_privacy_while_the_instance_runs_uses_its_relations(app, internal_file, public_file):
+    """Issue 23, item 7: the audit used to read the relations from the snapshot alone while the instance held
+    the internal file, and still exited 0; now it runs in the instance, with the internal relations."""
+    ok(app(role="keck_nutzer"))  # the instance holds the internal file
+    env = {"KECK_WAREHOUSE": str(internal_file), "KECK_PUBLIC_WAREHOUSE": str(public_file)}
+    proc = _cli("audit-privacy", env=env)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out + err
+    assert out.startswith("0 Zellen rekonstruierbar, 0 enger als 4") and "eingeschränkt" not in out
+    assert "Warte auf die laufende Anwendung" in err
+
+
+def test_audit_privacy_without_the_internal_warehouse_says_it_checked_less(public_file, tmp_path):
+    proc = _cli("audit-privacy", "--snapshot", str(public_file), env={"KECK_WAREHOUSE": str(tmp_path / "fehlt.duckdb")})
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 3, out + err
+    assert out.startswith("0 Zellen rekonstruierbar") and "Nur eingeschränkt geprüft" in out
