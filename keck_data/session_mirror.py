@@ -19,8 +19,9 @@ INDICATOR_PARAMS = ("ind", "ind2", "x", "y")  # URL parameters naming one indica
 
 
 def indicators_of(view: dict) -> set[str]:
-    """The indicators a view (URL state) shows."""
-    keys = {view.get(k) for k in INDICATOR_PARAMS} | set(str(view.get("inds") or "").split(","))
+    """The indicators a view shows ("inds": a list in the session's view, comma-separated in a URL)."""
+    several = view.get("inds") or []
+    keys = {view.get(k) for k in INDICATOR_PARAMS} | set(several.split(",") if isinstance(several, str) else several)
     return {k for k in keys if isinstance(k, str) and k}
 
 

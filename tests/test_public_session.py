@@ -43,6 +43,22 @@ def test_public_session_mirrors_released_views_only_and_never_notes(wh, public_p
     assert [p.name for p in public_path.parent.joinpath("sitzungen").iterdir()] == [f"{sid}.json"]  # no temp left
 
 
+def test_tabelle_views_are_mirrored_with_their_indicator_list(wh, public_path):
+    """Issue 23, item 7: the Tabelle's indicators are a list in the view; they were read as one string, so a
+    table was never mirrored. An unreleased one among them still pauses the mirror."""
+    editing.set_released(wh, MODERATOR, "sozialindex", False)
+    sid = conference.start_session(wh, MODERATOR, "Offene Konferenz", date(2026, 11, 28), "sozialraum", ["0101"],
+                                   public=True)
+    table = {"page": "tabelle", "inds": ["sgb2_quote_u15", "ew_u18"], "lvl": "sozialraum", "yr": "2024"}
+    seq = conference.drive(wh, MODERATOR, sid, table)
+    assert session_mirror.read(public_path, sid) == {"id": sid, "title": "Offene Konferenz", "closed": False,
+                                                     "paused": False, "seq": seq, "view": table}
+    conference.drive(wh, MODERATOR, sid, table | {"inds": ["sgb2_quote_u15", "sozialindex"]})
+    paused = session_mirror.read(public_path, sid)
+    assert paused["paused"] and paused["view"] == table
+    assert session_mirror.indicators_of({"inds": "a,b", "ind": "c"}) == {"a", "b", "c"}  # the URL's form too
+
+
 def test_internal_sessions_leave_nothing_for_the_public(wh, public_path):
     sid = conference.start_session(wh, MODERATOR, "Interne Konferenz", date(2026, 11, 28), "sozialraum", ["0101"])
     conference.drive(wh, MODERATOR, sid, {"page": "karte", "ind": "sgb2_quote_u15"})
