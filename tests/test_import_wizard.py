@@ -1,6 +1,8 @@
 """The import wizard through AppTest (from app.py): a publication sheet with a new indicator created inline,
 saved as an Importvorlage and reused for next year's drifted file; uploads deleted; a German size message."""
+import os
 import tempfile
+import time
 
 from keck_data.ui import upload
 from keck_data.warehouse import Warehouse, read_df
@@ -55,6 +57,25 @@ def test_wizard_new_indicator_profile_and_next_year(app, internal_file, tmp_path
         got = read_df(wh, "SELECT year, value FROM indicator_value WHERE indicator = 'kita_wizard' AND "
                           "level = 'sozialraum' AND area_key = '0102' ORDER BY year")
     assert got.values.tolist() == [[2023, 50.0], [2024, 52.0]]
+
+
+def test_a_swept_upload_is_stored_again_when_its_wizard_comes_back(app, tmp_path, monkeypatch):
+    """The instance's sweeper deletes uploads left for two hours; a wizard used again later stores its upload
+    anew instead of failing on the missing file."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    at = app("internal", role="keck_admin")
+    at.switch_page("pages/arbeitsbereich/import.py").run()
+    _upload(at, publication(tmp_path / "kita_2023.xlsx", 2023, [("Kinder in Kitas", "Betreute Kinder", [40, 50])],
+                            AREAS))
+    (folder,) = tmp_path.glob("keck_upload_*")
+    old = time.time() - 3 * 3600
+    os.utime(folder, (old, old))
+    assert upload.purge_stale() == [folder] and not folder.exists()
+    _widget(at.selectbox, "target_0").set_value("__neu__").run()  # the next step of the wizard
+    ok(at)
+    assert any("Gruppenkopf: Zeile 4" in c.value for c in at.caption)
+    assert [p.name for p in next(tmp_path.glob("keck_upload_*")).iterdir()] == ["kita_2023.xlsx"]
+    assert upload.purge_stale() == []  # in use: touched on every run
 
 
 def test_too_large_upload_gets_a_german_message(app, tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ import asyncio
 import concurrent.futures
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,22 @@ def test_server_options_tie_uploads_to_the_import_limit(monkeypatch):
         assert uvicorn["ws_max_size"] == 2 * MB and uvicorn["proxy_headers"] is False
         monkeypatch.setattr(serve.starlette_server, "_get_uvicorn_config_kwargs", original)
     assert serve.MAX_BYTES // MB == int(os.environ.get("KECK_IMPORT_MAX_MB", "200"))
+
+
+def test_the_internal_instance_sweeps_uploads_of_abandoned_wizards(internal_file, public_file, logins, tmp_path):
+    """Issue 23, item 7: upload folders of wizard sessions that were left stayed in the temp folder until the
+    next upload; the internal instance now sweeps those untouched for two hours, at start and every 10 min."""
+    temp = tmp_path / "temp"
+    old, recent = temp / "keck_upload_verlassen", temp / "keck_upload_aktiv"
+    for folder in (old, recent):
+        folder.mkdir(parents=True)
+        (folder / "einwohner.xlsx").write_bytes(b"x" * 1000)
+    three_hours_ago = time.time() - 3 * 3600
+    os.utime(old, (three_hours_ago, three_hours_ago))
+    env = {"KECK_MODE": "internal", "KECK_WAREHOUSE": str(internal_file), "KECK_PUBLIC_WAREHOUSE": str(public_file),
+           "KECK_AUTH_DIR": str(logins["dir"]), "TMPDIR": str(temp)}
+    with atlas_server(env, tmp_path / "server.log"):
+        deadline = time.time() + 30
+        while old.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        assert not old.exists() and (recent / "einwohner.xlsx").exists()

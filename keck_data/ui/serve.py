@@ -14,7 +14,7 @@ from keck_data import auth
 from keck_data.config import settings
 from keck_data.errors import KeckError
 from keck_data.importing.files import MAX_BYTES
-from keck_data.ui import upload_gate
+from keck_data.ui import upload, upload_gate
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 MAX_INCOMING_MESSAGE = 2 * 2**20  # a browser's websocket message: widget values (a 20-million-character user
@@ -45,6 +45,8 @@ def main() -> None:
     options = (["--client.showErrorDetails", "none", *both, "--server.enableWebsocketCompression", "true"]
                if public else both)
     upload_gate.install()
+    if not public:
+        upload.sweep_abandoned()
     starlette_server._get_uvicorn_config_kwargs = _uvicorn_options(starlette_server._get_uvicorn_config_kwargs)
     sys.argv = ["streamlit", "run", str(APP), *options, *sys.argv[1:]]
     cli.main()

@@ -2,8 +2,10 @@
 with its preview, the column mapping with inline creation of new indicators, and the report."""
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -22,6 +24,8 @@ from . import resources
 
 GEO = (".zip", ".geojson", ".json", ".gpkg")
 FOLDERS = "keck_upload_folders"
+STALE_HOURS = 2  # an upload folder untouched this long belongs to a wizard session that was left
+SWEEP_SECONDS = 600
 NEW = "__neu__"
 KIND_LABELS = md.KIND_NAMES
 
@@ -34,23 +38,39 @@ def stored(upload) -> Path | None:
                  f"{MAX_BYTES / 2**20:.0f} MB). Bitte aufteilen.")
         return None
     key = f"upload_{upload.file_id}"
-    if key not in st.session_state:
+    if key not in st.session_state or not Path(st.session_state[key]).exists():  # new, or swept meanwhile
         discard()
-        _purge_stale()
         folder = Path(tempfile.mkdtemp(prefix="keck_upload_"))
         path = folder / Path(upload.name).name
         path.write_bytes(upload.getbuffer())
         st.session_state[key] = str(path)
         st.session_state[FOLDERS] = [str(folder)]
+    os.utime(Path(st.session_state[key]).parent)  # in use: not swept
     return Path(st.session_state[key])
 
 
-def _purge_stale(hours: float = 24) -> None:
-    """Uploads of sessions that ended without an import (older than ``hours``) are deleted too."""
+def purge_stale(hours: float = STALE_HOURS) -> list[Path]:
+    """Delete the upload folders of wizard sessions that ended without an import (untouched for ``hours``);
+    returns them. A session that comes back stores its upload again (:func:`stored`)."""
     limit = time.time() - hours * 3600
+    gone = []
     for folder in Path(tempfile.gettempdir()).glob("keck_upload_*"):
         if folder.is_dir() and folder.stat().st_mtime < limit:
             shutil.rmtree(folder, ignore_errors=True)
+            gone.append(folder)
+    return gone
+
+
+def sweep_abandoned(every: float = SWEEP_SECONDS) -> threading.Thread:
+    """The internal instance's sweeper: :func:`purge_stale` at start and every ``every`` seconds (a daemon
+    thread; the uploads of a wizard left open no longer wait in the temp folder for the next upload)."""
+    def sweep() -> None:
+        while True:
+            purge_stale()
+            time.sleep(every)
+    thread = threading.Thread(target=sweep, name="keck-upload-sweep", daemon=True)
+    thread.start()
+    return thread
 
 
 def has_type(file, types: list[str]) -> bool:
