@@ -282,9 +282,11 @@ def issue_token(username: str, key: str, now: datetime | None = None) -> str:
     return jwt.encode({"username": username, "exp_date": exp.timestamp()}, key, algorithm="HS256")
 
 
-def user_from_token(wh: Warehouse, token: str | None, key: str, directory: Path | None = None,
-                    now: datetime | None = None) -> User | None:
-    """The user of a cookie token if its signature, expiry and server-side session are all valid."""
+def session_from_token(wh: Warehouse, token: str | None, key: str, directory: Path | None = None,
+                       now: datetime | None = None) -> tuple[User, datetime] | None:
+    """The user of a cookie token and when the token was issued, if its signature, expiry and server-side
+    session are all valid. A session keeps the issue time (not the time it read the cookie) for
+    :func:`session_valid`: a logout committed while it read the cookie then still ends it (issue 23)."""
     if not token:
         return None
     try:
@@ -300,7 +302,8 @@ def user_from_token(wh: Warehouse, token: str | None, key: str, directory: Path 
                               [data["username"]]).fetchone()
     if row and issued < row[0]:
         return None
-    return user(wh, data["username"], directory)
+    found = user(wh, data["username"], directory)
+    return (found, issued) if found else None
 
 
 def session_valid(wh: Warehouse, username: str, issued: datetime) -> bool:

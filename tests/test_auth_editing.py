@@ -63,27 +63,44 @@ def test_login_and_throttle_across_calls(wh, accounts):
     assert failures == 3
 
 
+def _user(wh, token, key):
+    found = auth.session_from_token(wh, token, key)
+    return found[0] if found else None
+
+
 def test_cookie_token_expiry_forgery_and_logout(wh, accounts):
     key = auth.cookie_key()
     token = auth.issue_token("planung", key)
-    assert auth.user_from_token(wh, token, key).role == "keck_nutzer"
+    assert _user(wh, token, key).role == "keck_nutzer"
     forged = jwt.encode({"username": "verwaltung", "exp_date": (datetime.now() + timedelta(hours=1)).timestamp()},
                         "a-wrong-key-that-is-long-enough-0000000000", algorithm="HS256")
-    assert auth.user_from_token(wh, forged, key) is None
+    assert _user(wh, forged, key) is None
     old = auth.issue_token("planung", key, now=datetime.now() - timedelta(days=1))
-    assert auth.user_from_token(wh, old, key) is None  # expired
-    assert auth.user_from_token(wh, "kein.jwt", key) is None
+    assert _user(wh, old, key) is None  # expired
+    assert _user(wh, "kein.jwt", key) is None
     auth.end_sessions(wh, READER)
-    assert auth.user_from_token(wh, token, key) is None  # logout ends the session server-side
-    assert auth.user_from_token(wh, auth.issue_token("planung", key, now=datetime.now() + timedelta(seconds=1)),
+    assert _user(wh, token, key) is None  # logout ends the session server-side
+    assert _user(wh, auth.issue_token("planung", key, now=datetime.now() + timedelta(seconds=1)),
                                 key) is not None
+
+
+def test_a_logout_ends_a_session_that_read_its_cookie_meanwhile(wh, accounts):
+    """Issue 23, item 7: a session that read the cookie while another logged out kept its own reading time as
+    the start of its session, later than the logout, and stayed signed in (2 of 30 trials)."""
+    key = auth.cookie_key()
+    token = auth.issue_token("planung", key, now=datetime.now() - timedelta(hours=1))
+    found, issued = auth.session_from_token(wh, token, key)  # session B reads the cookie …
+    assert issued < datetime.now() - timedelta(minutes=59)  # … and keeps the token's issue time
+    auth.end_sessions(wh, found)  # session A logs out (commits after B's reading)
+    assert not auth.session_valid(wh, "planung", issued)  # B's next run: signed out
+    assert auth.session_from_token(wh, token, key) is None
 
 
 def test_password_change_and_deactivation_end_sessions(wh, accounts):
     key = auth.cookie_key()
     token = auth.issue_token("planung", key)
     auth.save_user(wh, ADMIN, "planung", "Leserin", "keck_nutzer", password="ein-neues-passwort")
-    assert auth.user_from_token(wh, token, key) is None
+    assert _user(wh, token, key) is None
     with pytest.raises(PermissionDenied):
         auth.authenticate(wh, "planung", accounts["planung"][1])
     assert auth.authenticate(wh, "planung", "ein-neues-passwort").username == "planung"

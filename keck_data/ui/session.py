@@ -68,10 +68,11 @@ def user() -> User | None:
         return None
     if st.session_state.get("logout"):
         return None
-    found = auth.user_from_token(wh, st.context.cookies.get(auth.COOKIE_NAME), cookie_key())
-    if found:
-        st.session_state[USER_KEY] = (found, datetime.now())
-    return found
+    found = auth.session_from_token(wh, st.context.cookies.get(auth.COOKIE_NAME), cookie_key())
+    if not found:
+        return None
+    st.session_state[USER_KEY] = found  # (user, the token's issue time)
+    return found[0]
 
 
 def current_user() -> User | None:
