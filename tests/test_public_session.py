@@ -78,6 +78,18 @@ def test_public_visitor_follows_the_mirror(app, public_file):
     assert "Anteil Alleinerziehender 2019" in markdown(at)  # the heading of the moderator's view
     at.run()  # still following (the map's notes lookup once dropped the session: notes are never public)
     assert at.query_params["sitzung"] == "7" and "Sie folgen der Sitzung" in markdown(at)
+    at.selectbox(key="w_yr").set_value(2024).run()  # the follower's own change (issue 22, item 8)
+    ok(at)
+    assert "Eigene Ansicht** in der Sitzung „Offene Konferenz Süd“" in markdown(at)
+    assert "Sie folgen" not in markdown(at) and at.query_params["sitzung"] == "7"
+    session_mirror.write(public_file, 7, "Offene Konferenz Süd", 4,
+                         {"page": "karte", "ind": "anteil_alleinerziehend", "yr": "2021", "lvl": "sozialraum"},
+                         {"anteil_alleinerziehend"})
+    at.run()  # the moderator's next change takes the follower back
+    assert at.query_params["yr"] == "2021" and "Sie folgen der Sitzung" in markdown(at)
+    at.selectbox(key="w_yr").set_value(2019).run()
+    next(b for b in at.button if b.label == "Zur Live-Ansicht").click().run()
+    assert at.query_params["yr"] == "2021" and "Sie folgen der Sitzung" in markdown(at)
     unknown = app("public", sitzung="8")
     assert [w.value for w in unknown.warning] == ["Die Sitzung Nr. 8 ist nicht öffentlich."]
 

@@ -112,12 +112,26 @@ def _live(sid: int) -> tuple[int, dict, str] | None:
     return mirrored["seq"], mirrored["view"], note
 
 
+def _differs() -> bool:
+    """Has this follower changed the view taken from the moderator (year, indicator, page …)? Only what the
+    moderator's view names counts: what a page adds by itself (defaults) is no change."""
+    taken, here = st.session_state.get("conf_taken"), state.view()
+    return bool(taken) and any(here.get(k) != v for k, v in taken.items())
+
+
 def _follow_bar(sid: int, title: str) -> None:
     """The follow bar, and the poll that takes over the moderator's view when it changed."""
     found = _live(sid)
     st.session_state["conf_note"] = found[2] if found else ""
-    left, right = st.columns([3, 1], vertical_alignment="center")
-    left.markdown(f"**Live:** Sie folgen der Sitzung „{safe(title)}“.{found[2] if found else ''}")
+    left, middle, right = st.columns([4, 1, 1], vertical_alignment="center")
+    if _differs():  # a control changed here: not what the moderator shows, until the next change there
+        left.markdown(f"**Eigene Ansicht** in der Sitzung „{safe(title)}“ – der nächste Wechsel der Moderation "
+                      f"holt Sie zurück.{found[2] if found else ''}")
+        if middle.button("Zur Live-Ansicht", key="conf_back"):
+            st.session_state.pop("conf_seq", None)  # the next poll takes the moderator's view over again
+            st.rerun()
+    else:
+        left.markdown(f"**Live:** Sie folgen der Sitzung „{safe(title)}“.{found[2] if found else ''}")
     if right.button("Eigene Ansicht", key="conf_leave", help="Nicht mehr folgen; „Wieder folgen“ holt Sie zurück."):
         state.view().pop(PARAM, None)
         st.session_state["conf_left"] = (sid, title)
@@ -142,6 +156,7 @@ def _poll(sid: int) -> None:
 def _take_over(sid: int, view: dict) -> None:
     own = {k: v for k, v in state.view().items() if k in conference.VIEW_KEYS_DROPPED}
     st.session_state["view"] = {**view, **own, PARAM: str(sid)}
+    st.session_state["conf_taken"] = {k: v for k, v in view.items() if k not in conference.VIEW_KEYS_DROPPED}
     st.session_state.pop("w_breaks", None)  # the breaks text input keeps its own text otherwise
     st.session_state["conf_switch"] = True  # st.switch_page does not work inside a fragment
     st.rerun(scope="app")
