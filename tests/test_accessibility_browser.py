@@ -267,3 +267,26 @@ def test_comparison_tables_and_chips_are_not_cut(public, browser, viewport):
         assert len(chips) == 3 and all(whole for _, whole in chips), chips
     finally:
         context.close()
+
+
+def test_tabelle_on_a_phone_shows_a_value_beside_the_names(public, browser):
+    """Issue 22, item 11: at 390 px the key and name columns took the whole width, every value column was off
+    the screen. The name is pinned, the key narrow: the first value column starts on the screen."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        open_view(page, f"{public}/tabelle?inds=sgb2_quote_u15,anteil_alleinerziehend")
+        grid = page.locator('[data-testid="stDataFrame"]').nth(1)
+        grid.wait_for()
+        headers = grid.locator('[role="columnheader"]')  # the grid lists the columns on the screen
+
+        def shown() -> list[str]:
+            return [headers.nth(i).inner_text().strip() for i in range(headers.count())]
+        assert "Gebiet" in shown() and any(h.startswith("SGB-II-Quote") for h in shown()), shown()
+        box = grid.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 60)
+        page.mouse.wheel(800, 0)  # the values scroll sideways, the names stay
+        page.wait_for_timeout(800)
+        assert "Gebiet" in shown() and any(h.startswith("Anteil Alleinerziehender") for h in shown()), shown()
+    finally:
+        context.close()
