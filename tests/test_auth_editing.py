@@ -8,7 +8,9 @@ from keck_data import auth, editing
 from keck_data.auth import User
 from keck_data.errors import ConflictError, KeckError, PermissionDenied, ValidationError
 from keck_data.publish import publish
+from keck_data.ui import session
 from keck_data.warehouse import Warehouse, read_df
+from tests.app_harness import markdown
 
 ADMIN = User("verwaltung", "Admin", "kommunen_admin")
 EDITOR = User("statistik", "Editor", "keck_admin")
@@ -94,6 +96,29 @@ def test_a_logout_ends_a_session_that_read_its_cookie_meanwhile(wh, accounts):
     auth.end_sessions(wh, found)  # session A logs out (commits after B's reading)
     assert not auth.session_valid(wh, "planung", issued)  # B's next run: signed out
     assert auth.session_from_token(wh, token, key) is None
+
+
+def test_a_logout_written_while_a_page_reads_its_cookie_ends_that_session(app, monkeypatch):
+    """The race of issue 23 as it happened (2 of 30 trials): session B checks the cookie's token against the
+    epoch, session A's logout commits, B then kept the time of its own reading (later than the logout) as its
+    session start and stayed signed in. Here A's logout is written exactly in between."""
+    at = app("internal", role=None)
+    assert "# Anmeldung" in markdown(at)
+    token = auth.issue_token("planung", auth.cookie_key(), now=datetime.now() - timedelta(hours=1))
+    monkeypatch.setattr(session, "_cookie", lambda: token)
+    reading, logged_out = auth.user, []
+
+    def logout_meanwhile(wh, username, directory=None):
+        found = reading(wh, username, directory)
+        if not logged_out:  # after B's epoch check, before B keeps the session
+            auth.end_sessions(wh, found)
+            logged_out.append(found)
+        return found
+    monkeypatch.setattr(auth, "user", logout_meanwhile)
+    at.run()  # B reads the cookie
+    assert logged_out and "# Anmeldung" not in markdown(at)
+    at.run()  # B's next run: the logout holds
+    assert "# Anmeldung" in markdown(at)
 
 
 def test_password_change_and_deactivation_end_sessions(wh, accounts):

@@ -68,11 +68,16 @@ def user() -> User | None:
         return None
     if st.session_state.get("logout"):
         return None
-    found = auth.session_from_token(wh, st.context.cookies.get(auth.COOKIE_NAME), cookie_key())
+    found = auth.session_from_token(wh, _cookie(), cookie_key())
     if not found:
         return None
     st.session_state[USER_KEY] = found  # (user, the token's issue time)
     return found[0]
+
+
+def _cookie() -> str | None:
+    """The browser's login cookie (a signed token), if it sent one."""
+    return st.context.cookies.get(auth.COOKIE_NAME)
 
 
 def current_user() -> User | None:
