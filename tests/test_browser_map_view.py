@@ -1,5 +1,5 @@
 """The map and the page's scrolling in Chromium (issue 22, item 14): the mouse wheel over the map scrolls the
-page and leaves the map as it was; a double click zooms; "Ausschnitt zurücksetzen" brings back the first view."""
+page and leaves the map as it was; a double click zooms; "Gesamtansicht" (the whole town) brings back the first view."""
 import io
 
 import pytest
@@ -49,7 +49,7 @@ def test_wheel_scrolls_the_page_double_click_zooms_and_reset_returns(servers, pa
     zoomed = _map(page)
     assert _changed(first, zoomed) > 0.05, "double click did not zoom"
 
-    page.get_by_role("button", name="Ausschnitt zurücksetzen").click()
+    page.get_by_role("button", name="Gesamtansicht").click()
     wait_idle(page)
     canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
     canvas.wait_for()

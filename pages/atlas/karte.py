@@ -55,10 +55,11 @@ with left:
                                    "und Tabelle unter der Karte"):
         st.pydeck_chart(result.deck, on_select="rerun", selection_mode="single-object", key=key, height=560,
                         width="stretch")
-    zoom, reset = st.columns([3, 1], vertical_alignment="center")
+    zoom, reset = st.columns([5, 2], vertical_alignment="center")
     zoom.caption("Vergrößern: Doppelklick oder Taste +, verkleinern: Umschalt + Doppelklick oder Taste −; "
                  "das Mausrad blättert die Seite.")
-    reset.button("Ausschnitt zurücksetzen", key="map_reset", on_click=reset_view, icon=":material/zoom_out_map:",
+    reset.button("Gesamtansicht", key="map_reset", on_click=reset_view, icon=":material/zoom_out_map:",
+                 help="Die ganze Stadt zeigen, wie beim Öffnen der Karte",
                  width="stretch")
     frame.map_alternative(result.values, f"{meta['name']} ({meta['unit']})", meta["polarity"],
                           f"tabelle?inds={ind}&lvl={level}&yr={year}")
