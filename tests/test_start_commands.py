@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
 import time
 
 import pytest
@@ -24,9 +25,11 @@ def effective(log) -> dict[str, str]:
 
 @pytest.mark.parametrize("start", [SERVE, STREAMLIT_RUN], ids=["serve", "streamlit-run"])
 @pytest.mark.parametrize("mode", ["public", "internal"])
-def test_every_start_command_keeps_the_settings(start, mode, files, browser, tmp_path):
+def test_every_start_command_keeps_the_settings(start, mode, files, demo_file, browser, tmp_path):
+    internal = tmp_path / "keck.duckdb"  # its own file: the shared browser servers' internal instance holds theirs
+    shutil.copy(demo_file, internal)
     env = {"KECK_MODE": mode, "KECK_PUBLIC_WAREHOUSE": str(files["public"]),
-           "KECK_WAREHOUSE": str(files["internal"]), "KECK_AUTH_DIR": str(tmp_path / "auth"),
+           "KECK_WAREHOUSE": str(internal), "KECK_AUTH_DIR": str(tmp_path / "auth"),
            "KECK_COOKIE_KEY": secrets.token_hex(32)}  # the internal instance refuses to start without one
     log = tmp_path / "server.log"
     with atlas_server(env, log, start, options=()) as url:  # no options: config.toml and the mode decide
