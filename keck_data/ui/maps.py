@@ -1,7 +1,9 @@
 """Map page parts: the cached map build, the metadata popover and the clicked area's profile."""
 from __future__ import annotations
 
+import copy
 import dataclasses
+import json
 
 import pandas as pd
 import streamlit as st
@@ -22,15 +24,27 @@ METADATA_FIELDS = [("definition", "Definition"), ("calculation", "Berechnung"), 
 
 
 class SerializedDeck:
-    """A built deck as st.pydeck_chart reads it: its JSON, serialised once, and its tooltip (nothing else kept)."""
+    """A built deck as st.pydeck_chart reads it: its JSON, serialised once, and its tooltip (nothing else kept).
+    The first view is kept apart, so the zoom buttons change it without serialising the areas again."""
 
     layers = ()  # what Streamlit inspects on pandas ≥ 3: the data is already in the JSON
 
     def __init__(self, deck: CompactDeck) -> None:
-        self._json, self._tooltip = deck.to_json(), deck._tooltip
+        spec = json.loads(deck.to_json())
+        self._view = spec.pop("initialViewState")
+        self._body, self._tooltip = json.dumps(spec, separators=(",", ":"), ensure_ascii=False), deck._tooltip
+
+    def zoomed(self, steps: int, centre: tuple[float, float] | None = None) -> SerializedDeck:
+        """The same map ``steps`` zoom levels closer (around ``centre``, lon/lat, if given). Streamlit's map
+        applies only what changed in the first view: a new zoom alone keeps where the user has dragged to."""
+        shown = copy.copy(self)
+        shown._view = {**self._view, "zoom": self._view["zoom"] + steps}
+        if centre:
+            shown._view["longitude"], shown._view["latitude"] = centre
+        return shown
 
     def to_json(self) -> str:
-        return self._json
+        return f'{self._body[:-1]},"initialViewState":{json.dumps(self._view)}}}'
 
 
 MAX_MAPS = 64  # built maps kept (one per view: a selected area is part of it; 11,000 areas make MBs of JSON)
@@ -123,9 +137,31 @@ def map_key() -> str:
     return f"map_{count}"
 
 
+ZOOM_STEPS = (-2, 8)  # how far the buttons zoom out and in from the whole town
+
+
+def zoom_by(step: int) -> None:
+    """A zoom button: one level closer (1) or farther (−1), within ZOOM_STEPS."""
+    low, high = ZOOM_STEPS
+    st.session_state["map_zoom"] = min(high, max(low, st.session_state.get("map_zoom", 0) + step))
+
+
 def reset_view() -> None:
     """Back to the whole municipality: a new key draws the map afresh at its first view (as after a click)."""
+    st.session_state["map_zoom"] = 0
     st.session_state["map_clicks"] = st.session_state.get("map_clicks", 0) + 1
+
+
+def shown_deck(result: MapResult, level: str, selected: tuple[str, ...]) -> SerializedDeck:
+    """The map at the zoom of the buttons; zoomed in, it is centred on the selected area (a click draws the map
+    afresh, and it would otherwise jump back to the town's centre)."""
+    steps = st.session_state.get("map_zoom", 0)
+    if not steps:
+        return result.deck
+    shapes = resources.display_shapes(level)
+    chosen = shapes[shapes["key"] == (selected[0] if selected else None)]
+    centre = (float(chosen["cx"].iloc[0]), float(chosen["cy"].iloc[0])) if steps > 0 and len(chosen) else None
+    return result.deck.zoomed(steps, centre)
 
 
 def manual_breaks(indicator: str, level: str, year: int) -> tuple[float, ...]:

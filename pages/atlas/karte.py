@@ -4,8 +4,8 @@ import streamlit as st
 from keck_data.classify import METHODS, PALETTES
 from keck_data.mapdeck import MapSettings, basemaps
 from keck_data.ui import downloads, follow, frame, gaps, resources, state, widgets
-from keck_data.ui.maps import (area_profile, manual_breaks, map_key, map_result, metadata, reset_view, similar_list,
-                               similar_to, stale_note)
+from keck_data.ui.maps import (area_profile, manual_breaks, map_key, map_result, metadata, reset_view, shown_deck,
+                               similar_list, similar_to, stale_note, zoom_by)
 from keck_data.safe_text import safe
 from keck_data.ui.targets import ampel_legend, ampel_rule
 
@@ -53,14 +53,16 @@ left, right = st.columns([5, 2] if frame.presenting() else [3, 1])
 with left:
     with frame.figure("karte_map", f"Karte: {meta['name']} {year}, {resources.level_name(level)} – Zusammenfassung "
                                    "und Tabelle unter der Karte"):
-        st.pydeck_chart(result.deck, on_select="rerun", selection_mode="single-object", key=key, height=560,
-                        width="stretch")
-    zoom, reset = st.columns([5, 2], vertical_alignment="center")
-    zoom.caption("Vergrößern: Doppelklick oder Taste +, verkleinern: Umschalt + Doppelklick oder Taste −; "
-                 "das Mausrad blättert die Seite.")
+        st.pydeck_chart(shown_deck(result, level, selected), on_select="rerun", selection_mode="single-object",
+                        key=key, height=560, width="stretch")
+    zoom_in, zoom_out, reset = st.columns(3)
+    zoom_in.button("Vergrößern", key="map_zoom_in", on_click=zoom_by, args=(1,), icon=":material/zoom_in:",
+                   width="stretch")
+    zoom_out.button("Verkleinern", key="map_zoom_out", on_click=zoom_by, args=(-1,), icon=":material/zoom_out:",
+                    width="stretch")
     reset.button("Gesamtansicht", key="map_reset", on_click=reset_view, icon=":material/zoom_out_map:",
-                 help="Die ganze Stadt zeigen, wie beim Öffnen der Karte",
-                 width="stretch")
+                 help="Die ganze Stadt zeigen, wie beim Öffnen der Karte", width="stretch")
+    st.caption("Ziehen verschiebt die Karte; das Mausrad blättert die Seite.")
     frame.map_alternative(result.values, f"{meta['name']} ({meta['unit']})", meta["polarity"],
                           f"tabelle?inds={ind}&lvl={level}&yr={year}")
 with right:
