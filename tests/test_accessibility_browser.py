@@ -290,3 +290,15 @@ def test_tabelle_on_a_phone_shows_a_value_beside_the_names(public, browser):
         assert "Gebiet" in shown() and any(h.startswith("Anteil Alleinerziehender") for h in shown()), shown()
     finally:
         context.close()
+
+
+def test_an_unknown_address_is_answered_in_german(public, browser):
+    """Streamlit's "Page not found" dialog said "The page that you have requested does not seem to exist.
+    Running the app's main page." (fresh-eyes walk)."""
+    page = browser.new_page()
+    try:
+        page.goto(f"{public}/anmeldung")
+        page.get_by_text("Diese Seite gibt es nicht. Die Startseite wird geöffnet.").first.wait_for(timeout=60_000)
+        assert not english_texts(page), english_texts(page)
+    finally:
+        page.close()

@@ -75,6 +75,8 @@ TEXTS = {
     "Press Enter to apply": "Mit Enter übernehmen",
     "Press Enter to submit form": "Mit Enter absenden",
     "Page not found": "Seite nicht gefunden",
+    "The page that you have requested does not seem to exist. Running the app's main page.":
+        "Diese Seite gibt es nicht. Die Startseite wird geöffnet.",
     # plotly's chart toolbar
     "Download plot as a PNG": "Diagramm als PNG herunterladen",
     "Download plot as a png": "Diagramm als PNG herunterladen",
