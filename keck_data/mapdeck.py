@@ -51,7 +51,8 @@ TOOLTIP = {"html": "<b>{n}</b><br/>{t}<br/>{t2}",  # long names and notes wrap i
 
 
 # The mouse wheel scrolls the page, not the map (a map as wide as the page caught every scroll, issue 22);
-# zoom with a double click (Shift: out), the keyboard's + and -, or two fingers; north stays up.
+# the Karte page has zoom buttons (keck_data/ui/maps.zoom_by); a double click beside the areas and two fingers
+# zoom too; north stays up.
 MAP_VIEW = pdk.View(type="MapView", controller={"scrollZoom": False, "dragRotate": False, "touchRotate": False,
                                                 "doubleClickZoom": True, "keyboard": True, "touchZoom": True})
 
