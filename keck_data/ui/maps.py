@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 import streamlit as st
+from pydeck.bindings.json_tools import default_serialize
 
 from .. import area_groups, classify, fmt
 from ..analysis import derived
@@ -25,26 +26,35 @@ METADATA_FIELDS = [("definition", "Definition"), ("calculation", "Berechnung"), 
 
 class SerializedDeck:
     """A built deck as st.pydeck_chart reads it: its JSON, serialised once, and its tooltip (nothing else kept).
-    The first view is kept apart, so the zoom buttons change it without serialising the areas again."""
+    The first view is written last, so the zoom buttons replace it without serialising the areas again."""
 
     layers = ()  # what Streamlit inspects on pandas ≥ 3: the data is already in the JSON
 
     def __init__(self, deck: CompactDeck) -> None:
-        spec = json.loads(deck.to_json())
-        self._view = spec.pop("initialViewState")
-        self._body, self._tooltip = json.dumps(spec, separators=(",", ":"), ensure_ascii=False), deck._tooltip
+        view, deck.initial_view_state = deck.initial_view_state, None
+        try:
+            body = deck.to_json()  # everything but the first view
+        finally:
+            deck.initial_view_state = view
+        self._view = json.loads(json.dumps(view, default=default_serialize))
+        self._cut, self._tooltip = len(body) - 1, deck._tooltip
+        self._json = self._with(body, self._view)
+
+    def _with(self, json_text: str, view: dict) -> str:
+        return f'{json_text[:self._cut]},"initialViewState":{json.dumps(view)}}}'
 
     def zoomed(self, steps: int, centre: tuple[float, float] | None = None) -> SerializedDeck:
         """The same map ``steps`` zoom levels closer (around ``centre``, lon/lat, if given). Streamlit's map
         applies only what changed in the first view: a new zoom alone keeps where the user has dragged to."""
-        shown = copy.copy(self)
-        shown._view = {**self._view, "zoom": self._view["zoom"] + steps}
+        view = {**self._view, "zoom": self._view["zoom"] + steps}
         if centre:
-            shown._view["longitude"], shown._view["latitude"] = centre
+            view["longitude"], view["latitude"] = centre
+        shown = copy.copy(self)
+        shown._json = self._with(self._json, view)
         return shown
 
     def to_json(self) -> str:
-        return f'{self._body[:-1]},"initialViewState":{json.dumps(self._view)}}}'
+        return self._json
 
 
 MAX_MAPS = 64  # built maps kept (one per view: a selected area is part of it; 11,000 areas make MBs of JSON)
