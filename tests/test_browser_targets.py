@@ -76,7 +76,8 @@ def test_a_measure_becomes_a_target_and_new_data_turns_it_green(browser, target_
     wait_idle(page)
     page.get_by_role("button", name="Ziel speichern").click()
     wait_idle(page)
-    page.get_by_text("Ziel gespeichert (Ampel: gelb)").wait_for(timeout=60_000)
+    # the saved target is checked on the Ampel map below: the one-run success note may already be gone after a
+    # later run on a busy machine (AppTest checks the note, tests/test_targets_pages.py)
     page.screenshot(path=SHOTS / "ziele.png", full_page=True)
 
     # the Ampel map shows it (one Sozialraum gelb, the others without target)
