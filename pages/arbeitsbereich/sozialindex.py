@@ -42,12 +42,8 @@ if message := st.session_state.pop("si_saved", None):
 inds = resources.indicators()
 inds = inds[inds["kind"] != "count"].set_index("key")  # shares, means and indices: counts measure size
 names = inds["name"].to_dict()
-years = resources.years(None)
 left, middle, right = st.columns([1, 1, 3])
-with left:
-    level = widgets.level()
-with middle:
-    year = int(state.widget(st.selectbox, "Jahr", years, "yr", years[-1]))
+level, year = widgets.level_and_year(left, middle)
 with right:
     chosen = state.multiselect("Indikatoren", list(names), "si_ind", [k for k in DEFAULTS if k in names],
                                format_func=names.get)
